@@ -1,0 +1,117 @@
+import { z } from "zod";
+
+/**
+ * Application configuration, read from the environment once at start-up.
+ * Every bad value is reported with the variable's name so an operator can fix it in one go.
+ */
+const LOCALES = ["ky", "ru", "en"] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const schema = z
+  .object({
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+        .optional(),
+    ),
+    DATA_DIR: optionalString.default("./data"),
+    HOST: optionalString.default("127.0.0.1"),
+    PORT: optionalString
+      .default("3000")
+      .pipe(z.coerce.number().int("must be a whole number").min(0).max(65535)),
+    BOT_TOKEN: optionalString.pipe(
+      z
+        .string()
+        .regex(/^\d+:[\w-]{30,}$/, "does not look like a Telegram bot token (digits:secret)")
+        .optional(),
+    ),
+    TELEGRAM_API_ROOT: optionalString.pipe(z.url("must be a URL").optional()),
+    WEBHOOK_URL: optionalString.pipe(
+      z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+    ),
+    WEBHOOK_SECRET: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16-256 characters of A-Z, a-z, 0-9, _ or -")
+        .optional(),
+    ),
+    DEFAULT_LOCALE: optionalString.default("ky").pipe(z.enum(LOCALES)),
+    TIMEZONE: optionalString.default("Asia/Bishkek").refine(isTimeZone, "is not a known time zone"),
+    LOG_LEVEL: optionalString.default("info").pipe(z.enum(LOG_LEVELS)),
+  })
+  .superRefine((env, ctx) => {
+    if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required with WEBHOOK_URL" });
+    }
+    if (env.WEBHOOK_URL && !env.BOT_TOKEN) {
+      ctx.addIssue({ code: "custom", path: ["BOT_TOKEN"], message: "is required with WEBHOOK_URL" });
+    }
+  });
+
+function isTimeZone(tz: string | undefined): boolean {
+  if (!tz) return false;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type Locale = (typeof LOCALES)[number];
+export const SUPPORTED_LOCALES: readonly Locale[] = LOCALES;
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  botToken: string | undefined;
+  telegramApiRoot: string | undefined;
+  webhook: { url: string; secret: string } | undefined;
+  defaultLocale: Locale;
+  timezone: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment; throws ConfigError with one line per bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "environment");
+      const value = env[name];
+      // Never echo secrets back into logs or terminals.
+      const shown = value && !/TOKEN|SECRET|URL/.test(name) ? ` (got "${value}")` : "";
+      return `Configuration error: ${name} ${issue.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    host: e.HOST,
+    port: e.PORT,
+    botToken: e.BOT_TOKEN,
+    telegramApiRoot: e.TELEGRAM_API_ROOT,
+    webhook: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : undefined,
+    defaultLocale: e.DEFAULT_LOCALE,
+    timezone: e.TIMEZONE,
+    logLevel: e.LOG_LEVEL,
+  };
+}

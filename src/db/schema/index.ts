@@ -1,0 +1,6 @@
+// Every table of the app. Each feature that persists something adds its own file here.
+export * from "./conversations";
+export * from "./directory";
+export * from "./roles";
+export * from "./users";
+export * from "./webchat";

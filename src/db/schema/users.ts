@@ -1,0 +1,44 @@
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, boolean, index, integer, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+import { municipalities } from "./directory";
+
+export const CHANNELS = ["telegram", "web", "whatsapp"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const TOPICS = ["hearings", "polls", "announcements"] as const;
+export type Topic = (typeof TOPICS)[number];
+
+/**
+ * One row per person per channel. `chatId` is the id this person has inside grammY updates:
+ * the Telegram user id on Telegram, and a synthetic id at or above 2^52 on other channels
+ * (Telegram ids use at most 52 bits), so one bot can serve every channel without collisions.
+ */
+export const users = pgTable(
+  "users",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    channelUserId: text("channel_user_id").notNull(),
+    chatId: bigint("chat_id", { mode: "number" }).notNull().unique(),
+    firstName: text("first_name"),
+    locale: text("locale", { enum: ["ky", "ru", "en"] }),
+    municipalityId: integer("municipality_id").references(() => municipalities.id),
+    topics: text("topics", { enum: TOPICS })
+      .array()
+      .notNull()
+      .default(sql`ARRAY['hearings','polls','announcements']::text[]`),
+    phone: text("phone"),
+    consentAt: timestamp("consent_at", { withTimezone: true }),
+    inactive: boolean("inactive").notNull().default(false),
+    inactiveReason: text("inactive_reason"),
+    lastMessageAt: timestamp("last_message_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique("users_channel_identity_uq").on(t.channel, t.channelUserId),
+    index("users_municipality_idx").on(t.municipalityId),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;

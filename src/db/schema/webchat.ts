@@ -1,0 +1,36 @@
+import { bigint, bigserial, boolean, index, jsonb, pgTable, timestamp } from "drizzle-orm/pg-core";
+import { users } from "./users";
+
+/**
+ * The web chat's transcript: what the page shows after a reload. Bot messages keep their
+ * latest text and buttons (edits update the row); the person's messages are kept as typed.
+ */
+export const webchatMessages = pgTable(
+  "webchat_messages",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    userId: bigint("user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    fromBot: boolean("from_bot").notNull(),
+    payload: jsonb("payload").$type<WebchatPayload>().notNull(),
+    deleted: boolean("deleted").notNull().default(false),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("webchat_messages_user_idx").on(t.userId, t.id)],
+);
+
+export interface WebchatButton {
+  text: string;
+  callbackData?: string;
+  url?: string;
+}
+
+export interface WebchatPayload {
+  text: string;
+  /** Rows of buttons, as in an inline keyboard. */
+  buttons?: WebchatButton[][];
+  /** A link to a photo or document the bot sent, when there is one. */
+  attachment?: { kind: "photo" | "document"; url?: string; caption?: string };
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    // PGlite instances are memory-hungry WASM; two workers match the 2-core target machine.
+    maxWorkers: 2,
+  },
+});
