@@ -25,7 +25,9 @@ const schema = z
     HOST: optionalString.default("127.0.0.1"),
     PORT: optionalString
       .default("3000")
-      .pipe(z.coerce.number().int("must be a whole number").min(0).max(65535)),
+      .pipe(z.string().regex(/^\d{1,5}$/, "must be a port number from 0 to 65535"))
+      .transform(Number)
+      .refine((port) => port <= 65535, "must be a port number from 0 to 65535"),
     BOT_TOKEN: optionalString.pipe(
       z
         .string()
@@ -48,10 +50,18 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required with WEBHOOK_URL" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_SECRET"],
+        message: "is required with WEBHOOK_URL",
+      });
     }
     if (env.WEBHOOK_URL && !env.BOT_TOKEN) {
-      ctx.addIssue({ code: "custom", path: ["BOT_TOKEN"], message: "is required with WEBHOOK_URL" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["BOT_TOKEN"],
+        message: "is required with WEBHOOK_URL",
+      });
     }
   });
 
@@ -109,7 +119,10 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     botToken: e.BOT_TOKEN,
     telegramApiRoot: e.TELEGRAM_API_ROOT,
-    webhook: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : undefined,
+    webhook:
+      e.WEBHOOK_URL && e.WEBHOOK_SECRET
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET }
+        : undefined,
     defaultLocale: e.DEFAULT_LOCALE,
     timezone: e.TIMEZONE,
     logLevel: e.LOG_LEVEL,

@@ -8,7 +8,15 @@ export function createLogger(level: string): Logger {
     level,
     base: { app: "aimak" },
     redact: {
-      paths: ["token", "*.token", "secret", "*.secret", "botToken", "*.botToken", "headers.authorization"],
+      paths: [
+        "token",
+        "*.token",
+        "secret",
+        "*.secret",
+        "botToken",
+        "*.botToken",
+        "headers.authorization",
+      ],
       censor: "[redacted]",
     },
   });

@@ -41,5 +41,8 @@ export const municipalities = pgTable(
     nameKy: text("name_ky").notNull(),
     nameRu: text("name_ru").notNull(),
   },
-  (t) => [index("municipalities_region_idx").on(t.regionId), index("municipalities_district_idx").on(t.districtId)],
+  (t) => [
+    index("municipalities_region_idx").on(t.regionId),
+    index("municipalities_district_idx").on(t.districtId),
+  ],
 );

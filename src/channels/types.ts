@@ -1,0 +1,53 @@
+import type { Channel } from "../db/schema";
+
+/**
+ * The channel seam. grammY is the one place where conversational flows live; a channel adapter
+ * (1) turns what a person does on its channel into grammY updates fed to the same bot, and
+ * (2) carries out the bot's outgoing Bot API calls for the chats that live on that channel.
+ * Telegram is the identity case: its updates and API calls pass straight through.
+ */
+export interface ChannelAdapter {
+  readonly channel: Channel;
+  /**
+   * Performs a Bot API call (sendMessage, editMessageText, answerCallbackQuery, ...) for a chat
+   * of this channel and returns what the Bot API would have returned as `result`.
+   * Throws ChannelError for failures that the caller must tell apart.
+   */
+  call(method: string, payload: Record<string, unknown>): Promise<unknown>;
+  /** Whether a proactive message can reach this chat now (e.g. the web page is open). */
+  canReach(chatId: number): boolean | Promise<boolean>;
+}
+
+export type ChannelErrorKind =
+  /** The person blocked the bot / deleted the account: stop messaging them. */
+  | "blocked"
+  /** Slow down: retry after `retryAfterSeconds`. */
+  | "rate_limited"
+  /** Nobody is there right now (web page closed, outside a messaging window): skip. */
+  | "unreachable"
+  /** Worth retrying later (network, 5xx). */
+  | "transient"
+  /** Will never succeed as sent (bad request). */
+  | "permanent";
+
+export class ChannelError extends Error {
+  constructor(
+    readonly kind: ChannelErrorKind,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = "ChannelError";
+  }
+}
+
+/** Ids of chats on channels other than Telegram start here (Telegram ids fit in 52 bits). */
+export const SYNTHETIC_CHAT_ID_BASE = 2 ** 52;
+
+export function syntheticChatId(userId: number): number {
+  return SYNTHETIC_CHAT_ID_BASE + userId;
+}
+
+export function isSyntheticChatId(chatId: number): boolean {
+  return chatId >= SYNTHETIC_CHAT_ID_BASE;
+}
