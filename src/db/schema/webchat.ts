@@ -29,6 +29,8 @@ export interface WebchatButton {
 
 export interface WebchatPayload {
   text: string;
+  /** "html" when the bot used Telegram's HTML parse mode. */
+  format: "html" | "plain";
   /** Rows of buttons, as in an inline keyboard. */
   buttons?: WebchatButton[][];
   /** A link to a photo or document the bot sent, when there is one. */

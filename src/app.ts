@@ -1,0 +1,139 @@
+import { type RunnerHandle, run } from "@grammyjs/runner";
+import { type Bot, webhookCallback } from "grammy";
+import { Hono } from "hono";
+import type { AppContext, BotDeps } from "./bot/context";
+import { createBot } from "./bot/create-bot";
+import { LocaleCache } from "./bot/locale-cache";
+import { ChannelDirectory } from "./channels/directory";
+import { isSyntheticChatId, SYNTHETIC_CHAT_ID_BASE } from "./channels/types";
+import { WebchatAdapter } from "./channels/webchat/adapter";
+import { WebchatHub } from "./channels/webchat/hub";
+import { webchatRoutes } from "./channels/webchat/routes";
+import type { Config } from "./config";
+import { type DatabaseHandle, openDatabase } from "./db/client";
+import { migrate } from "./db/migrate";
+import { seedDemoDirectoryIfEmpty } from "./features/municipalities/service";
+import { healthRoutes, type RunningServer, startHttpServer } from "./http/server";
+import { getI18n } from "./i18n";
+import type { Logger } from "./logger";
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  /** Replaces the Bot API HTTP client (tests and benchmarks). */
+  fetch?: typeof fetch;
+  /** An already open database (tests); otherwise one is opened from the config. */
+  database?: DatabaseHandle;
+}
+
+export interface App {
+  bot: Bot<AppContext>;
+  database: DatabaseHandle;
+  http: Hono;
+  webchat: { adapter: WebchatAdapter; hub: WebchatHub };
+  /** Starts HTTP and Telegram; resolves once both accept traffic. */
+  start(): Promise<{ port: number }>;
+  /** Stops taking updates, lets in-flight work finish, closes the database. */
+  stop(): Promise<void>;
+}
+
+export const TELEGRAM_WEBHOOK_PATH = "/telegram/webhook";
+
+/** Builds the whole application from its configuration; nothing starts until start(). */
+export async function createApp(options: AppOptions): Promise<App> {
+  const { config, logger } = options;
+  const database =
+    options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  await migrate(database.db);
+  await seedDemoDirectoryIfEmpty(database.db);
+
+  const directory = new ChannelDirectory(database.db);
+  const hub = new WebchatHub();
+  const deps: BotDeps = {
+    db: database.db,
+    config,
+    logger,
+    locales: new LocaleCache(),
+    botUsername: undefined,
+    onLocaleChanged: (chatId, locale) => {
+      if (!isSyntheticChatId(chatId)) return;
+      const strings = getI18n().getResourceBundle(locale, "translation")?.webchat ?? {};
+      hub.publish(chatId - SYNTHETIC_CHAT_ID_BASE, { type: "locale", data: { locale, strings } });
+    },
+  };
+  const bot = createBot({
+    deps,
+    token: config.botToken,
+    apiRoot: config.telegramApiRoot,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    directory,
+  });
+  await bot.init();
+  if (config.botToken) deps.botUsername = bot.botInfo.username;
+
+  const adapter = new WebchatAdapter(database.db, hub, bot.botInfo, (update) =>
+    bot.handleUpdate(update),
+  );
+  directory.register(adapter);
+
+  const http = new Hono();
+  http.route(
+    "/",
+    healthRoutes({
+      database: database.ping,
+      details: () => ({
+        databaseKind: database.kind,
+        telegram: config.botToken ? (config.webhook ? "webhook" : "polling") : "off",
+        webchatConnections: hub.connections,
+      }),
+    }),
+  );
+  if (config.botToken && config.webhook) {
+    // grammY answers 401 to requests without the right X-Telegram-Bot-Api-Secret-Token.
+    http.post(
+      TELEGRAM_WEBHOOK_PATH,
+      webhookCallback(bot, "hono", { secretToken: config.webhook.secret }),
+    );
+  }
+  http.route(
+    "/",
+    webchatRoutes({
+      db: database.db,
+      adapter,
+      hub,
+      directory,
+      defaultLocale: config.defaultLocale,
+    }),
+  );
+
+  let server: RunningServer | undefined;
+  let runner: RunnerHandle | undefined;
+
+  return {
+    bot,
+    database,
+    http,
+    webchat: { adapter, hub },
+    async start() {
+      server = await startHttpServer(http, config.host, config.port, logger);
+      if (config.botToken) {
+        if (config.webhook) {
+          await bot.api.setWebhook(config.webhook.url, { secret_token: config.webhook.secret });
+          logger.info("telegram: webhook mode");
+        } else {
+          await bot.api.deleteWebhook();
+          runner = run(bot);
+          logger.info({ username: bot.botInfo.username }, "telegram: long polling");
+        }
+      } else {
+        logger.info("telegram: off (no BOT_TOKEN); the web chat is the only channel");
+      }
+      return { port: server.port };
+    },
+    async stop() {
+      if (runner?.isRunning()) await runner.stop();
+      await server?.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { autoRetry } from "@grammyjs/auto-retry";
+import { conversations } from "@grammyjs/conversations";
+import { sequentialize } from "@grammyjs/runner";
+import { Bot, type Context, type Transformer } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { ChannelDirectory } from "../channels/directory";
+import { channelRouter } from "../channels/router";
+import { helpFeature } from "../features/help/handlers";
+import { onboardingConversations } from "../features/onboarding/conversations";
+import { onboardingHandlers } from "../features/onboarding/handlers";
+import { rolesFeature } from "../features/roles/handlers";
+import { settingsFeature } from "../features/settings/conversations";
+import { resolveLocale, translator } from "../i18n";
+import type { AppContext, BotDeps, ConvContext } from "./context";
+import { drizzleConversationStorage } from "./conversation-storage";
+import { fallbackHandlers } from "./fallback";
+import { personMiddleware } from "./middleware/person";
+
+export interface CreateBotOptions {
+  deps: BotDeps;
+  /** The Telegram token; without one the bot serves only the other channels. */
+  token: string | undefined;
+  /** Known bot identity; skips getMe (required without a token). */
+  botInfo?: UserFromGetMe;
+  apiRoot?: string | undefined;
+  /** Replaces the HTTP client, e.g. a fake Bot API in tests and benchmarks. */
+  fetch?: typeof fetch;
+  directory: ChannelDirectory;
+}
+
+/** The identity the bot has when no Telegram token is configured. */
+export const OFFLINE_BOT_INFO: UserFromGetMe = {
+  id: 1,
+  is_bot: true,
+  first_name: "Aimak",
+  username: "aimak_bot",
+  can_join_groups: false,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
+  has_topics_enabled: false,
+  allows_users_to_create_topics: false,
+  can_manage_bots: false,
+  supports_join_request_queries: false,
+};
+
+/** One key for sequential processing and conversation storage: the chat. */
+export function chatKey(ctx: Context): string | undefined {
+  return ctx.chatId?.toString() ?? ctx.from?.id.toString();
+}
+
+export function createBot(options: CreateBotOptions): Bot<AppContext> {
+  const { deps, directory } = options;
+  const bot = new Bot<AppContext>(options.token ?? "0:offline", {
+    ...(options.botInfo || !options.token ? { botInfo: options.botInfo ?? OFFLINE_BOT_INFO } : {}),
+    client: {
+      ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    },
+  });
+
+  // Outgoing calls: route other channels' chats to their adapters; retry Telegram's 429/5xx.
+  const transformers: Transformer[] = [
+    autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }),
+    channelRouter((chatId) => directory.adapterFor(chatId)),
+  ];
+  for (const t of transformers) bot.api.config.use(t);
+
+  bot.catch((err) => {
+    deps.logger.error({ err: err.error, updateId: err.ctx.update.update_id }, "update failed");
+    const ctx = err.ctx;
+    if (ctx.chatId !== undefined && ctx.t) ctx.reply(ctx.t("errors.generic")).catch(() => {});
+  });
+
+  // The bot talks to people one-to-one; group chats are not part of the product.
+  const pm = bot.chatType("private");
+  pm.use(sequentialize(chatKey));
+  pm.use(personMiddleware(deps));
+  pm.use(
+    conversations<AppContext, ConvContext>({
+      storage: {
+        type: "key",
+        adapter: drizzleConversationStorage(deps.db),
+        getStorageKey: chatKey,
+      },
+      // Conversations build their own Api objects: give them the same transformers, and the
+      // person's current language (kept fresh by personMiddleware).
+      plugins: [
+        async (ctx, next) => {
+          for (const t of transformers) ctx.api.config.use(t);
+          ctx.locale =
+            deps.locales.get(ctx.chatId ?? 0) ??
+            resolveLocale(undefined, ctx.from?.language_code, deps.config.defaultLocale);
+          ctx.t = translator(ctx.locale);
+          await next();
+        },
+      ],
+    }),
+  );
+  pm.use(onboardingConversations(deps));
+  pm.use(rolesFeature(deps));
+  pm.use(onboardingHandlers());
+  pm.use(settingsFeature(deps));
+  pm.use(helpFeature(deps));
+  pm.use(fallbackHandlers());
+  return bot;
+}

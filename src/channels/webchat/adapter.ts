@@ -1,0 +1,298 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Message, Update, UserFromGetMe } from "grammy/types";
+import type { Database } from "../../db/client";
+import {
+  type UserRow,
+  type WebchatButton,
+  type WebchatPayload,
+  webchatMessages,
+} from "../../db/schema";
+import { syntheticCallbackId } from "../router";
+import {
+  type ChannelAdapter,
+  ChannelError,
+  SYNTHETIC_CHAT_ID_BASE,
+  syntheticChatId,
+} from "../types";
+import type { MessageView, WebchatHub } from "./hub";
+
+type Row = typeof webchatMessages.$inferSelect;
+
+export function toView(row: Row): MessageView {
+  return {
+    id: row.id,
+    fromBot: row.fromBot,
+    updatedAt: row.updatedAt.toISOString(),
+    ...row.payload,
+  };
+}
+
+interface InlineButton {
+  text?: unknown;
+  callback_data?: unknown;
+  url?: unknown;
+}
+
+function buttonsOf(replyMarkup: unknown): WebchatButton[][] | undefined {
+  const keyboard = (replyMarkup as { inline_keyboard?: InlineButton[][] } | undefined)
+    ?.inline_keyboard;
+  if (!Array.isArray(keyboard)) return undefined;
+  return keyboard
+    .filter((row) => row.length > 0)
+    .map((row) =>
+      row.map((b) => ({
+        text: String(b.text ?? ""),
+        ...(typeof b.callback_data === "string" ? { callbackData: b.callback_data } : {}),
+        ...(typeof b.url === "string" ? { url: b.url } : {}),
+      })),
+    );
+}
+
+function formatOf(payload: Record<string, unknown>): "html" | "plain" {
+  return payload.parse_mode === "HTML" ? "html" : "plain";
+}
+
+/**
+ * The web chat channel. Outgoing Bot API calls for web chats become rows of the transcript and
+ * events on the person's open pages; what the person types or taps becomes grammY updates.
+ */
+export class WebchatAdapter implements ChannelAdapter {
+  readonly channel = "web" as const;
+  private updateSerial = 0;
+  private callbackSerial = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly hub: WebchatHub,
+    private readonly botInfo: UserFromGetMe,
+    private readonly dispatch: (update: Update) => Promise<void>,
+  ) {}
+
+  canReach(chatId: number): boolean {
+    return this.hub.isConnected(chatId - SYNTHETIC_CHAT_ID_BASE);
+  }
+
+  async call(method: string, payload: Record<string, unknown>): Promise<unknown> {
+    const chatId = Number(payload.chat_id);
+    const userId = chatId - SYNTHETIC_CHAT_ID_BASE;
+    switch (method) {
+      case "sendMessage":
+        return this.send(userId, chatId, {
+          text: String(payload.text ?? ""),
+          format: formatOf(payload),
+          ...optionalButtons(payload.reply_markup),
+        });
+      case "sendPhoto":
+      case "sendDocument": {
+        const kind = method === "sendPhoto" ? "photo" : "document";
+        const file = payload[kind];
+        const caption = typeof payload.caption === "string" ? payload.caption : "";
+        return this.send(userId, chatId, {
+          text: caption,
+          format: formatOf(payload),
+          attachment: {
+            kind,
+            ...(typeof file === "string" && /^https?:/.test(file) ? { url: file } : {}),
+          },
+          ...optionalButtons(payload.reply_markup),
+        });
+      }
+      case "editMessageText":
+      case "editMessageCaption":
+      case "editMessageReplyMarkup":
+        return this.edit(userId, chatId, method, payload);
+      case "deleteMessage": {
+        const id = Number(payload.message_id);
+        await this.db
+          .update(webchatMessages)
+          .set({ deleted: true, updatedAt: sql`now()` })
+          .where(and(eq(webchatMessages.id, id), eq(webchatMessages.userId, userId)));
+        this.hub.publish(userId, { type: "delete", data: { id } });
+        return true;
+      }
+      case "answerCallbackQuery": {
+        const text = typeof payload.text === "string" ? payload.text : "";
+        const [, chat] = String(payload.callback_query_id).split(":");
+        if (text)
+          this.hub.publish(Number(chat) - SYNTHETIC_CHAT_ID_BASE, {
+            type: "notice",
+            data: { text },
+          });
+        return true;
+      }
+      case "sendChatAction":
+        return true;
+      default:
+        throw new ChannelError(
+          "permanent",
+          `Bad Request: ${method} is not available in the web chat`,
+        );
+    }
+  }
+
+  private async send(userId: number, chatId: number, payload: WebchatPayload): Promise<Message> {
+    const [row] = await this.db
+      .insert(webchatMessages)
+      .values({ userId, fromBot: true, payload })
+      .returning();
+    if (!row) throw new ChannelError("transient", "could not store the message");
+    this.hub.publish(userId, { type: "message", data: toView(row) });
+    return this.asMessage(row, chatId);
+  }
+
+  private async edit(
+    userId: number,
+    chatId: number,
+    method: string,
+    payload: Record<string, unknown>,
+  ) {
+    const id = Number(payload.message_id);
+    const [current] = await this.db
+      .select()
+      .from(webchatMessages)
+      .where(
+        and(
+          eq(webchatMessages.id, id),
+          eq(webchatMessages.userId, userId),
+          eq(webchatMessages.fromBot, true),
+        ),
+      );
+    if (!current || current.deleted)
+      throw new ChannelError("permanent", "Bad Request: message to edit not found");
+    const next: WebchatPayload = { ...current.payload };
+    if (method === "editMessageText") {
+      next.text = String(payload.text ?? "");
+      next.format = formatOf(payload);
+    } else if (method === "editMessageCaption") {
+      next.text = String(payload.caption ?? "");
+      next.format = formatOf(payload);
+    }
+    // Telegram drops the keyboard when an edit carries none; mirror that.
+    const buttons = buttonsOf(payload.reply_markup);
+    if (buttons) next.buttons = buttons;
+    else delete next.buttons;
+    const [row] = await this.db
+      .update(webchatMessages)
+      .set({ payload: next, updatedAt: sql`now()` })
+      .where(eq(webchatMessages.id, id))
+      .returning();
+    if (!row) throw new ChannelError("permanent", "Bad Request: message to edit not found");
+    this.hub.publish(userId, { type: "message", data: toView(row) });
+    return this.asMessage(row, chatId);
+  }
+
+  private asMessage(row: Row, chatId: number): Message {
+    return {
+      message_id: row.id,
+      date: Math.floor(row.createdAt.getTime() / 1000),
+      chat: { id: chatId, type: "private", first_name: "" },
+      from: this.botInfo,
+      text: row.payload.text,
+    } as Message;
+  }
+
+  // ---- inbound: the person's side ----
+
+  async history(userId: number, limit = 200): Promise<MessageView[]> {
+    const rows = await this.db
+      .select()
+      .from(webchatMessages)
+      .where(and(eq(webchatMessages.userId, userId), eq(webchatMessages.deleted, false)))
+      .orderBy(asc(webchatMessages.id))
+      .limit(10_000);
+    return rows.slice(-limit).map(toView);
+  }
+
+  /** Stores what the person typed and hands it to the bot as a Telegram-shaped message update. */
+  async receiveText(user: UserRow, text: string): Promise<MessageView> {
+    const [row] = await this.db
+      .insert(webchatMessages)
+      .values({ userId: user.id, fromBot: false, payload: { text, format: "plain" } })
+      .returning();
+    if (!row) throw new Error("could not store the message");
+    const chatId = syntheticChatId(user.id);
+    const command = /^\/[a-z_]+/i.exec(text);
+    const update: Update = {
+      update_id: this.nextUpdateId(),
+      message: {
+        message_id: row.id,
+        date: Math.floor(row.createdAt.getTime() / 1000),
+        chat: { id: chatId, type: "private", first_name: user.firstName ?? "" },
+        from: {
+          id: chatId,
+          is_bot: false,
+          first_name: user.firstName ?? "",
+          language_code: user.locale ?? undefined,
+        },
+        text,
+        ...(command
+          ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] }
+          : {}),
+      },
+    };
+    this.background(update);
+    return toView(row);
+  }
+
+  /** A tap on a button of one of the bot's messages becomes a callback query. */
+  async receivePress(user: UserRow, messageId: number, data: string): Promise<boolean> {
+    const [row] = await this.db
+      .select()
+      .from(webchatMessages)
+      .where(
+        and(
+          eq(webchatMessages.id, messageId),
+          eq(webchatMessages.userId, user.id),
+          eq(webchatMessages.fromBot, true),
+        ),
+      );
+    if (!row || row.deleted) return false;
+    const chatId = syntheticChatId(user.id);
+    const update: Update = {
+      update_id: this.nextUpdateId(),
+      callback_query: {
+        id: syntheticCallbackId("web", chatId, ++this.callbackSerial),
+        from: {
+          id: chatId,
+          is_bot: false,
+          first_name: user.firstName ?? "",
+          language_code: user.locale ?? undefined,
+        },
+        chat_instance: String(chatId),
+        data,
+        message: {
+          ...this.asMessage(row, chatId),
+          ...(row.payload.buttons
+            ? {
+                reply_markup: {
+                  inline_keyboard: row.payload.buttons.map((r) =>
+                    r.map((b) =>
+                      b.url
+                        ? { text: b.text, url: b.url }
+                        : { text: b.text, callback_data: b.callbackData ?? "" },
+                    ),
+                  ),
+                },
+              }
+            : {}),
+        },
+      },
+    };
+    this.background(update);
+    return true;
+  }
+
+  private nextUpdateId(): number {
+    return ++this.updateSerial;
+  }
+
+  private background(update: Update): void {
+    // The HTTP request returns at once; the bot's answer arrives over the event stream.
+    void this.dispatch(update);
+  }
+}
+
+function optionalButtons(replyMarkup: unknown): { buttons?: WebchatButton[][] } {
+  const buttons = buttonsOf(replyMarkup);
+  return buttons ? { buttons } : {};
+}

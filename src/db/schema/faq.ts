@@ -1,0 +1,109 @@
+import {
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+} from "drizzle-orm/pg-core";
+import { municipalities } from "./directory";
+import { users } from "./users";
+
+export const FAQ_LANGS = ["ky", "ru", "en"] as const;
+export type FaqLang = (typeof FAQ_LANGS)[number];
+
+/** Who may see an entry: everyone, or only deputies and municipal staff (and lawyers/admins). */
+export const FAQ_AUDIENCES = ["everyone", "deputies_staff"] as const;
+export type FaqAudience = (typeof FAQ_AUDIENCES)[number];
+
+export const FAQ_STATUSES = ["draft", "published", "outdated"] as const;
+export type FaqStatus = (typeof FAQ_STATUSES)[number];
+
+export const FAQ_ESCALATION_STATUSES = ["open", "taken", "answered"] as const;
+export type FaqEscalationStatus = (typeof FAQ_ESCALATION_STATUSES)[number];
+
+/** Alternative ways people ask the same question, per language. */
+export type FaqPhrasings = Partial<Record<FaqLang, string[]>>;
+
+/**
+ * One legal FAQ entry. The id is a stable, human-readable slug (e.g. "appeal-language") so that
+ * imports, exports, feedback and evaluation files can refer to entries across databases.
+ */
+export const faqEntries = pgTable(
+  "faq_entries",
+  {
+    id: text("id").primaryKey(),
+    topic: text("topic").notNull(),
+    questionKy: text("question_ky"),
+    questionRu: text("question_ru"),
+    questionEn: text("question_en"),
+    answerKy: text("answer_ky"),
+    answerRu: text("answer_ru"),
+    answerEn: text("answer_en"),
+    /** The law (and article where known) the answer rests on. */
+    source: text("source").notNull().default(""),
+    lastCheckedAt: date("last_checked_at", { mode: "string" }).notNull(),
+    audience: text("audience", { enum: FAQ_AUDIENCES }).notNull().default("everyone"),
+    /** Free tags; the shipped corpus keeps its per-language keywords here. */
+    tags: text("tags").array().notNull().default([]),
+    status: text("status", { enum: FAQ_STATUSES }).notNull().default("published"),
+    phrasings: jsonb("phrasings").$type<FaqPhrasings>().notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("faq_entries_status_idx").on(t.status)],
+);
+
+export type FaqEntryRow = typeof faqEntries.$inferSelect;
+
+/** "Helpful / not helpful" votes: one per user per entry, the latest vote wins. */
+export const faqFeedback = pgTable(
+  "faq_feedback",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    entryId: text("entry_id")
+      .notNull()
+      .references(() => faqEntries.id, { onDelete: "cascade" }),
+    userId: bigint("user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    helpful: boolean("helpful").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("faq_feedback_entry_user_uq").on(t.entryId, t.userId)],
+);
+
+/** Questions the FAQ could not answer, sent by deputies or staff to the lawyers. */
+export const faqEscalations = pgTable(
+  "faq_escalations",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    askerUserId: bigint("asker_user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    municipalityId: integer("municipality_id").references(() => municipalities.id),
+    text: text("text").notNull(),
+    lang: text("lang", { enum: FAQ_LANGS }).notNull(),
+    /** What the search returned when the question was asked (ids, scores, confidence). */
+    searchSnapshot: jsonb("search_snapshot").$type<Record<string, unknown>>().notNull().default({}),
+    status: text("status", { enum: FAQ_ESCALATION_STATUSES }).notNull().default("open"),
+    takenByUserId: bigint("taken_by_user_id", { mode: "number" }).references(() => users.id, {
+      onDelete: "set null",
+    }),
+    answerText: text("answer_text"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    takenAt: timestamp("taken_at", { withTimezone: true }),
+    answeredAt: timestamp("answered_at", { withTimezone: true }),
+    remindedAt: timestamp("reminded_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("faq_escalations_status_idx").on(t.status, t.createdAt)],
+);
+
+export type FaqEscalationRow = typeof faqEscalations.$inferSelect;

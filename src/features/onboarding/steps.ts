@@ -1,0 +1,214 @@
+import { eq } from "drizzle-orm";
+import type { AppConversation, BotDeps, ConvContext } from "../../bot/context";
+import { ask, once } from "../../bot/conversation-kit";
+import type { Locale } from "../../config";
+import { districts, TOPICS, type Topic } from "../../db/schema";
+import { translator } from "../../i18n";
+import {
+  displayName,
+  getMunicipality,
+  listDistricts,
+  listMunicipalities,
+  listRegions,
+  searchMunicipalities,
+} from "../municipalities/service";
+import { updateUserSettings } from "../users/service";
+import {
+  browseKeyboard,
+  choiceKeyboard,
+  consentKeyboard,
+  languageKeyboard,
+  searchResultsKeyboard,
+  topicsKeyboard,
+} from "./keyboards";
+
+/**
+ * The steps of onboarding, each a small conversation of its own. /start runs them in a row;
+ * /settings and /language run single ones. Every write happens inside `once` (conversation
+ * external), so replays never write twice.
+ */
+
+export async function askLanguage(
+  conversation: AppConversation,
+  ctx: ConvContext,
+  deps: BotDeps,
+  userId: number,
+  options: { welcome: boolean },
+): Promise<Locale> {
+  const text = options.welcome ? ctx.t("onboarding.welcome") : ctx.t("language.choose");
+  await ctx.reply(text, { parse_mode: "HTML", reply_markup: languageKeyboard() });
+  const answer = await ask(conversation, {
+    buttons: /^lang:(ky|ru|en)$/,
+    onOther: (c) => c.reply(c.t("language.choose"), { reply_markup: languageKeyboard() }),
+  });
+  if (answer.kind !== "button") throw new Error("unreachable: text is not accepted here");
+  const locale = answer.data.slice("lang:".length) as Locale;
+  await once(conversation, async () => {
+    await updateUserSettings(deps.db, userId, { locale });
+    const chatId = answer.ctx.chatId ?? 0;
+    deps.locales.set(chatId, locale);
+    deps.onLocaleChanged?.(chatId, locale);
+  });
+  await answer.ctx.editMessageText(translator(locale)("language.saved"));
+  return locale;
+}
+
+export interface ChosenMunicipality {
+  id: number;
+  name: string;
+}
+
+export async function askMunicipality(
+  conversation: AppConversation,
+  locale: Locale,
+  ctx: ConvContext,
+  deps: BotDeps,
+  userId: number,
+): Promise<ChosenMunicipality> {
+  const t = translator(locale);
+  const { db } = deps;
+  await ctx.reply(t("onboarding.municipality_ask"), { reply_markup: browseKeyboard(t) });
+  for (;;) {
+    const answer = await ask(conversation, {
+      buttons: /^(mun:\d+|browse|region:\d+|district:\d+)$/,
+      acceptText: true,
+      onOther: (c) =>
+        c.reply(t("onboarding.municipality_type_please"), { reply_markup: browseKeyboard(t) }),
+    });
+    if (answer.kind === "text") {
+      const found = await once(conversation, async () =>
+        (await searchMunicipalities(db, answer.text, 6)).map(({ municipality: m }) => ({
+          id: m.id,
+          // Same-named aimaks exist in different districts: say where each one is.
+          label: `${displayName(m, locale)} · ${displayName(m.district ?? m.region, locale)}`,
+        })),
+      );
+      if (found.length === 0) {
+        await answer.ctx.reply(t("onboarding.municipality_not_found", { query: answer.text }), {
+          reply_markup: browseKeyboard(t),
+        });
+      } else {
+        await answer.ctx.reply(t("onboarding.municipality_found"), {
+          reply_markup: searchResultsKeyboard(t, found),
+        });
+      }
+      continue;
+    }
+    const [kind, rawId] = answer.data.split(":") as [string, string | undefined];
+    const id = Number(rawId);
+    if (kind === "browse") {
+      const regions = await once(conversation, async () =>
+        (await listRegions(db)).map((r) => ({ id: r.id, label: displayName(r, locale) })),
+      );
+      await answer.ctx.editMessageText(t("onboarding.region_choose"), {
+        reply_markup: choiceKeyboard("region", regions),
+      });
+    } else if (kind === "region") {
+      const { districts, direct } = await once(conversation, async () => ({
+        districts: (await listDistricts(db, id)).map((d) => ({
+          id: d.id,
+          label: displayName(d, locale),
+        })),
+        direct: (await listMunicipalities(db, { regionId: id, districtId: null })).map((m) => ({
+          id: m.id,
+          label: displayName(m, locale),
+        })),
+      }));
+      const back = { t, data: "browse" };
+      if (districts.length === 0) {
+        await answer.ctx.editMessageText(t("onboarding.municipality_choose"), {
+          reply_markup: choiceKeyboard("mun", direct, back),
+        });
+      } else {
+        // Cities outside any district are listed with the districts, as people look for them there.
+        const kb = choiceKeyboard("district", districts);
+        for (const m of direct) kb.text(m.label, `mun:${m.id}`).row();
+        kb.text(t("common.back"), "browse");
+        await answer.ctx.editMessageText(t("onboarding.district_choose"), { reply_markup: kb });
+      }
+    } else if (kind === "district") {
+      const result = await once(conversation, async () => {
+        const [district] = await db.select().from(districts).where(eq(districts.id, id));
+        if (!district) return undefined;
+        const list = await listMunicipalities(db, { regionId: district.regionId, districtId: id });
+        return {
+          regionId: district.regionId,
+          list: list.map((m) => ({ id: m.id, label: displayName(m, locale) })),
+        };
+      });
+      if (!result) {
+        await answer.ctx.answerCallbackQuery({ text: t("errors.stale_button") }).catch(() => {});
+        continue;
+      }
+      await answer.ctx.editMessageText(t("onboarding.municipality_choose"), {
+        reply_markup: choiceKeyboard("mun", result.list, { t, data: `region:${result.regionId}` }),
+      });
+    } else {
+      // A municipality id straight from a button: check it exists before saving anything.
+      const chosen = await once(conversation, async () => {
+        const m = await getMunicipality(db, id);
+        if (!m) return undefined;
+        await updateUserSettings(db, userId, { municipalityId: m.id });
+        return { id: m.id, name: displayName(m, locale) };
+      });
+      if (!chosen) {
+        await answer.ctx.reply(t("errors.stale_button"));
+        continue;
+      }
+      await answer.ctx.editMessageText(t("onboarding.municipality_saved", { name: chosen.name }), {
+        parse_mode: "HTML",
+      });
+      return chosen;
+    }
+  }
+}
+
+export async function askTopics(
+  conversation: AppConversation,
+  locale: Locale,
+  ctx: ConvContext,
+  deps: BotDeps,
+  userId: number,
+  current: readonly Topic[],
+): Promise<Topic[]> {
+  const t = translator(locale);
+  const selected = new Set<Topic>(current);
+  await ctx.reply(t("onboarding.topics_ask"), { reply_markup: topicsKeyboard(t, selected) });
+  for (;;) {
+    const answer = await ask(conversation, {
+      buttons: /^(topic:(hearings|polls|announcements)|topics:done)$/,
+      onOther: (c) =>
+        c.reply(t("onboarding.topics_ask"), { reply_markup: topicsKeyboard(t, selected) }),
+    });
+    if (answer.kind !== "button") continue;
+    if (answer.data === "topics:done") {
+      const topics = TOPICS.filter((topic) => selected.has(topic));
+      await once(conversation, () => updateUserSettings(deps.db, userId, { topics }));
+      const summary =
+        topics.map((topic) => t(`onboarding.topic_${topic}`)).join(", ") || t("settings.none");
+      await answer.ctx.editMessageText(`${t("settings.topics")}: ${summary}`);
+      return topics;
+    }
+    const topic = answer.data.slice("topic:".length) as Topic;
+    if (selected.has(topic)) selected.delete(topic);
+    else selected.add(topic);
+    await answer.ctx.editMessageReplyMarkup({ reply_markup: topicsKeyboard(t, selected) });
+  }
+}
+
+export async function askConsent(
+  conversation: AppConversation,
+  locale: Locale,
+  ctx: ConvContext,
+  deps: BotDeps,
+  userId: number,
+): Promise<void> {
+  const t = translator(locale);
+  await ctx.reply(t("onboarding.consent_text"), { reply_markup: consentKeyboard(t) });
+  const answer = await ask(conversation, {
+    buttons: /^consent:yes$/,
+    onOther: (c) => c.reply(t("onboarding.consent_required"), { reply_markup: consentKeyboard(t) }),
+  });
+  await once(conversation, () => updateUserSettings(deps.db, userId, { consentAt: new Date() }));
+  await answer.ctx.editMessageReplyMarkup();
+}

@@ -1,0 +1,198 @@
+import { createHash, randomInt } from "node:crypto";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { RoleGrant } from "../../bot/context";
+import type { Database } from "../../db/client";
+import { invites, municipalities, type Role, roleGrants } from "../../db/schema";
+import { recordAudit } from "../audit/service";
+import { invitableRoles, isMunicipalRole } from "./permissions";
+
+const CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; // Crockford base32: no I, L, O, U
+const CODE_GROUPS = 3;
+const CODE_GROUP_LENGTH = 4;
+export const DEFAULT_INVITE_HOURS = 72;
+
+/** "K7M2-QX9P-3HTR": 60 random bits, easy to read aloud and to type on a phone. */
+export function generateInviteCode(): string {
+  const groups: string[] = [];
+  for (let g = 0; g < CODE_GROUPS; g++) {
+    let group = "";
+    for (let i = 0; i < CODE_GROUP_LENGTH; i++)
+      group += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+    groups.push(group);
+  }
+  return groups.join("-");
+}
+
+/** Canonical form of what a person typed: upper case, no separators, look-alikes folded. */
+export function normalizeInviteCode(input: string): string {
+  return input
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_-]/g, "")
+    .replace(/O/g, "0")
+    .replace(/[IL]/g, "1");
+}
+
+/** Whether a message looks like an invite code (so it is redeemed rather than searched). */
+export function looksLikeInviteCode(text: string): boolean {
+  return (
+    /^\s*[0-9A-Za-z]{4}[-\s]?[0-9A-Za-z]{4}[-\s]?[0-9A-Za-z]{4}\s*$/.test(text) && /\d/.test(text)
+  );
+}
+
+export function hashInviteCode(code: string): string {
+  return createHash("sha256").update(normalizeInviteCode(code)).digest("hex");
+}
+
+export class NotAllowedError extends Error {
+  constructor(message = "not allowed") {
+    super(message);
+    this.name = "NotAllowedError";
+  }
+}
+
+export interface InviteRequest {
+  role: Role;
+  municipalityId: number | null;
+  hours?: number;
+  /** Who creates it; undefined for the command line, which may create any invite. */
+  creator?: { userId: number; roles: readonly RoleGrant[] } | undefined;
+}
+
+export interface CreatedInvite {
+  code: string;
+  role: Role;
+  municipalityId: number | null;
+  expiresAt: Date;
+}
+
+export async function createInvite(db: Database, request: InviteRequest): Promise<CreatedInvite> {
+  const { role, creator } = request;
+  const municipalityId = isMunicipalRole(role)
+    ? request.municipalityId
+    : (request.municipalityId ?? null);
+  if (isMunicipalRole(role) && municipalityId === null) {
+    throw new RangeError(`a ${role} invite needs a municipality`);
+  }
+  if (creator && !invitableRoles(creator.roles, municipalityId).includes(role)) {
+    throw new NotAllowedError(`may not invite ${role} to municipality ${municipalityId}`);
+  }
+  if (municipalityId !== null) {
+    const found = await db
+      .select({ id: municipalities.id })
+      .from(municipalities)
+      .where(eq(municipalities.id, municipalityId));
+    if (found.length === 0) throw new RangeError(`no municipality with id ${municipalityId}`);
+  }
+  const hours = request.hours ?? DEFAULT_INVITE_HOURS;
+  const code = generateInviteCode();
+  const expiresAt = new Date(Date.now() + hours * 3_600_000);
+  await db.transaction(async (tx) => {
+    await tx.insert(invites).values({
+      codeHash: hashInviteCode(code),
+      role,
+      municipalityId,
+      createdByUserId: creator?.userId ?? null,
+      expiresAt,
+    });
+    await recordAudit(tx, {
+      actorUserId: creator?.userId,
+      actorLabel: creator ? actorLabel(creator.roles) : "cli",
+      action: "invite.create",
+      municipalityId,
+      details: { role, hours },
+    });
+  });
+  return { code, role, municipalityId, expiresAt };
+}
+
+export type RedeemResult =
+  | { ok: true; role: Role; municipalityId: number | null }
+  | { ok: false; reason: "invalid" | "expired" | "used" | "already" };
+
+/** Redeems a one-time code. Anything wrong with the code changes nothing. */
+export async function redeemInvite(
+  db: Database,
+  code: string,
+  userId: number,
+): Promise<RedeemResult> {
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .select()
+      .from(invites)
+      .where(eq(invites.codeHash, hashInviteCode(code)))
+      .for("update");
+    const invite = rows[0];
+    if (!invite) return { ok: false, reason: "invalid" } as const;
+    if (invite.usedAt) return { ok: false, reason: "used" } as const;
+    if (invite.expiresAt.getTime() <= Date.now()) return { ok: false, reason: "expired" } as const;
+    const inserted = await tx
+      .insert(roleGrants)
+      .values({ userId, role: invite.role, municipalityId: invite.municipalityId })
+      .onConflictDoNothing()
+      .returning({ id: roleGrants.id });
+    if (inserted.length === 0) return { ok: false, reason: "already" } as const;
+    await tx
+      .update(invites)
+      .set({ usedAt: sql`now()`, usedByUserId: userId })
+      .where(eq(invites.id, invite.id));
+    await recordAudit(tx, {
+      actorUserId: userId,
+      actorLabel: "invite",
+      action: "role.grant",
+      municipalityId: invite.municipalityId,
+      details: { role: invite.role, userId, inviteId: invite.id },
+    });
+    return { ok: true, role: invite.role, municipalityId: invite.municipalityId } as const;
+  });
+}
+
+export interface RevokeRequest {
+  userId: number;
+  role: Role;
+  municipalityId: number | null;
+  actor?: { userId: number; roles: readonly RoleGrant[] } | undefined;
+}
+
+/** Removes a role; returns whether there was one to remove. */
+export async function revokeRole(db: Database, request: RevokeRequest): Promise<boolean> {
+  const { actor } = request;
+  if (actor && !invitableRoles(actor.roles, request.municipalityId).includes(request.role)) {
+    throw new NotAllowedError(`may not revoke ${request.role}`);
+  }
+  return db.transaction(async (tx) => {
+    const removed = await tx
+      .delete(roleGrants)
+      .where(
+        and(
+          eq(roleGrants.userId, request.userId),
+          eq(roleGrants.role, request.role),
+          request.municipalityId === null
+            ? isNull(roleGrants.municipalityId)
+            : eq(roleGrants.municipalityId, request.municipalityId),
+        ),
+      )
+      .returning({ id: roleGrants.id });
+    if (removed.length === 0) return false;
+    await recordAudit(tx, {
+      actorUserId: actor?.userId,
+      actorLabel: actor ? actorLabel(actor.roles) : "cli",
+      action: "role.revoke",
+      municipalityId: request.municipalityId,
+      details: { role: request.role, userId: request.userId },
+    });
+    return true;
+  });
+}
+
+export async function listRoleGrants(db: Database) {
+  return db.select().from(roleGrants).orderBy(roleGrants.id);
+}
+
+/** The most senior role of an actor, for the audit log. */
+export function actorLabel(roles: readonly RoleGrant[]): string {
+  for (const role of ["admin", "lawyer", "staff", "deputy"] as const) {
+    if (roles.some((r) => r.role === role)) return role;
+  }
+  return "citizen";
+}
