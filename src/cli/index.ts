@@ -1,6 +1,7 @@
 import { ConfigError, parseConfig } from "../config";
 import { type DatabaseHandle, openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";
+import { seedDemoDirectoryIfEmpty } from "../features/municipalities/service";
 import { createLogger } from "../logger";
 import type { CliCommand, CliContext } from "./command";
 import { commands } from "./registry";
@@ -25,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
       if (!handle) {
         handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
         await migrate(handle.db);
+        await seedDemoDirectoryIfEmpty(handle.db);
       }
       return handle;
     },

@@ -7,7 +7,7 @@ import { migrate } from "../../src/db/migrate";
  * A fresh, migrated database for one test file: in-memory PGlite by default, or a brand-new
  * database on the PostgreSQL server named by DATABASE_URL (dropped again on close).
  */
-export async function createTestDatabase(): Promise<DatabaseHandle> {
+export async function createTestDatabase(): Promise<DatabaseHandle & { url?: string }> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const handle = await openDatabase({});
@@ -24,6 +24,7 @@ export async function createTestDatabase(): Promise<DatabaseHandle> {
   await migrate(handle.db);
   return {
     ...handle,
+    url: url.toString(),
     close: async () => {
       await handle.close();
       const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} });
