@@ -62,8 +62,12 @@ export function rolesFeature(deps: BotDeps): Composer<AppContext> {
   composer.callbackQuery(/^invite:([a-z]+)$/, async (ctx) => {
     const role = ctx.match[1] as Role;
     // The button is only a shortcut: the role and municipality are checked again here.
-    if (!ROLES.includes(role))
+    if (!ROLES.includes(role)) {
       return ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
+    }
+    if (invitableRoles(ctx.roles, ctx.user.municipalityId).length === 0) {
+      return ctx.answerCallbackQuery({ text: ctx.t("errors.not_allowed"), show_alert: true });
+    }
     const municipalityId = isMunicipalRole(role) ? ctx.user.municipalityId : null;
     if (isMunicipalRole(role) && municipalityId === null) {
       return ctx.answerCallbackQuery({ text: ctx.t("invite.no_municipality"), show_alert: true });
@@ -79,7 +83,7 @@ export function rolesFeature(deps: BotDeps): Composer<AppContext> {
       const params = {
         role: ctx.t(`roles.${role}`),
         municipality: m ? escapeHtml(displayName(m, ctx.locale)) : "—",
-        hours: DEFAULT_INVITE_HOURS,
+        hours: ctx.t("common.hours", { count: DEFAULT_INVITE_HOURS }),
         code: invite.code,
         link: deps.botUsername ? `https://t.me/${deps.botUsername}?start=${invite.code}` : "",
       };

@@ -1,0 +1,152 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp, TELEGRAM_WEBHOOK_PATH } from "../../src/app";
+import { parseConfig } from "../../src/config";
+import { users } from "../../src/db/schema";
+import { createLogger } from "../../src/logger";
+import { fakeTelegram, TEST_TOKEN } from "../helpers/bot";
+import { createTestDatabase } from "../helpers/db";
+
+const WEBHOOK_SECRET = "webhook-secret-for-tests-0123456789";
+
+describe("HTTP: healthz, Telegram webhook, web chat", () => {
+  let app: App;
+  let base: string;
+  const telegram = fakeTelegram();
+
+  beforeAll(async () => {
+    const config = parseConfig({
+      LOG_LEVEL: "silent",
+      PORT: "0",
+      BOT_TOKEN: TEST_TOKEN,
+      WEBHOOK_URL: "https://aimak.example/telegram/webhook",
+      WEBHOOK_SECRET,
+    });
+    app = await createApp({
+      config,
+      logger: createLogger("silent"),
+      fetch: telegram.fetch,
+      database: await createTestDatabase(),
+    });
+    const { port } = await app.start();
+    base = `http://127.0.0.1:${port}`;
+  });
+  afterAll(() => app.stop());
+
+  it("reports the database state on /healthz", async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: "ok",
+      database: { status: "up" },
+      telegram: "webhook",
+    });
+  });
+
+  it("registered the webhook with its secret token", () => {
+    const call = telegram.calls.find((c) => c.method === "setWebhook");
+    expect(call?.payload).toMatchObject({ secret_token: WEBHOOK_SECRET });
+  });
+
+  it("answers 401 to webhook calls without the right secret and touches nothing", async () => {
+    const update = {
+      update_id: 1,
+      message: {
+        message_id: 1,
+        date: 0,
+        chat: { id: 777, type: "private" },
+        from: { id: 777, is_bot: false, first_name: "X" },
+        text: "/start",
+      },
+    };
+    for (const headers of [
+      {},
+      { "x-telegram-bot-api-secret-token": "wrong-secret-wrong-secret" },
+    ]) {
+      const res = await fetch(`${base}${TELEGRAM_WEBHOOK_PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(update),
+      });
+      expect(res.status).toBe(401);
+    }
+    expect(await app.database.db.select().from(users).where(eq(users.chatId, 777))).toHaveLength(0);
+
+    const ok = await fetch(`${base}${TELEGRAM_WEBHOOK_PATH}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-telegram-bot-api-secret-token": WEBHOOK_SECRET,
+      },
+      body: JSON.stringify(update),
+    });
+    expect(ok.status).toBe(200);
+    expect(await app.database.db.select().from(users).where(eq(users.chatId, 777))).toHaveLength(1);
+  });
+
+  it("serves the chat page and keeps a web session across requests", async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<html/i);
+
+    const session = await fetch(`${base}/chat/session`, { method: "POST" });
+    const cookie = session.headers.get("set-cookie")?.split(";")[0] ?? "";
+    const { userId } = (await session.json()) as { userId: number };
+    expect(cookie).toMatch(/^aimak_chat=/);
+    const again = (await (
+      await fetch(`${base}/chat/session`, { method: "POST", headers: { cookie } })
+    ).json()) as {
+      userId: number;
+    };
+    expect(again.userId).toBe(userId);
+
+    const sent = await fetch(`${base}/chat/send`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ text: "/start" }),
+    });
+    expect(sent.status).toBe(202);
+    let history: { messages: { fromBot: boolean; buttons?: { callbackData?: string }[][] }[] } = {
+      messages: [],
+    };
+    for (let i = 0; i < 50 && history.messages.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      history = await (await fetch(`${base}/chat/history`, { headers: { cookie } })).json();
+    }
+    expect(history.messages[1]?.fromBot).toBe(true);
+    expect(history.messages[1]?.buttons?.flat().map((b) => b.callbackData)).toEqual([
+      "lang:ky",
+      "lang:ru",
+      "lang:en",
+    ]);
+
+    const tooLong = await fetch(`${base}/chat/send`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ text: "x".repeat(5000) }),
+    });
+    expect(tooLong.status).toBe(413);
+    expect(((await tooLong.json()) as { error: string }).error).toMatch(/5000/);
+    const noSession = await fetch(`${base}/chat/history`);
+    expect(noSession.status).toBe(401);
+    const forged = await fetch(`${base}/chat/press`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ messageId: 999999, data: "lang:ky" }),
+    });
+    expect(forged.status).toBe(404);
+  });
+
+  it("answers 503 on /healthz when the database is gone", async () => {
+    const broken = await createTestDatabase();
+    const other = await createApp({
+      config: parseConfig({ LOG_LEVEL: "silent", PORT: "0" }),
+      logger: createLogger("silent"),
+      database: broken,
+    });
+    await broken.close();
+    const res = await other.http.request("/healthz");
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ status: "error", database: { status: "down" } });
+  });
+});

@@ -1,0 +1,65 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+describe("configuration", () => {
+  it("has working defaults: PGlite in ./data, web chat on 127.0.0.1:3000, Kyrgyz, Bishkek time", () => {
+    expect(parseConfig({})).toMatchObject({
+      databaseUrl: undefined,
+      dataDir: "./data",
+      host: "127.0.0.1",
+      port: 3000,
+      botToken: undefined,
+      webhook: undefined,
+      defaultLocale: "ky",
+      timezone: "Asia/Bishkek",
+    });
+  });
+
+  it.each([
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["DEFAULT_LOCALE", "de"],
+    ["TIMEZONE", "Mars/Olympus"],
+    ["BOT_TOKEN", "not-a-token"],
+    ["DATABASE_URL", "mysql://x"],
+    ["TELEGRAM_API_ROOT", "not a url"],
+    ["LOG_LEVEL", "loud"],
+    ["WEBHOOK_SECRET", "short"],
+  ])("rejects %s=%s with one line naming it", (name, value) => {
+    const lines = problems({ [name]: value });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^Configuration error: ${name} `));
+  });
+
+  it("never echoes secrets in its messages", () => {
+    const [line] = problems({ BOT_TOKEN: "123:short-secret" });
+    expect(line).not.toContain("short-secret");
+  });
+
+  it("requires a secret and a token for webhook mode", () => {
+    const lines = problems({ WEBHOOK_URL: "https://example.org/telegram/webhook" });
+    expect(lines.some((l) => l.includes("WEBHOOK_SECRET"))).toBe(true);
+    expect(lines.some((l) => l.includes("BOT_TOKEN"))).toBe(true);
+  });
+
+  it("stops the app with exit code 2 and a clear line", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: { ...process.env, PORT: "http", DATABASE_URL: "" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toMatch(/^Configuration error: PORT must be a port number/);
+  });
+});

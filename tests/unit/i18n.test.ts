@@ -1,0 +1,121 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatDateTime, loadMessages, resolveLocale, translator } from "../../src/i18n";
+
+function keys(obj: unknown, prefix = ""): string[] {
+  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) =>
+    v && typeof v === "object" ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+}
+
+/** Plural suffixes differ by language; compare keys without them. */
+const base = (key: string) => key.replace(/_(zero|one|two|few|many|other)$/, "");
+
+describe("locales", () => {
+  const files = { ky: loadMessages("ky"), ru: loadMessages("ru"), en: loadMessages("en") };
+
+  it("have the same keys in ky, ru and en", () => {
+    const sets = Object.fromEntries(
+      Object.entries(files).map(([l, m]) => [l, new Set(keys(m).map(base))]),
+    );
+    const all = new Set(Object.values(sets).flatMap((s) => [...s]));
+    for (const [locale, set] of Object.entries(sets)) {
+      expect(
+        [...all].filter((k) => !set.has(k)),
+        `missing in ${locale}.json`,
+      ).toEqual([]);
+    }
+  });
+
+  it("have no empty strings", () => {
+    for (const [locale, messages] of Object.entries(files)) {
+      const flat = keys(messages);
+      for (const key of flat) {
+        const value = key
+          .split(".")
+          .reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], messages);
+        expect(String(value).trim(), `${locale}:${key}`).not.toBe("");
+      }
+    }
+  });
+
+  it("use Kyrgyz and Russian plural forms", () => {
+    const ru = translator("ru");
+    expect(ru("common.hours", { count: 1 })).toBe("1 час");
+    expect(ru("common.hours", { count: 3 })).toBe("3 часа");
+    expect(ru("common.hours", { count: 5 })).toBe("5 часов");
+    expect(ru("common.hours", { count: 21 })).toBe("21 час");
+    const ky = translator("ky");
+    expect(ky("common.hours", { count: 1 })).toBe("1 саат");
+    expect(ky("common.hours", { count: 72 })).toBe("72 саат");
+    expect(translator("en")("common.hours", { count: 1 })).toBe("1 hour");
+    expect(translator("en")("common.hours", { count: 2 })).toBe("2 hours");
+  });
+
+  it("formats dates in Asia/Bishkek for each language", () => {
+    const at = new Date("2026-11-23T08:30:00Z");
+    expect(formatDateTime(at, "ru", "Asia/Bishkek")).toMatch(/23 ноября 2026.*14:30/);
+    expect(formatDateTime(at, "ky", "Asia/Bishkek")).toMatch(/23.*ноябрь.*14:30/);
+    expect(formatDateTime(at, "en", "Asia/Bishkek")).toMatch(/23 November 2026.*14:30/);
+  });
+
+  it("picks the saved language, then Telegram's, then the default", () => {
+    expect(resolveLocale("ru", "en", "ky")).toBe("ru");
+    expect(resolveLocale(null, "en-US", "ky")).toBe("en");
+    expect(resolveLocale(null, "de", "ky")).toBe("ky");
+  });
+});
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+describe("no user-facing text outside locales/", () => {
+  // Search and normalisation tables legitimately hold Cyrillic: they are data, not messages.
+  const allowed = [
+    /\/search\//,
+    /normalize\.ts$/,
+    /translit/,
+    /stem/,
+    /synonym/,
+    /fold/,
+    /\/data\//,
+  ];
+
+  it("has no Cyrillic string literals in src", () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles("src")) {
+      if (allowed.some((re) => re.test(file))) continue;
+      readFileSync(file, "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          if (/^\s*(\/\/|\/?\*)/.test(line)) return; // comments
+          if (/["'`][^"'`]*[А-Яа-яЁёӨөҮүҢң][^"'`]*["'`]/.test(line))
+            offenders.push(`${file}:${i + 1}`);
+        });
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it("sends no literal text through reply/editMessageText", () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles("src")) {
+      readFileSync(file, "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          if (
+            /\.(reply|editMessageText|sendMessage|answerCallbackQuery)\(\s*["'`][A-Za-z]/.test(line)
+          ) {
+            offenders.push(`${file}:${i + 1}`);
+          }
+          if (/\btext:\s*["'`][A-Za-z]{2}/.test(line)) offenders.push(`${file}:${i + 1}`);
+        });
+    }
+    expect(offenders).toEqual([]);
+  });
+});
