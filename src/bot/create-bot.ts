@@ -4,7 +4,7 @@ import { sequentialize } from "@grammyjs/runner";
 import { Bot, type Context, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { ChannelDirectory } from "../channels/directory";
-import { channelRouter } from "../channels/router";
+import { channelFetch } from "../channels/router";
 import { helpFeature } from "../features/help/handlers";
 import { onboardingConversations } from "../features/onboarding/conversations";
 import { onboardingHandlers } from "../features/onboarding/handlers";
@@ -56,15 +56,13 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
     ...(options.botInfo || !options.token ? { botInfo: options.botInfo ?? OFFLINE_BOT_INFO } : {}),
     client: {
       ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      // Calls for web chat (and later WhatsApp) chats are answered by their adapters here.
+      fetch: channelFetch((chatId) => directory.adapterFor(chatId), options.fetch),
     },
   });
 
-  // Outgoing calls: route other channels' chats to their adapters; retry Telegram's 429/5xx.
-  const transformers: Transformer[] = [
-    autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }),
-    channelRouter((chatId) => directory.adapterFor(chatId)),
-  ];
+  // Retry Telegram's 429/5xx on interactive replies (the delivery engine paces itself instead).
+  const transformers: Transformer[] = [autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 })];
   for (const t of transformers) bot.api.config.use(t);
 
   bot.catch((err) => {
@@ -84,7 +82,8 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
         adapter: drizzleConversationStorage(deps.db),
         getStorageKey: chatKey,
       },
-      // Conversations build their own Api objects: give them the same transformers, and the
+      // Conversations build their own Api objects (same client, so the same channel routing):
+      // give them the same transformers, and the
       // person's current language (kept fresh by personMiddleware).
       plugins: [
         async (ctx, next) => {

@@ -1,4 +1,3 @@
-import { GrammyError, type Transformer } from "grammy";
 import { type ChannelAdapter, ChannelError, isSyntheticChatId } from "./types";
 
 /** Callback query ids minted by non-Telegram channels start with their channel name and ":". */
@@ -21,55 +20,52 @@ export function chatIdOfCall(method: string, payload: Record<string, unknown>): 
   return undefined;
 }
 
+const STATUS: Record<ChannelError["kind"], number> = {
+  blocked: 403,
+  rate_limited: 429,
+  unreachable: 403,
+  transient: 502,
+  permanent: 400,
+};
+
+function json(body: unknown): Response {
+  return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+}
+
 /**
- * The API transformer behind the channel seam: calls for chats of another channel go to that
- * channel's adapter, everything else continues to Telegram. Install it on bot.api and, through
- * the conversations `plugins` option, on the fresh Api objects conversations create.
+ * The channel seam, at the lowest layer grammY has: its HTTP client. Bot API calls for chats of
+ * another channel are answered by that channel's adapter, in the Bot API's own response shape;
+ * everything else goes on to Telegram. Sitting below every API transformer means it applies
+ * alike to bot.api, to the Api objects conversations create (and their replay log), and to the
+ * delivery engine, with nothing to install anywhere else.
  */
-export function channelRouter(
+export function channelFetch(
   adapterFor: (chatId: number) => Promise<ChannelAdapter | undefined>,
-): Transformer {
-  return async (prev, method, payload, signal) => {
-    const chatId = chatIdOfCall(method, payload as Record<string, unknown>);
-    if (chatId === undefined || !isSyntheticChatId(chatId)) return prev(method, payload, signal);
+  telegramFetch: typeof fetch = fetch,
+): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    // grammY sends JSON bodies as strings; file uploads (multipart) only ever go to Telegram.
+    if (typeof init?.body !== "string") return telegramFetch(input, init);
+    const url = String(input instanceof Request ? input.url : input);
+    const method = url.slice(url.lastIndexOf("/") + 1);
+    const payload = JSON.parse(init.body) as Record<string, unknown>;
+    const chatId = chatIdOfCall(method, payload);
+    if (chatId === undefined || !isSyntheticChatId(chatId)) return telegramFetch(input, init);
     const adapter = await adapterFor(chatId);
-    if (!adapter) {
-      throw new GrammyError(
-        `no channel serves chat ${chatId}`,
-        { ok: false, error_code: 400, description: "Bad Request: chat not found" },
-        method,
-        payload,
-      );
-    }
+    if (!adapter)
+      return json({ ok: false, error_code: 400, description: "Bad Request: chat not found" });
     try {
-      const result = await adapter.call(method, payload as Record<string, unknown>);
-      // biome-ignore lint/suspicious/noExplicitAny: the transformer signature is generic over every method's result
-      return { ok: true, result } as any;
+      return json({ ok: true, result: await adapter.call(method, payload) });
     } catch (error) {
-      if (error instanceof ChannelError) {
-        // Surface channel failures the way Telegram reports them, so callers handle one shape.
-        const code = {
-          blocked: 403,
-          rate_limited: 429,
-          unreachable: 403,
-          transient: 502,
-          permanent: 400,
-        }[error.kind];
-        throw new GrammyError(
-          error.message,
-          {
-            ok: false,
-            error_code: code,
-            description: error.message,
-            ...(error.retryAfterSeconds
-              ? { parameters: { retry_after: error.retryAfterSeconds } }
-              : {}),
-          },
-          method,
-          payload,
-        );
-      }
-      throw error;
+      if (!(error instanceof ChannelError)) throw error;
+      return json({
+        ok: false,
+        error_code: STATUS[error.kind],
+        description: error.message,
+        ...(error.retryAfterSeconds
+          ? { parameters: { retry_after: error.retryAfterSeconds } }
+          : {}),
+      });
     }
-  };
+  }) as typeof fetch;
 }

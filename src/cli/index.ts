@@ -18,6 +18,7 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(process.env.LOG_LEVEL ?? "warn");
+  const [name, ...rest] = argv;
   let handle: DatabaseHandle | undefined;
   const ctx: CliContext = {
     config,
@@ -26,14 +27,14 @@ async function main(argv: string[]): Promise<number> {
       if (!handle) {
         handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
         await migrate(handle.db);
-        await seedDemoDirectoryIfEmpty(handle.db);
+        // A fresh database gets the demo directory, except when a real one is being imported.
+        if (name !== "municipalities") await seedDemoDirectoryIfEmpty(handle.db);
       }
       return handle;
     },
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
   };
-  const [name, ...rest] = argv;
   const command: CliCommand | undefined = commands.find((c) => c.name === name);
   if (!command) {
     ctx.err(name && name !== "help" ? `Unknown command: ${name}\n` : "");

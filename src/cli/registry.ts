@@ -1,3 +1,4 @@
+import { faqCommand } from "../features/faq/cli";
 import { municipalitiesCommand } from "../features/municipalities/cli";
 import { adminCommand, inviteCommand, rolesCommand } from "../features/roles/cli";
 import type { CliCommand } from "./command";
@@ -10,4 +11,5 @@ export const commands: CliCommand[] = [
   inviteCommand,
   rolesCommand,
   municipalitiesCommand,
+  faqCommand,
 ];

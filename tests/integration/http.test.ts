@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp, TELEGRAM_WEBHOOK_PATH } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import { users } from "../../src/db/schema";
+import { translator } from "../../src/i18n";
 import { createLogger } from "../../src/logger";
+
+const ky = translator("ky");
+
 import { fakeTelegram, TEST_TOKEN } from "../helpers/bot";
 import { createTestDatabase } from "../helpers/db";
 
@@ -119,6 +123,29 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
       "lang:ru",
       "lang:en",
     ]);
+
+    // A button inside the conversation: each bot message reaches the page once, not per replay.
+    const welcome = history.messages[1] as unknown as { id: number };
+    await fetch(`${base}/chat/press`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ messageId: welcome.id, data: "lang:ky" }),
+    });
+    await fetch(`${base}/chat/send`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ text: "Сокулук" }),
+    });
+    let texts: string[] = [];
+    for (let i = 0; i < 50 && !texts.includes(ky("onboarding.municipality_found")); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const h = (await (await fetch(`${base}/chat/history`, { headers: { cookie } })).json()) as {
+        messages: { text: string }[];
+      };
+      texts = h.messages.map((m) => m.text);
+    }
+    expect(texts.filter((x) => x === ky("onboarding.municipality_ask"))).toHaveLength(1);
+    expect(texts.filter((x) => x === ky("onboarding.municipality_found"))).toHaveLength(1);
 
     const tooLong = await fetch(`${base}/chat/send`, {
       method: "POST",

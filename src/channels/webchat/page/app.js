@@ -1,0 +1,757 @@
+// Aimak web chat page: one vanilla module, no build step, no external assets.
+// Every user-facing word comes from the server ("webchat" strings of the person's locale).
+
+const $ = (id) => document.getElementById(id);
+
+const ui = {
+  title: $("title"),
+  subtitle: $("subtitle"),
+  status: $("status"),
+  statusText: $("status-text"),
+  scroller: $("scroller"),
+  transcript: $("transcript"),
+  composer: $("composer"),
+  input: $("input"),
+  send: $("send"),
+  sendText: $("send-text"),
+  announcer: $("announcer"),
+  toast: $("toast"),
+};
+
+const TIME_ZONE = "Asia/Bishkek";
+const PRESS_TIMEOUT_MS = 10_000;
+const TOAST_MS = 4_000;
+const NEAR_BOTTOM_PX = 96;
+
+const state = {
+  userId: 0,
+  locale: "ky",
+  strings: {},
+  /** id -> View, in the order the server gave them (ids ascend). */
+  messages: new Map(),
+  /** message id -> { data, timer } while a button press of that message is pending. */
+  pending: new Map(),
+  source: null,
+  everOnline: false,
+  startSent: false,
+  sending: false,
+  historyLoaded: false,
+  /** Ids touched by live events while a history fetch is in flight (they win over the fetch). */
+  liveDuringSync: null,
+  syncSeq: 0,
+  retry: 0,
+  retryTimer: 0,
+  toastTimer: 0,
+  stickToBottom: true,
+};
+
+const t = (key) => {
+  const value = state.strings[key];
+  return typeof value === "string" ? value : "";
+};
+
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+// ---------------------------------------------------------------------------------------------
+// Server calls
+
+class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(t("offline") || t("error"), 0);
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const message = data && typeof data.error === "string" ? data.error : t("error");
+    throw new ApiError(message, response.status);
+  }
+  return data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session, live events, history
+
+async function startSession() {
+  const session = await api("POST", "/chat/session");
+  if (state.userId && session.userId !== state.userId) {
+    // The server no longer knows the old cookie: a new person, a new transcript.
+    state.messages.clear();
+    ui.transcript.replaceChildren();
+    state.startSent = false;
+  }
+  state.userId = session.userId;
+  applyLocale(session.locale, session.strings);
+  ui.input.disabled = false;
+  updateSendButton();
+}
+
+function connect() {
+  if (state.source) state.source.close();
+  const source = new EventSource("/chat/events");
+  state.source = source;
+
+  source.addEventListener("open", () => {
+    state.everOnline = true;
+    state.retry = 0;
+    setStatus("online");
+    // Whatever happened while we were away (or before the stream opened) is in the history.
+    syncHistory();
+  });
+
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) {
+      setStatus("offline");
+      scheduleReconnect();
+    } else {
+      setStatus(state.everOnline ? "offline" : "connecting");
+    }
+  });
+
+  source.addEventListener("message", (event) => {
+    const view = parse(event.data);
+    if (!view || typeof view.id !== "number") return;
+    noteLive(view.id);
+    if (view.fromBot) releaseAllPresses();
+    upsert(view, { live: true });
+  });
+
+  source.addEventListener("delete", (event) => {
+    const data = parse(event.data);
+    if (!data || typeof data.id !== "number") return;
+    noteLive(data.id);
+    remove(data.id);
+  });
+
+  source.addEventListener("notice", (event) => {
+    const data = parse(event.data);
+    releaseAllPresses();
+    if (data && typeof data.text === "string" && data.text) showToast(data.text);
+  });
+
+  source.addEventListener("locale", (event) => {
+    const data = parse(event.data);
+    if (data?.strings) {
+      applyLocale(data.locale, data.strings);
+      rerenderAll();
+    }
+  });
+}
+
+function scheduleReconnect() {
+  clearTimeout(state.retryTimer);
+  const delay = Math.min(30_000, 1_000 * 2 ** state.retry);
+  state.retry += 1;
+  state.retryTimer = setTimeout(async () => {
+    try {
+      await startSession();
+      connect();
+    } catch {
+      setStatus("offline");
+      scheduleReconnect();
+    }
+  }, delay);
+}
+
+function parse(json) {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return null;
+  }
+}
+
+function noteLive(id) {
+  if (state.liveDuringSync) state.liveDuringSync.add(id);
+}
+
+async function syncHistory() {
+  const seq = ++state.syncSeq;
+  state.liveDuringSync = new Set();
+  let data;
+  try {
+    data = await api("GET", "/chat/history");
+  } catch (error) {
+    if (seq === state.syncSeq) state.liveDuringSync = null;
+    if (!state.historyLoaded) ui.scroller.setAttribute("aria-busy", "false");
+    showToast(error.message, true);
+    return;
+  }
+  if (seq !== state.syncSeq) return;
+  const live = state.liveDuringSync;
+  state.liveDuringSync = null;
+
+  const messages = Array.isArray(data?.messages) ? data.messages : [];
+  const keep = new Set(messages.map((m) => m.id));
+  for (const id of [...state.messages.keys()]) {
+    if (!keep.has(id) && !live.has(id)) remove(id);
+  }
+  for (const view of messages) {
+    const current = state.messages.get(view.id);
+    if (live.has(view.id) && current) continue;
+    if (current && current.updatedAt === view.updatedAt) continue;
+    upsert(view, { live: false });
+  }
+
+  const first = !state.historyLoaded;
+  state.historyLoaded = true;
+  ui.scroller.setAttribute("aria-busy", "false");
+  if (first) scrollToBottom(false);
+
+  if (messages.length === 0 && state.messages.size === 0 && !state.startSent) {
+    state.startSent = true;
+    sendText("/start");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chrome (everything around the messages)
+
+function applyLocale(locale, strings) {
+  if (locale) state.locale = locale;
+  if (strings && typeof strings === "object") state.strings = strings;
+  document.documentElement.lang = state.locale;
+  const title = t("title");
+  if (title) {
+    document.title = title;
+    ui.title.textContent = title;
+  }
+  ui.subtitle.textContent = t("subtitle");
+  ui.subtitle.hidden = !t("subtitle");
+  ui.input.placeholder = t("placeholder");
+  ui.input.setAttribute("aria-label", t("input_label") || t("placeholder"));
+  ui.sendText.textContent = t("send");
+  ui.send.title = t("send");
+  ui.transcript.setAttribute("aria-label", t("transcript"));
+  setStatus(ui.status.dataset.state || "connecting");
+}
+
+function setStatus(kind) {
+  ui.status.dataset.state = kind;
+  ui.statusText.textContent = t(kind);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+function upsert(view, { live, mine = false }) {
+  const wasNearBottom = isNearBottom();
+  const previous = state.messages.get(view.id);
+  state.messages.set(view.id, view);
+  // A fresh rendering of a message ends any pending press on it (the bot has answered).
+  clearPress(view.id);
+  const node = renderMessage(view);
+  const existing = findNode(view.id);
+
+  if (existing) {
+    const focus = captureFocus(existing);
+    existing.replaceWith(node);
+    if (focus) restoreFocus(node, focus);
+  } else {
+    insertInOrder(node, view.id);
+  }
+
+  if (live && view.fromBot) {
+    const changed = !previous || previous.text !== view.text;
+    if (changed) announce(node);
+  }
+  if (mine || (wasNearBottom && (!existing || isLast(view.id)))) scrollToBottom(true);
+  else if (wasNearBottom) keepBottom();
+}
+
+function remove(id) {
+  state.messages.delete(id);
+  clearPress(id);
+  const node = findNode(id);
+  if (!node) return;
+  const hadFocus = node.contains(document.activeElement);
+  const neighbour = node.nextElementSibling || node.previousElementSibling;
+  node.remove();
+  if (hadFocus) {
+    if (neighbour) focusMessage(neighbour);
+    else ui.input.focus({ preventScroll: true });
+  }
+}
+
+function rerenderAll() {
+  for (const view of state.messages.values()) {
+    const existing = findNode(view.id);
+    if (!existing) continue;
+    const node = renderMessage(view);
+    const focus = captureFocus(existing);
+    existing.replaceWith(node);
+    if (focus) restoreFocus(node, focus);
+  }
+}
+
+function findNode(id) {
+  return ui.transcript.querySelector(`li[data-id="${Number(id)}"]`);
+}
+
+function isLast(id) {
+  const last = ui.transcript.lastElementChild;
+  return !last || Number(last.dataset.id) === id;
+}
+
+function insertInOrder(node, id) {
+  let after = ui.transcript.lastElementChild;
+  while (after && Number(after.dataset.id) > id) after = after.previousElementSibling;
+  if (after) after.after(node);
+  else ui.transcript.prepend(node);
+}
+
+function renderMessage(view) {
+  const li = document.createElement("li");
+  li.className = `msg ${view.fromBot ? "bot" : "me"}`;
+  li.dataset.id = String(view.id);
+  li.tabIndex = -1;
+
+  const bubble = document.createElement("div");
+  bubble.className = "bubble";
+
+  const who = document.createElement("span");
+  who.className = "sr-only";
+  const sender = view.fromBot ? t("bot_name") || t("title") : t("you");
+  who.textContent = sender ? `${sender}: ` : "";
+  bubble.append(who);
+
+  if (view.attachment) {
+    const attachment = renderAttachment(view.attachment);
+    if (attachment) bubble.append(attachment);
+  }
+
+  const text = document.createElement("div");
+  text.className = "text";
+  if (view.format === "html") renderHtml(String(view.text ?? ""), text);
+  else text.textContent = String(view.text ?? "");
+  if (text.childNodes.length > 0) bubble.append(text);
+
+  const time = renderTime(view.updatedAt);
+  if (time) bubble.append(time);
+  li.append(bubble);
+
+  if (Array.isArray(view.buttons) && view.buttons.length > 0) {
+    li.append(renderKeyboard(view));
+  }
+  return li;
+}
+
+function renderTime(iso) {
+  const date = new Date(iso);
+  if (!iso || Number.isNaN(date.getTime())) return null;
+  const time = document.createElement("time");
+  time.className = "meta";
+  time.dateTime = date.toISOString();
+  time.textContent = formatTime(date);
+  return time;
+}
+
+function formatTime(date) {
+  try {
+    return new Intl.DateTimeFormat(state.locale, {
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZone: TIME_ZONE,
+    }).format(date);
+  } catch {
+    return date.toISOString().slice(11, 16);
+  }
+}
+
+function renderAttachment(attachment) {
+  const url = safeUrl(attachment.url, ["http:", "https:"], true);
+  const caption = typeof attachment.caption === "string" ? attachment.caption : "";
+  if (attachment.kind === "photo" && url) {
+    const img = document.createElement("img");
+    img.className = "photo";
+    img.src = url;
+    img.alt = caption || t("photo");
+    img.loading = "lazy";
+    img.decoding = "async";
+    img.addEventListener("load", keepBottom);
+    return img;
+  }
+  if (attachment.kind === "document" && url) {
+    const a = document.createElement("a");
+    a.className = "document";
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.textContent = `📄 ${caption || t("document")}`;
+    return a;
+  }
+  return null;
+}
+
+function renderKeyboard(view) {
+  const keyboard = document.createElement("div");
+  keyboard.className = "keyboard";
+  keyboard.setAttribute("role", "group");
+  const pending = state.pending.get(view.id);
+
+  view.buttons.forEach((row, r) => {
+    if (!Array.isArray(row) || row.length === 0) return;
+    const line = document.createElement("div");
+    line.className = "row";
+    row.forEach((button, c) => {
+      const label = String(button?.text ?? "");
+      const href = safeUrl(button?.url, ["http:", "https:", "tg:"], false);
+      let el;
+      if (href) {
+        el = document.createElement("a");
+        el.className = "kb link";
+        el.href = href;
+        el.target = "_blank";
+        el.rel = "noopener noreferrer";
+      } else {
+        el = document.createElement("button");
+        el.type = "button";
+        el.className = "kb";
+        const data = pressData(button);
+        if (data !== undefined) {
+          el.dataset.data = data;
+        } else {
+          el.setAttribute("aria-disabled", "true");
+        }
+      }
+      el.textContent = label;
+      el.dataset.pos = `${r}:${c}`;
+      if (pending && el.tagName === "BUTTON") {
+        el.setAttribute("aria-disabled", "true");
+        if (pending.data === pressData(button)) el.setAttribute("aria-busy", "true");
+      }
+      line.append(el);
+    });
+    keyboard.append(line);
+  });
+  return keyboard;
+}
+
+/** The callback data of a button ("data" in the page contract; "callbackData" as stored). */
+function pressData(button) {
+  if (typeof button?.data === "string") return button.data;
+  if (typeof button?.callbackData === "string") return button.callbackData;
+  return undefined;
+}
+
+// Telegram's HTML subset -> safe DOM. The string is parsed in an inert document and only
+// whitelisted elements are re-created (without attributes); everything else becomes text.
+const ALLOWED = {
+  b: "b",
+  strong: "strong",
+  i: "i",
+  em: "em",
+  u: "u",
+  ins: "u",
+  s: "s",
+  strike: "s",
+  del: "s",
+  code: "code",
+  pre: "pre",
+  blockquote: "blockquote",
+};
+
+function renderHtml(html, target) {
+  const doc = new DOMParser().parseFromString(`<!doctype html><body>${html}`, "text/html");
+  copySafe(doc.body, target);
+}
+
+function copySafe(from, to) {
+  for (const node of from.childNodes) {
+    if (node.nodeType === Node.TEXT_NODE) {
+      to.append(node.data);
+      continue;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) continue;
+    const tag = node.localName;
+    let out = null;
+    if (Object.hasOwn(ALLOWED, tag)) {
+      out = document.createElement(ALLOWED[tag]);
+    } else if (tag === "a") {
+      const href = safeUrl(node.getAttribute("href"), ["http:", "https:", "tg:"], false);
+      if (href) {
+        out = document.createElement("a");
+        out.href = href;
+        out.target = "_blank";
+        out.rel = "noopener noreferrer";
+      }
+    } else if (tag === "tg-spoiler" || (tag === "span" && node.classList.contains("tg-spoiler"))) {
+      out = document.createElement("span");
+      out.className = "spoiler";
+      out.tabIndex = 0;
+      out.setAttribute("role", "button");
+      out.setAttribute("aria-expanded", "false");
+    } else if (tag === "br") {
+      to.append("\n");
+      continue;
+    }
+    if (out) {
+      copySafe(node, out);
+      to.append(out);
+    } else {
+      copySafe(node, to);
+    }
+  }
+}
+
+function safeUrl(raw, protocols, allowRelative) {
+  if (typeof raw !== "string") return null;
+  const value = raw.trim();
+  if (!value) return null;
+  const absolute = /^[a-z][a-z0-9+.-]*:/i.test(value);
+  if (!absolute && !(allowRelative && value.startsWith("/") && !value.startsWith("//"))) {
+    return null;
+  }
+  try {
+    const url = new URL(value, window.location.href);
+    return protocols.includes(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Button presses
+
+ui.transcript.addEventListener("click", (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  const spoiler = target?.closest(".spoiler");
+  if (spoiler) {
+    revealSpoiler(spoiler);
+    return;
+  }
+  const button = target?.closest("button.kb");
+  if (!button) return;
+  const li = button.closest("li[data-id]");
+  if (!li || button.getAttribute("aria-disabled") === "true") return;
+  const data = button.dataset.data;
+  if (typeof data === "string") press(Number(li.dataset.id), data);
+});
+
+ui.transcript.addEventListener("keydown", (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  if (target?.classList.contains("spoiler") && (event.key === "Enter" || event.key === " ")) {
+    event.preventDefault();
+    revealSpoiler(target);
+  }
+});
+
+function revealSpoiler(spoiler) {
+  spoiler.classList.add("revealed");
+  spoiler.removeAttribute("role");
+  spoiler.removeAttribute("tabindex");
+  spoiler.removeAttribute("aria-expanded");
+}
+
+async function press(messageId, data) {
+  if (state.pending.has(messageId)) return;
+  state.pending.set(messageId, { data, timer: 0, sent: false });
+  markPending(messageId);
+  try {
+    await api("POST", "/chat/press", { messageId, data });
+    const entry = state.pending.get(messageId);
+    if (entry) {
+      // Stay disabled until the bot reacts (an edit, a new message or a notice) or time runs out.
+      entry.sent = true;
+      entry.timer = setTimeout(() => clearPress(messageId, true), PRESS_TIMEOUT_MS);
+    }
+  } catch (error) {
+    clearPress(messageId, true);
+    showToast(error.message, true);
+  }
+}
+
+function markPending(messageId) {
+  const entry = state.pending.get(messageId);
+  const node = findNode(messageId);
+  if (!entry || !node) return;
+  for (const el of node.querySelectorAll("button.kb")) {
+    el.setAttribute("aria-disabled", "true");
+    if (el.dataset.data === entry.data) el.setAttribute("aria-busy", "true");
+  }
+}
+
+function clearPress(messageId, restoreButtons = false) {
+  const entry = state.pending.get(messageId);
+  if (!entry) return;
+  clearTimeout(entry.timer);
+  state.pending.delete(messageId);
+  if (!restoreButtons) return;
+  const node = findNode(messageId);
+  if (!node) return;
+  for (const el of node.querySelectorAll("button.kb")) {
+    el.removeAttribute("aria-busy");
+    if (typeof el.dataset.data === "string") el.removeAttribute("aria-disabled");
+  }
+}
+
+function releaseAllPresses() {
+  for (const [id, entry] of [...state.pending]) {
+    if (entry.sent) clearPress(id, true);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Focus, scrolling, announcements, toasts
+
+function captureFocus(node) {
+  const active = document.activeElement;
+  if (!active || !node.contains(active)) return null;
+  return { pos: active instanceof HTMLElement ? active.dataset.pos : undefined };
+}
+
+function restoreFocus(node, focus) {
+  const target =
+    (focus.pos && node.querySelector(`.kb[data-pos="${focus.pos}"]`)) || node.querySelector(".kb");
+  if (target) target.focus({ preventScroll: true });
+  else focusMessage(node);
+}
+
+function focusMessage(node) {
+  node.focus({ preventScroll: true });
+}
+
+function announce(node) {
+  const text = node.querySelector(".text")?.textContent?.trim();
+  if (!text) return;
+  const p = document.createElement("p");
+  p.textContent = text;
+  ui.announcer.append(p);
+  while (ui.announcer.childElementCount > 5) ui.announcer.firstElementChild.remove();
+}
+
+function isNearBottom() {
+  const s = ui.scroller;
+  return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
+}
+
+function scrollToBottom(smooth) {
+  const behavior = smooth && !reducedMotion.matches ? "smooth" : "auto";
+  ui.scroller.scrollTo({ top: ui.scroller.scrollHeight, behavior });
+  state.stickToBottom = true;
+}
+
+function keepBottom() {
+  if (state.stickToBottom) scrollToBottom(false);
+}
+
+ui.scroller.addEventListener("scroll", () => {
+  state.stickToBottom = isNearBottom();
+});
+
+// The on-screen keyboard and window resizes shrink the transcript: keep the newest in view.
+new ResizeObserver(keepBottom).observe(ui.scroller);
+
+function showToast(text, isError = false) {
+  if (!text) return;
+  clearTimeout(state.toastTimer);
+  ui.toast.hidden = true;
+  ui.toast.textContent = text;
+  ui.toast.classList.toggle("error", isError);
+  ui.toast.setAttribute("role", isError ? "alert" : "status");
+  // Re-show on the next frame so the entrance animation restarts.
+  requestAnimationFrame(() => {
+    ui.toast.hidden = false;
+  });
+  state.toastTimer = setTimeout(
+    () => {
+      ui.toast.hidden = true;
+    },
+    isError ? TOAST_MS * 1.5 : TOAST_MS,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Composer
+
+function updateSendButton() {
+  ui.send.disabled = ui.input.disabled || state.sending || ui.input.value.trim() === "";
+}
+
+function autoGrow() {
+  ui.input.style.height = "auto";
+  ui.input.style.height = `${ui.input.scrollHeight + 2}px`;
+}
+
+ui.input.addEventListener("input", () => {
+  autoGrow();
+  updateSendButton();
+});
+
+ui.input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    ui.composer.requestSubmit();
+  }
+});
+
+ui.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = ui.input.value.trim();
+  if (!text || state.sending || ui.input.disabled) return;
+  sendText(text, true);
+});
+
+async function sendText(text, fromComposer = false) {
+  state.sending = true;
+  if (fromComposer) {
+    ui.input.value = "";
+    autoGrow();
+  }
+  updateSendButton();
+  try {
+    const data = await api("POST", "/chat/send", { text });
+    if (data?.message) upsert(data.message, { live: false, mine: true });
+  } catch (error) {
+    if (fromComposer && ui.input.value === "") {
+      ui.input.value = text;
+      autoGrow();
+    }
+    showToast(error.message, true);
+  } finally {
+    state.sending = false;
+    updateSendButton();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boot
+
+window.addEventListener("online", () => {
+  if (!state.source || state.source.readyState === EventSource.CLOSED) {
+    state.retry = 0;
+    scheduleReconnect();
+  }
+});
+
+async function boot() {
+  try {
+    await startSession();
+  } catch {
+    setStatus("offline");
+    scheduleReconnect();
+    return;
+  }
+  connect();
+}
+
+boot();
