@@ -131,8 +131,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       return { port: server.port };
     },
     async stop() {
-      if (runner?.isRunning()) await runner.stop();
+      // Stop taking new work first, then let what was already taken finish.
       await server?.close();
+      if (runner?.isRunning()) await runner.stop();
+      await adapter.drain();
       await database.close();
     },
   };

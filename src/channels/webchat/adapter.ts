@@ -286,9 +286,17 @@ export class WebchatAdapter implements ChannelAdapter {
     return ++this.updateSerial;
   }
 
+  private readonly inFlight = new Set<Promise<void>>();
+
   private background(update: Update): void {
     // The HTTP request returns at once; the bot's answer arrives over the event stream.
-    void this.dispatch(update);
+    const work = this.dispatch(update).finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+  }
+
+  /** Resolves once every update handed to the bot so far has been processed (for shutdown). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 }
 
