@@ -8,12 +8,15 @@ import { conversationState } from "../db/schema";
  * on another app instance. Keys are the chat id, the same key the runner sequentializes on.
  */
 export function drizzleConversationStorage<S>(db: Database) {
+  // Read on every update: a prepared statement skips building the SQL each time.
+  const readQuery = db
+    .select({ value: conversationState.value })
+    .from(conversationState)
+    .where(eq(conversationState.key, sql.placeholder("key")))
+    .prepare("conversation_state_read");
   return {
     async read(key: string): Promise<VersionedState<S> | undefined> {
-      const rows = await db
-        .select({ value: conversationState.value })
-        .from(conversationState)
-        .where(eq(conversationState.key, key));
+      const rows = await readQuery.execute({ key });
       return rows[0]?.value as VersionedState<S> | undefined;
     },
     async write(key: string, state: VersionedState<S>): Promise<void> {
