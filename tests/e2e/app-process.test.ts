@@ -44,7 +44,7 @@ describe("the app as a process", () => {
 
   it("serves /healthz and the page, stops cleanly on SIGTERM, and keeps people across restarts", async () => {
     const server = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
-    const env = server?.url
+    const env: Record<string, string> = server?.url
       ? { DATABASE_URL: server.url }
       : { DATA_DIR: dataDir, DATABASE_URL: "" };
     try {

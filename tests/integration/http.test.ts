@@ -63,7 +63,7 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
         text: "/start",
       },
     };
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       {},
       { "x-telegram-bot-api-secret-token": "wrong-secret-wrong-secret" },
     ]) {

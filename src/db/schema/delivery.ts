@@ -65,12 +65,8 @@ export const outgoingMessages = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index("outgoing_messages_due_idx")
-      .on(t.scheduledAt)
-      .where(sql`${t.status} = 'scheduled'`),
-    index("outgoing_messages_sending_idx")
-      .on(t.id)
-      .where(sql`${t.status} = 'sending'`),
+    index("outgoing_messages_due_idx").on(t.scheduledAt).where(sql`${t.status} = 'scheduled'`),
+    index("outgoing_messages_sending_idx").on(t.id).where(sql`${t.status} = 'sending'`),
     index("outgoing_messages_municipality_idx").on(t.municipalityId, t.createdAt),
   ],
 );
@@ -105,12 +101,8 @@ export const deliveries = pgTable(
   },
   (t) => [
     unique("deliveries_message_user_uq").on(t.messageId, t.userId),
-    index("deliveries_due_idx")
-      .on(t.channel, t.nextAttemptAt)
-      .where(sql`${t.status} = 'pending'`),
-    index("deliveries_lease_idx")
-      .on(t.claimedUntil)
-      .where(sql`${t.status} = 'sending'`),
+    index("deliveries_due_idx").on(t.channel, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index("deliveries_lease_idx").on(t.claimedUntil).where(sql`${t.status} = 'sending'`),
     index("deliveries_user_idx").on(t.userId),
   ],
 );

@@ -1,0 +1,169 @@
+/**
+ * The FAQ entry as it travels in and out of the app (import/export files, the shipped corpus),
+ * its validation, and its mapping to and from database rows.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import {
+  FAQ_AUDIENCES,
+  FAQ_STATUSES,
+  type FaqAudience,
+  type FaqEntryRow,
+  type FaqLang,
+  type FaqPhrasings,
+  type FaqStatus,
+} from "../../db/schema/faq";
+
+export type LangText = Partial<Record<FaqLang, string>>;
+
+export interface FaqEntry {
+  id: string;
+  topic: string;
+  question: LangText;
+  answer: LangText;
+  source: string;
+  /** YYYY-MM-DD: when a lawyer last checked the answer against the law. */
+  lastChecked: string;
+  audience: FaqAudience;
+  status: FaqStatus;
+  tags: string[];
+  phrasings: FaqPhrasings;
+}
+
+/**
+ * SOURCES.md of the shipped demo corpus gives no check date. The newest fact it cites is the
+ * bill of March 2026 (appeal-response-deadline), so the corpus as a whole is dated to the end
+ * of that month. A deployment's lawyers re-check the entries and set their own dates.
+ */
+export const SHIPPED_CORPUS_CHECKED = "2026-03-31";
+
+const SHIPPED_FAQ = new URL("./data/faq.json", import.meta.url);
+const SHIPPED_PHRASINGS = new URL("./data/phrasings.json", import.meta.url);
+
+const text = z.string().trim().min(1);
+const langText = z
+  .object({ ky: text.optional(), ru: text.optional(), en: text.optional() })
+  .strict();
+const langList = z
+  .object({
+    ky: z.array(text).optional(),
+    ru: z.array(text).optional(),
+    en: z.array(text).optional(),
+  })
+  .strict();
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "is not a real date");
+
+/** Accepts the export format and the shipped corpus format (keywords per language). */
+const entrySchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, "must be a slug like appeal-language"),
+    topic: text,
+    question: langText,
+    answer: langText,
+    source: z.string().trim().default(""),
+    lastChecked: isoDate.optional(),
+    audience: z.enum(FAQ_AUDIENCES).default("everyone"),
+    status: z.enum(FAQ_STATUSES).default("published"),
+    tags: z.array(text).default([]),
+    keywords: langList.optional(),
+    phrasings: langList.default({}),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    const complete = (["ky", "ru", "en"] as const).some((l) => e.question[l] && e.answer[l]);
+    if (!complete) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["question"],
+        message: "needs a question and an answer in at least one language",
+      });
+    }
+  });
+
+export class FaqValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+/** Validates one raw entry; throws a list of readable problems. */
+export function parseEntry(raw: unknown, defaultChecked = SHIPPED_CORPUS_CHECKED): FaqEntry {
+  const result = entrySchema.safeParse(raw);
+  if (!result.success) {
+    throw new FaqValidationError(
+      result.error.issues.map((i) => `${i.path.join(".") || "entry"}: ${i.message}`),
+    );
+  }
+  const e = result.data;
+  const tags = [...e.tags];
+  for (const l of ["ky", "ru", "en"] as const) {
+    for (const k of e.keywords?.[l] ?? []) if (!tags.includes(k)) tags.push(k);
+  }
+  return {
+    id: e.id,
+    topic: e.topic,
+    question: e.question,
+    answer: e.answer,
+    source: e.source,
+    lastChecked: e.lastChecked ?? defaultChecked,
+    audience: e.audience,
+    status: e.status,
+    tags,
+    phrasings: e.phrasings,
+  };
+}
+
+/** The demo corpus shipped with the app, with its alternative phrasings merged in. */
+export function loadShippedFaq(): FaqEntry[] {
+  const raw = JSON.parse(readFileSync(SHIPPED_FAQ, "utf8")) as Record<string, unknown>[];
+  const phrasings = JSON.parse(readFileSync(SHIPPED_PHRASINGS, "utf8")) as Record<
+    string,
+    FaqPhrasings
+  >;
+  return raw.map((r) => parseEntry({ ...r, phrasings: phrasings[String(r.id)] ?? {} }));
+}
+
+export function entryToRow(e: FaqEntry): Omit<FaqEntryRow, "createdAt" | "updatedAt"> {
+  return {
+    id: e.id,
+    topic: e.topic,
+    questionKy: e.question.ky ?? null,
+    questionRu: e.question.ru ?? null,
+    questionEn: e.question.en ?? null,
+    answerKy: e.answer.ky ?? null,
+    answerRu: e.answer.ru ?? null,
+    answerEn: e.answer.en ?? null,
+    source: e.source,
+    lastCheckedAt: e.lastChecked,
+    audience: e.audience,
+    tags: e.tags,
+    status: e.status,
+    phrasings: e.phrasings,
+  };
+}
+
+export function rowToEntry(r: FaqEntryRow): FaqEntry {
+  const pick = (ky: string | null, ru: string | null, en: string | null): LangText => {
+    const out: LangText = {};
+    if (ky !== null) out.ky = ky;
+    if (ru !== null) out.ru = ru;
+    if (en !== null) out.en = en;
+    return out;
+  };
+  return {
+    id: r.id,
+    topic: r.topic,
+    question: pick(r.questionKy, r.questionRu, r.questionEn),
+    answer: pick(r.answerKy, r.answerRu, r.answerEn),
+    source: r.source,
+    lastChecked: r.lastCheckedAt,
+    audience: r.audience,
+    status: r.status,
+    tags: r.tags,
+    phrasings: r.phrasings,
+  };
+}

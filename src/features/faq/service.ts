@@ -1,0 +1,243 @@
+/**
+ * The legal FAQ, independent of any channel: entries in the database, an in-memory search index
+ * over the published ones (rebuilt whenever entries change through this service), feedback.
+ */
+import { count, eq, sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import {
+  type FaqAudience,
+  type FaqLang,
+  type FaqStatus,
+  faqEntries,
+  faqFeedback,
+} from "../../db/schema/faq";
+import { entryToRow, type FaqEntry, loadShippedFaq, rowToEntry } from "./entries";
+import { ABSTAIN_THRESHOLD } from "./search/confidence";
+import { FaqSearchEngine, type SearchDoc } from "./search/engine";
+
+export interface FaqSearchOptions {
+  /** The asker's language: answers come in it when the entry has it. */
+  lang: FaqLang;
+  /** Who is asking: "everyone" (citizens) never sees deputies/staff entries. */
+  audience: FaqAudience;
+}
+
+export interface FaqHit {
+  id: string;
+  topic: string;
+  /** Language of question and answer below (the asker's, or a fallback). */
+  lang: FaqLang;
+  question: string;
+  answer: string;
+  source: string;
+  lastChecked: string;
+  score: number;
+}
+
+export interface FaqSearchResult {
+  /**
+   * The top candidate. Shown to the asker only when `abstain` is false; kept when abstaining
+   * so that evaluation and the lawyers' escalation snapshot can see what was nearly answered.
+   */
+  best: FaqHit | null;
+  /** Estimated probability that `best` answers the question. */
+  confidence: number;
+  /** True when the confidence is below the threshold: say so plainly, offer didYouMean. */
+  abstain: boolean;
+  /** Up to 2 further entries worth offering next to a confident answer. */
+  related: FaqHit[];
+  /** Up to 3 candidates to offer as buttons when abstaining. */
+  didYouMean: FaqHit[];
+  /** Top 5 entry ids in rank order (for evaluation and snapshots). */
+  ranking: string[];
+}
+
+/** Field weights of the ranking: the question counts most, the answer body least. */
+const WEIGHT = { question: 3, phrasing: 2, tags: 2, answer: 0.5, source: 0.3 } as const;
+const FALLBACK: Record<FaqLang, FaqLang[]> = {
+  ky: ["ky", "ru", "en"],
+  ru: ["ru", "ky", "en"],
+  en: ["en", "ru", "ky"],
+};
+const RELATED_MIN_COVERAGE = 0.5;
+const DID_YOU_MEAN_MIN_COVERAGE = 0.25;
+
+export function entryToSearchDoc(e: FaqEntry): SearchDoc {
+  const fields: SearchDoc["fields"] = [];
+  for (const lang of ["ky", "ru", "en"] as const) {
+    const stem = lang === "en" ? "any" : lang;
+    const q = e.question[lang];
+    if (q) fields.push({ text: q, lang: stem, weight: WEIGHT.question });
+    for (const p of e.phrasings[lang] ?? [])
+      fields.push({ text: p, lang: stem, weight: WEIGHT.phrasing });
+  }
+  if (e.tags.length > 0)
+    fields.push({ text: e.tags.join(" ; "), lang: "any", weight: WEIGHT.tags });
+  for (const lang of ["ky", "ru", "en"] as const) {
+    const a = e.answer[lang];
+    if (a) fields.push({ text: a, lang: lang === "en" ? "any" : lang, weight: WEIGHT.answer });
+  }
+  if (e.source) fields.push({ text: e.source, lang: "ru", weight: WEIGHT.source });
+  return { id: e.id, audience: e.audience, fields };
+}
+
+export class FaqService {
+  private engine: FaqSearchEngine | undefined;
+  private entries = new Map<string, FaqEntry>();
+  private loading: Promise<void> | undefined;
+
+  constructor(private readonly db: Database) {}
+
+  /** Reloads the published entries from the database and rebuilds the index. */
+  async refresh(): Promise<void> {
+    const rows = await this.db.select().from(faqEntries).where(eq(faqEntries.status, "published"));
+    const entries = rows.map(rowToEntry).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.entries = new Map(entries.map((e) => [e.id, e]));
+    this.engine = new FaqSearchEngine(entries.map(entryToSearchDoc));
+  }
+
+  private async ready(): Promise<FaqSearchEngine> {
+    if (!this.engine) {
+      this.loading ??= this.refresh().finally(() => {
+        this.loading = undefined;
+      });
+      await this.loading;
+    }
+    return this.engine!;
+  }
+
+  /**
+   * Inserts or updates entries by id in one transaction (all or nothing), then refreshes the
+   * index. Returns how many were new and how many replaced existing entries.
+   */
+  async importEntries(
+    entries: readonly FaqEntry[],
+  ): Promise<{ inserted: number; updated: number }> {
+    if (entries.length === 0) return { inserted: 0, updated: 0 };
+    const result = await this.db.transaction(async (tx) => {
+      const existing = new Set(
+        (await tx.select({ id: faqEntries.id }).from(faqEntries)).map((r) => r.id),
+      );
+      const rows = entries.map(entryToRow);
+      for (let i = 0; i < rows.length; i += 500) {
+        await tx
+          .insert(faqEntries)
+          .values(rows.slice(i, i + 500))
+          .onConflictDoUpdate({
+            target: faqEntries.id,
+            set: {
+              topic: sql`excluded.topic`,
+              questionKy: sql`excluded.question_ky`,
+              questionRu: sql`excluded.question_ru`,
+              questionEn: sql`excluded.question_en`,
+              answerKy: sql`excluded.answer_ky`,
+              answerRu: sql`excluded.answer_ru`,
+              answerEn: sql`excluded.answer_en`,
+              source: sql`excluded.source`,
+              lastCheckedAt: sql`excluded.last_checked_at`,
+              audience: sql`excluded.audience`,
+              tags: sql`excluded.tags`,
+              status: sql`excluded.status`,
+              phrasings: sql`excluded.phrasings`,
+              updatedAt: sql`now()`,
+            },
+          });
+      }
+      const inserted = entries.filter((e) => !existing.has(e.id)).length;
+      return { inserted, updated: entries.length - inserted };
+    });
+    await this.refresh();
+    return result;
+  }
+
+  /** Every entry (any status), ordered by id. */
+  async exportEntries(): Promise<FaqEntry[]> {
+    const rows = await this.db.select().from(faqEntries).orderBy(faqEntries.id);
+    return rows.map(rowToEntry);
+  }
+
+  async getEntry(id: string): Promise<FaqEntry | undefined> {
+    const [row] = await this.db.select().from(faqEntries).where(eq(faqEntries.id, id));
+    return row ? rowToEntry(row) : undefined;
+  }
+
+  /** Publishes a new or edited entry; the next search finds it. */
+  async publish(entry: FaqEntry): Promise<void> {
+    await this.importEntries([{ ...entry, status: "published" }]);
+  }
+
+  async setStatus(id: string, status: FaqStatus): Promise<boolean> {
+    const updated = await this.db
+      .update(faqEntries)
+      .set({ status, updatedAt: sql`now()` })
+      .where(eq(faqEntries.id, id))
+      .returning({ id: faqEntries.id });
+    await this.refresh();
+    return updated.length > 0;
+  }
+
+  /** Stores a helpful / not helpful vote; a later vote by the same user replaces it. */
+  async recordFeedback(entryId: string, userId: number, helpful: boolean): Promise<void> {
+    await this.db
+      .insert(faqFeedback)
+      .values({ entryId, userId, helpful })
+      .onConflictDoUpdate({
+        target: [faqFeedback.entryId, faqFeedback.userId],
+        set: { helpful, updatedAt: sql`now()` },
+      });
+  }
+
+  async search(query: string, options: FaqSearchOptions): Promise<FaqSearchResult> {
+    const engine = await this.ready();
+    const result = engine.search(query, { viewer: options.audience, limit: 6 });
+    const hit = (id: string, score: number): FaqHit => this.localize(id, score, options.lang);
+    const [top, ...rest] = result.hits;
+    const abstain = !top || result.confidence < ABSTAIN_THRESHOLD;
+    return {
+      best: top ? hit(top.id, top.score) : null,
+      confidence: result.confidence,
+      abstain,
+      related: abstain
+        ? []
+        : rest
+            .filter((h) => h.coverage >= RELATED_MIN_COVERAGE)
+            .slice(0, 2)
+            .map((h) => hit(h.id, h.score)),
+      didYouMean: abstain
+        ? result.hits
+            .filter((h) => h.coverage >= DID_YOU_MEAN_MIN_COVERAGE)
+            .slice(0, 3)
+            .map((h) => hit(h.id, h.score))
+        : [],
+      ranking: result.hits.slice(0, 5).map((h) => h.id),
+    };
+  }
+
+  /** Number of published entries in the index. */
+  async indexedCount(): Promise<number> {
+    return (await this.ready()).size;
+  }
+
+  private localize(id: string, score: number, lang: FaqLang): FaqHit {
+    const e = this.entries.get(id)!;
+    const shown = FALLBACK[lang].find((l) => e.question[l] && e.answer[l]) ?? lang;
+    return {
+      id,
+      topic: e.topic,
+      lang: shown,
+      question: e.question[shown] ?? "",
+      answer: e.answer[shown] ?? "",
+      source: e.source,
+      lastChecked: e.lastChecked,
+      score,
+    };
+  }
+}
+
+/** Loads the shipped demo corpus when the FAQ table is empty. Returns how many were added. */
+export async function seedFaqIfEmpty(db: Database, service = new FaqService(db)): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(faqEntries);
+  if ((row?.n ?? 0) > 0) return 0;
+  const { inserted } = await service.importEntries(loadShippedFaq());
+  return inserted;
+}

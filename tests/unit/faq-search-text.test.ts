@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { analyze, stemsOf } from "../../src/features/faq/search/analyze";
+import { collapseRepeats, foldCyrillic } from "../../src/features/faq/search/fold";
+import { cleanText, fixHomoglyphs, tokenize } from "../../src/features/faq/search/normalize";
+import { stemKy } from "../../src/features/faq/search/stem-ky";
+import { stemRu } from "../../src/features/faq/search/stem-ru";
+import { latinToCyrillic, latinToCyrillicVariants } from "../../src/features/faq/search/translit";
+
+const fold = (w: string) => collapseRepeats(foldCyrillic(w));
+
+describe("normalisation", () => {
+  it("drops zero-width characters and emoji, lower-cases", () => {
+    expect(cleanText("Ай\u200Bыл 👍🏽 Өкмөтү\uFEFF!!")).toBe("айыл өкмөтү!!");
+  });
+
+  it("repairs Latin look-alikes inside Cyrillic words only", () => {
+    expect(fixHomoglyphs("aйыл")).toBe("айыл");
+    expect(fixHomoglyphs("кeнeш")).toBe("кенеш");
+    expect(fixHomoglyphs("kenesh")).toBe("kenesh");
+    expect(tokenize("Бюджeт, ОБС: gb.minfin.kg")).toEqual(["бюджет", "обс", "gb", "minfin", "kg"]);
+  });
+
+  it("folds ө/ү/ң and spelling variants into one alphabet", () => {
+    expect(fold("өкмөтү")).toBe(fold("окмоту"));
+    expect(fold("кеңеш")).toBe("кенеш");
+    expect(fold("угуу")).toBe("угу");
+    expect(fold("местный")).toBe(fold("местныи"));
+    expect(fold("обращение")).toBe(fold("обрашение"));
+  });
+});
+
+describe("transliteration", () => {
+  it("maps Russian typed in Latin letters", () => {
+    expect(latinToCyrillic("byudzhet")).toBe(foldCyrillic("бюджет"));
+    expect(latinToCyrillicVariants("obrashatsya")).toContain(fold("обращаться"));
+    expect(collapseRepeats(latinToCyrillic("aylnyh"))).toBe(fold("айылных"));
+    expect(latinToCyrillic("ocenka")).toBe("оценка");
+  });
+
+  it("maps Kyrgyz typed in Latin letters", () => {
+    expect(latinToCyrillic("boyuncha")).toBe(fold("боюнча"));
+    expect(collapseRepeats(latinToCyrillic("ugu"))).toBe(fold("угуу"));
+  });
+
+  it("offers the other readings of ambiguous letters", () => {
+    expect(latinToCyrillicVariants("jer")).toContain("жер");
+    expect(latinToCyrillicVariants("prijti")).toContain("прииті".replace("і", "и"));
+    expect(latinToCyrillicVariants("detskiy")).toContain("детскии");
+  });
+});
+
+describe("stemmers", () => {
+  it("Kyrgyz: peels case, plural and possessive suffixes", () => {
+    const ky = (w: string) => collapseRepeats(stemKy(foldCyrillic(w)));
+    expect(ky("кеңештин")).toBe("кенеш");
+    expect(ky("кеңешке")).toBe("кенеш");
+    expect(ky("бюджеттин")).toBe(ky("бюджет"));
+    expect(ky("бюджеттик")).toBe(ky("бюджет"));
+    expect(ky("угууларга")).toBe(ky("угуу"));
+    expect(ky("айылдын")).toBe(ky("айыл"));
+    expect(ky("мыйзамдуубу")).toBe(ky("мыйзам"));
+    expect(ky("кайрылууга")).toBe(ky("кайрылуу"));
+  });
+
+  it("Russian: strips noun and adjective endings", () => {
+    const ru = (w: string) => collapseRepeats(stemRu(foldCyrillic(w)));
+    expect(ru("обращения")).toBe(ru("обращение"));
+    expect(ru("обращений")).toBe(ru("обращение"));
+    expect(ru("закона")).toBe("закон");
+    expect(ru("бюджетные")).toBe(ru("бюджетный"));
+    expect(ru("суд")).toBe("суд");
+  });
+
+  it("queries get both stems, documents their own language's", () => {
+    expect(stemsOf(foldCyrillic("кеңешке"), "any")).toContain("кенеш");
+    expect(stemsOf(foldCyrillic("2024"), "any")).toEqual(["2024"]);
+  });
+});
+
+describe("analysis", () => {
+  it("drops function words and expands domain abbreviations", () => {
+    const terms = analyze("что ао обязан публиковать", "any");
+    expect(terms.map((t) => t.surface)).toEqual(
+      expect.arrayContaining(["ао", "аил", "окмоту", "обязан", "публиковат"]),
+    );
+    expect(terms.find((t) => t.surface === "что")).toBeUndefined();
+    expect(terms.find((t) => t.surface === "окмоту")?.expansion).toBe(true);
+  });
+
+  it("marks question words as weak", () => {
+    expect(analyze("кантип алса болот", "ky").find((t) => t.surface === "кантип")?.weak).toBe(true);
+  });
+});
