@@ -12,6 +12,7 @@ import { webchatRoutes } from "./channels/webchat/routes";
 import type { Config } from "./config";
 import { type DatabaseHandle, openDatabase } from "./db/client";
 import { migrate } from "./db/migrate";
+import { FaqService, seedFaqIfEmpty } from "./features/faq/service";
 import { seedDemoDirectoryIfEmpty } from "./features/municipalities/service";
 import { healthRoutes, type RunningServer, startHttpServer } from "./http/server";
 import { getI18n } from "./i18n";
@@ -46,6 +47,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
   await migrate(database.db);
   await seedDemoDirectoryIfEmpty(database.db);
+  const faq = new FaqService(database.db);
+  await seedFaqIfEmpty(database.db, faq);
 
   const directory = new ChannelDirectory(database.db);
   const hub = new WebchatHub();
@@ -55,6 +58,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     locales: new LocaleCache(),
     botUsername: undefined,
+    faq,
     onLocaleChanged: (chatId, locale) => {
       if (!isSyntheticChatId(chatId)) return;
       const strings = getI18n().getResourceBundle(locale, "translation")?.webchat ?? {};

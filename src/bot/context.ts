@@ -3,6 +3,7 @@ import type { Context } from "grammy";
 import type { Config, Locale } from "../config";
 import type { Database } from "../db/client";
 import type { Role, UserRow } from "../db/schema";
+import type { FaqService } from "../features/faq/service";
 import type { TFunction } from "../i18n";
 import type { Logger } from "../logger";
 import type { LocaleCache } from "./locale-cache";
@@ -23,6 +24,8 @@ export interface BotDeps {
   botUsername: string | undefined;
   /** Told when a person picks another language (the web chat re-labels its page). */
   onLocaleChanged?: (chatId: number, locale: Locale) => void;
+  /** The FAQ search index, shared by the bot and the app; built on first use when absent. */
+  faq?: FaqService;
 }
 
 /** What every handler sees about the person behind the update. */

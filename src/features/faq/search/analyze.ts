@@ -3,7 +3,7 @@
  * repair, Latin → Cyrillic, folding, stop words, domain synonyms, stemming.
  */
 import { collapseRepeats, foldCyrillic } from "./fold";
-import { STOPWORDS, SYNONYMS, WEAK_WORDS } from "./lexicon";
+import { STOPWORDS, SYNONYM_STEMS, SYNONYMS, WEAK_WORDS } from "./lexicon";
 import { isLatinWord, tokenize } from "./normalize";
 import { stemKy } from "./stem-ky";
 import { stemRu } from "./stem-ru";
@@ -55,11 +55,14 @@ export function analyze(
   for (const token of tokenize(text)) {
     const folded = foldToken(token, choose);
     const surface = collapseRepeats(folded);
-    if (surface.length === 0 || STOPWORDS.has(surface)) continue;
+    if (surface.length === 0 || STOPWORDS.has(folded)) continue;
     if (surface.length === 1 && !/\d/.test(surface)) continue;
     const weak = WEAK_WORDS.has(surface);
     terms.push({ surface, stems: stemsOf(folded, lang), weak, expansion: false, group });
-    const synonym = expand ? SYNONYMS.get(surface) : undefined;
+    const synonym = expand
+      ? (SYNONYMS.get(surface) ??
+        (surface.length >= 4 ? SYNONYM_STEMS.get(collapseRepeats(stemKy(folded))) : undefined))
+      : undefined;
     if (synonym) {
       for (const extra of analyze(synonym, "any", firstVariant, false)) {
         terms.push({ ...extra, weak, expansion: true, group });

@@ -4,6 +4,7 @@
  * question an entry covers), and the domain's abbreviations and colloquialisms.
  */
 import { collapseRepeats, foldCyrillic } from "./fold";
+import { stemKy } from "./stem-ky";
 
 const STOP_RU = `и в во не на с со что а то так но да к у же вы за бы по только ее её мне было вот от
 меня еще ещё о об из ему теперь даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж
@@ -33,8 +34,12 @@ export function foldWord(word: string): string {
   return collapseRepeats(foldCyrillic(word.toLowerCase()));
 }
 
+/**
+ * Folded, not collapsed: collapsing first would turn Kyrgyz words into Russian stop words
+ * («тоого» → «того»).
+ */
 export const STOPWORDS: ReadonlySet<string> = new Set(
-  [...words(STOP_RU), ...words(STOP_KY)].map(foldWord),
+  [...words(STOP_RU), ...words(STOP_KY)].map((w) => foldCyrillic(w.toLowerCase())),
 );
 export const WEAK_WORDS: ReadonlySet<string> = new Set(words(WEAK).map(foldWord));
 
@@ -89,10 +94,42 @@ const SYNONYMS_SOURCE: Record<string, string> = {
   депутатка: "депутат",
   закон: "мыйзам",
   мыйзам: "закон",
+  // Kyrgyz: the words people type for what the entries call otherwise (matched by stem too).
+  айылөкмөтү: "айыл өкмөтү",
+  шааркеңеш: "шаардык кеңеш",
+  жыйналыш: "сессия отурум",
+  отурум: "сессия",
+  чогулуш: "жыйын",
+  токтом: "чечим",
+  мүлк: "менчик",
+  менчик: "мүлк",
+  курс: "окутуу квалификация",
+  окуу: "окутуу квалификация",
+  мал: "жайыт",
+  малчы: "жайыт",
+  запрос: "суроо-талап",
+  кызматкер: "кызматчы",
+  кызматчы: "кызматкер",
+  отчет: "отчет",
+  эсеп: "отчет",
+  кызыкчылык: "кызыкчылыктардын кагылышы",
+  бизнес: "ишкердик",
+  ишкер: "ишкердик",
+  көчүрмө: "документ",
+  кагаз: "документ",
+  мекеме: "ишкана",
+  калк: "тургундар",
 };
 
 export const SYNONYMS: ReadonlyMap<string, string> = new Map(
   Object.entries(SYNONYMS_SOURCE)
     .filter(([, expansion]) => expansion !== "")
     .map(([word, expansion]) => [foldWord(word), expansion]),
+);
+
+/** The synonym table keyed by Kyrgyz stem, for inflected forms («жыйналышына» → «жыйналыш»). */
+export const SYNONYM_STEMS: ReadonlyMap<string, string> = new Map(
+  Object.entries(SYNONYMS_SOURCE)
+    .filter(([word, expansion]) => expansion !== "" && word.length >= 3 && !/\d/.test(word))
+    .map(([word, expansion]) => [collapseRepeats(stemKy(foldCyrillic(word))), expansion]),
 );

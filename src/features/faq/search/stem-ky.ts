@@ -65,6 +65,35 @@ const SUFFIXES = [
   "ду",
   "ти",
   "ту",
+  // conditional (-сам/-саң/-сак/-саңыз), negative gerund (-бай/-бей), agent (-чы/-чу),
+  // adjectival locative (-дагы/-тагы), "of the kind" (-дикы), possessive + accusative (-сын/-сун)
+  "саниз",
+  "сениз",
+  "сам",
+  "сем",
+  "сан",
+  "сен",
+  "сак",
+  "сек",
+  "баи",
+  "беи",
+  "бои",
+  "паи",
+  "пеи",
+  "пои",
+  "даги",
+  "деги",
+  "доги",
+  "таги",
+  "теги",
+  "тоги",
+  "дики",
+  "тики",
+  "ники",
+  "син",
+  "сун",
+  "чи",
+  "чу",
   // possessive
   "иниз",
   "униз",
@@ -121,15 +150,48 @@ const SUFFIXES = [
   "н",
 ] as const;
 
+/** Tense endings that are also the last letters of common nouns (бюджет, депутат, маалымат). */
+const TENSE = new Set(["ат", "ет", "от", "ит"]);
+
+/**
+ * Stems the peeling must not cut further: domain nouns whose last letters look like a suffix
+ * («бюджет» is not «бюдж» + -ет, «маалымат» is not «маал» + -ым + -ат, «чечим» not «чеч» + -им).
+ * Folded spelling, before doubled letters are collapsed.
+ */
+const WHOLE = new Set(
+  `бюджет депутат маалимат кизмат мамлекет чечим токтом укук мулк мунисипал жиин жииналиш
+  кенеш миизам шаилоо отчет документ адам кагаз ариз аризачи талап уставд устав мекеме ишкана
+  программа грант жамаат аимак акиикат сессия комиссия жоопкерчилик курултаи министрлик
+  кизматкер кизматчи мониторинг катиш кол сот прокуратура мерия калк тургун милдет окмот`
+    .split(/\s+/)
+    .filter(Boolean),
+);
+
+/** Two-letter roots a suffix may be peeled down to («элге» → «эл», «иштер» → «иш», «үйгө» → «үй»). */
+const SHORT_ROOTS = new Set(["ел", "иш", "уи"]);
+
 const BY_LENGTH = [...SUFFIXES].sort((a, b) => b.length - a.length);
 const MIN_STEM = 3;
 const MAX_PEELS = 4;
 
 export function stemKy(word: string): string {
   let w = word;
+  // A protected noun at the start of the word is a floor the peeling does not cut below.
+  let floor = 0;
+  for (let n = w.length; n >= MIN_STEM; n--) {
+    if (WHOLE.has(w.slice(0, n))) {
+      floor = n;
+      break;
+    }
+  }
   for (let peel = 0; peel < MAX_PEELS; peel++) {
+    if (w.length <= floor) break;
     const suffix = BY_LENGTH.find(
-      (s) => w.endsWith(s) && w.length - s.length >= (s.length === 1 ? MIN_STEM + 1 : MIN_STEM),
+      (s) =>
+        w.endsWith(s) &&
+        w.length - s.length >= floor &&
+        (w.length - s.length >= (s.length === 1 || TENSE.has(s) ? MIN_STEM + 1 : MIN_STEM) ||
+          (s.length > 1 && SHORT_ROOTS.has(w.slice(0, -s.length)))),
     );
     if (!suffix) break;
     w = w.slice(0, -suffix.length);

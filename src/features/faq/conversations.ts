@@ -1,0 +1,254 @@
+import { createConversation } from "@grammyjs/conversations";
+import { Composer, InlineKeyboard } from "grammy";
+import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
+import type { Locale } from "../../config";
+import type { FaqAudience } from "../../db/schema/faq";
+import { escapeHtml, translator } from "../../i18n";
+import { recordAudit } from "../audit/service";
+import { findUserById } from "../users/service";
+import { FaqValidationError, parseEntry } from "./entries";
+import { answer, getEscalation } from "./escalation";
+import { CB } from "./keyboards";
+import { FaqService } from "./service";
+
+export const FAQ_ANSWER = "faqAnswer";
+export const FAQ_PUBLISH = "faqPublish";
+
+/** One FaqService per bot, shared by the chat search and publishing (so the index refreshes). */
+export function faqServiceOf(deps: BotDeps): FaqService {
+  deps.faq ??= new FaqService(deps.db);
+  return deps.faq;
+}
+
+/** Longest lawyer's answer accepted in one message (Telegram's own limit is 4096). */
+export const MAX_ANSWER_LENGTH = 3500;
+
+function isCommand(ctx: ConvContext): boolean {
+  return ctx.message?.entities?.some((e) => e.type === "bot_command" && e.offset === 0) ?? false;
+}
+
+/**
+ * A lawyer who took question `questionId` types the answer; it is stored (audit-logged) and
+ * sent to the asker. Any command or button press ends the flow and is handled as usual; the
+ * question stays taken by this lawyer, who can take it again from /queue.
+ */
+export function faqAnswerConversation(deps: BotDeps) {
+  return async function faqAnswer(
+    conversation: AppConversation,
+    ctx: ConvContext,
+    questionId: number,
+  ) {
+    const lawyerId = await conversation.external((outer) => outer.user.id);
+    await ctx.reply(ctx.t("faq.type_answer", { id: questionId }));
+    for (;;) {
+      const next = await conversation.wait();
+      if (isCommand(next) || next.callbackQuery) await conversation.halt({ next: true });
+      const text = next.message?.text?.trim();
+      if (!text) {
+        await next.reply(next.t("faq.text_only"));
+        continue;
+      }
+      if (text.length > MAX_ANSWER_LENGTH) {
+        await next.reply(
+          next.t("errors.too_long", { length: text.length, max: MAX_ANSWER_LENGTH }),
+        );
+        continue;
+      }
+      const delivered = await conversation.external(async () => {
+        const row = await answer(deps.db, questionId, lawyerId, text);
+        if (!row) return undefined;
+        const asker = await findUserById(deps.db, row.askerUserId);
+        return {
+          question: row.text,
+          chatId: asker?.chatId,
+          locale: (asker?.locale ?? row.lang) as Locale,
+        };
+      });
+      if (!delivered) {
+        await next.reply(next.t("faq.answer_failed"));
+        return;
+      }
+      const tr = translator(delivered.locale);
+      const sent =
+        delivered.chatId !== undefined &&
+        (await next.api
+          .sendMessage(
+            delivered.chatId,
+            tr("faq.answer_for_you", {
+              question: escapeHtml(delivered.question),
+              answer: escapeHtml(text),
+            }),
+            { parse_mode: "HTML" },
+          )
+          .then(
+            () => true,
+            (err: unknown) => {
+              deps.logger.warn({ err, questionId }, "faq answer not delivered to the asker");
+              return false;
+            },
+          ));
+      await next.reply(
+        next.t(sent ? "faq.answer_sent" : "faq.answer_undelivered", { id: questionId }),
+        {
+          reply_markup: new InlineKeyboard().text(
+            next.t("faq.publish_button"),
+            CB.publish(questionId),
+          ),
+        },
+      );
+      return;
+    }
+  };
+}
+
+type Step = { kind: "text"; text: string } | { kind: "button"; data: string };
+
+/** Waits for text or one of `buttons`; commands and other buttons end the flow. */
+async function step(conversation: AppConversation, buttons: RegExp): Promise<Step> {
+  for (;;) {
+    const next = await conversation.wait();
+    const data = next.callbackQuery?.data;
+    if (data !== undefined && buttons.test(data)) {
+      await next.answerCallbackQuery();
+      return { kind: "button", data };
+    }
+    if (isCommand(next) || data !== undefined) await conversation.halt({ next: true });
+    const text = next.message?.text?.trim();
+    if (!text) {
+      await next.reply(next.t("faq.text_only"));
+      continue;
+    }
+    if (text.length > MAX_ANSWER_LENGTH) {
+      await next.reply(next.t("errors.too_long", { length: text.length, max: MAX_ANSWER_LENGTH }));
+      continue;
+    }
+    return { kind: "text", text };
+  }
+}
+
+const PUB = {
+  keep: "faq:p:keep",
+  skip: "faq:p:skip",
+  publish: "faq:p:ok",
+  cancel: "faq:p:no",
+  audience: (a: FaqAudience) => `faq:p:aud:${a}`,
+} as const;
+
+/**
+ * "Publish as FAQ": the lawyer edits question and answer in ky and ru (keeping the asked
+ * question and the given answer with one press), the source and the audience, then publishes;
+ * the next search finds the entry. Audit-logged.
+ */
+export function faqPublishConversation(deps: BotDeps) {
+  return async function faqPublish(
+    conversation: AppConversation,
+    ctx: ConvContext,
+    questionId: number,
+  ) {
+    const lawyerId = await conversation.external((outer) => outer.user.id);
+    const q = await conversation.external(async () => {
+      const row = await getEscalation(deps.db, questionId);
+      return row?.status === "answered"
+        ? { text: row.text, answer: row.answerText ?? "", lang: row.lang, m: row.municipalityId }
+        : undefined;
+    });
+    if (!q) {
+      await ctx.reply(ctx.t("errors.stale_button"));
+      return;
+    }
+    const t = ctx.t;
+    async function field(prompt: string, keep: string | undefined): Promise<string | undefined> {
+      const kb = new InlineKeyboard();
+      if (keep) kb.text(t("faq.publish_keep"), PUB.keep);
+      kb.text(t("faq.publish_skip"), PUB.skip);
+      const shown = keep ? `${prompt}\n\n<i>${escapeHtml(keep)}</i>` : prompt;
+      await ctx.reply(shown, { parse_mode: "HTML", reply_markup: kb });
+      const got = await step(conversation, /^faq:p:(keep|skip)$/);
+      if (got.kind === "text") return got.text;
+      return got.data === PUB.keep ? keep : undefined;
+    }
+    const ruQ = await field(
+      t("faq.publish_question", { lang: "RU" }),
+      q.lang === "ru" ? q.text : undefined,
+    );
+    const ruA = await field(
+      t("faq.publish_answer", { lang: "RU" }),
+      q.lang === "ru" ? q.answer : undefined,
+    );
+    const kyQ = await field(
+      t("faq.publish_question", { lang: "KY" }),
+      q.lang === "ky" ? q.text : undefined,
+    );
+    const kyA = await field(
+      t("faq.publish_answer", { lang: "KY" }),
+      q.lang === "ky" ? q.answer : undefined,
+    );
+    await ctx.reply(t("faq.publish_source"));
+    let source = "";
+    for (;;) {
+      const got = await step(conversation, /^$/);
+      if (got.kind === "text") {
+        source = got.text;
+        break;
+      }
+    }
+    await ctx.reply(t("faq.publish_audience"), {
+      reply_markup: new InlineKeyboard()
+        .text(t("faq.audience_everyone"), PUB.audience("everyone"))
+        .text(t("faq.audience_deputies"), PUB.audience("deputies_staff")),
+    });
+    const aud = await step(conversation, /^faq:p:aud:(everyone|deputies_staff)$/);
+    const audience: FaqAudience =
+      aud.kind === "button" && aud.data.endsWith("deputies_staff") ? "deputies_staff" : "everyone";
+    const today = await conversation.now();
+    const raw = {
+      id: `lawyer-q${questionId}`,
+      topic: "lawyers",
+      question: { ...(ruQ ? { ru: ruQ } : {}), ...(kyQ ? { ky: kyQ } : {}) },
+      answer: { ...(ruA ? { ru: ruA } : {}), ...(kyA ? { ky: kyA } : {}) },
+      source,
+      // en-CA formats as YYYY-MM-DD; the day is the deployment's, not UTC's.
+      lastChecked: new Intl.DateTimeFormat("en-CA", { timeZone: deps.config.timezone }).format(
+        new Date(today),
+      ),
+      audience,
+      status: "published",
+    };
+    let entry: ReturnType<typeof parseEntry>;
+    try {
+      entry = parseEntry(raw);
+    } catch (error) {
+      if (!(error instanceof FaqValidationError)) throw error;
+      await ctx.reply(t("faq.publish_invalid"));
+      return;
+    }
+    await ctx.reply(t("faq.publish_confirm"), {
+      reply_markup: new InlineKeyboard()
+        .text(t("faq.publish_button"), PUB.publish)
+        .text(t("common.cancel"), PUB.cancel),
+    });
+    const confirm = await step(conversation, /^faq:p:(ok|no)$/);
+    if (confirm.kind !== "button" || confirm.data !== PUB.publish) {
+      await ctx.reply(t("faq.publish_cancelled"));
+      return;
+    }
+    await conversation.external(async () => {
+      await faqServiceOf(deps).publish(entry);
+      await recordAudit(deps.db, {
+        actorUserId: lawyerId,
+        actorLabel: "lawyer",
+        action: "faq.publish",
+        municipalityId: q.m,
+        details: { entryId: entry.id, questionId },
+      });
+    });
+    await ctx.reply(t("faq.published", { id: entry.id }));
+  };
+}
+
+export function faqConversations(deps: BotDeps): Composer<AppContext> {
+  const composer = new Composer<AppContext>();
+  composer.use(createConversation(faqAnswerConversation(deps), FAQ_ANSWER));
+  composer.use(createConversation(faqPublishConversation(deps), FAQ_PUBLISH));
+  return composer;
+}

@@ -1,0 +1,257 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseHandle } from "../../src/db/client";
+import { auditLog, roleGrants, users } from "../../src/db/schema";
+import { faqEscalations, faqFeedback } from "../../src/db/schema/faq";
+import { FaqService, seedFaqIfEmpty } from "../../src/features/faq/service";
+import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
+import { formatDate, translator } from "../../src/i18n";
+import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
+import { createTestDatabase } from "../helpers/db";
+
+const ru = translator("ru");
+
+const ANSWERABLE = "на каком языке можно подать обращение";
+const OFF_TOPIC = "Какая погода завтра в Бишкеке?";
+const DEPUTIES_ONLY = "closed-session-minutes";
+const DEPUTIES_QUERY = "протокол закрытого заседания кенеша";
+
+describe("FAQ in the bot", () => {
+  let handle: DatabaseHandle;
+  let m1: number;
+  beforeAll(async () => {
+    handle = await createTestDatabase();
+    await seedDemoDirectoryIfEmpty(handle.db);
+    const faq = new FaqService(handle.db);
+    await seedFaqIfEmpty(handle.db, faq);
+    await faq.publish({
+      id: DEPUTIES_ONLY,
+      topic: "deputies",
+      question: {
+        ru: "Как оформить протокол закрытого заседания айылного кенеша?",
+        ky: "Айылдык кеңештин жабык жыйынынын протоколу кантип түзүлөт?",
+      },
+      answer: {
+        ru: "Протокол закрытого заседания подписывают председатель и секретарь.",
+        ky: "Жабык жыйындын протоколуна төрага жана катчы кол коёт.",
+      },
+      source: "Регламент кенеша (тест)",
+      lastChecked: "2026-03-31",
+      audience: "deputies_staff",
+      status: "published",
+      tags: ["протокол", "закрытое заседание"],
+      phrasings: {},
+    });
+    const [m] = await handle.db.query.municipalities.findMany({ limit: 1 });
+    m1 = m!.id;
+  });
+  afterAll(() => handle.close());
+
+  async function userIdOf(chatId: number): Promise<number> {
+    const [row] = await handle.db.select().from(users).where(eq(users.chatId, chatId));
+    return row!.id;
+  }
+
+  /** Creates the person (via /help) and grants a role directly. */
+  async function withRole(
+    t: ReturnType<typeof createTestBot>,
+    chatId: number,
+    role: "deputy" | "lawyer",
+  ) {
+    const p = person(chatId);
+    await t.send(textUpdate(p, "/help"));
+    const id = await userIdOf(chatId);
+    const municipalityId = role === "deputy" ? m1 : null;
+    await handle.db.insert(roleGrants).values({ userId: id, role, municipalityId });
+    if (municipalityId)
+      await handle.db.update(users).set({ municipalityId }).where(eq(users.id, id));
+    return p;
+  }
+
+  const lastSent = (t: ReturnType<typeof createTestBot>) => t.lastCall("sendMessage")!.payload;
+
+  it("answers with source, date, feedback and related buttons", async () => {
+    const t = createTestBot(handle.db);
+    const citizen = person(7001);
+    await t.send(textUpdate(citizen, ANSWERABLE));
+    const sent = lastSent(t);
+    expect(sent.parse_mode).toBe("HTML");
+    const entry = await new FaqService(handle.db).getEntry("appeal-language");
+    const text = String(sent.text);
+    expect(text).toContain(entry!.question.ru!);
+    expect(text).toContain(ru("faq.source", { source: entry!.source }));
+    const date = formatDate(
+      new Date(`${entry!.lastChecked}T12:00:00Z`),
+      "ru",
+      t.deps.config.timezone,
+    );
+    expect(text).toContain(date);
+    const buttons = t.lastButtons().map((b) => b.data);
+    expect(buttons.slice(0, 2)).toEqual(["faq:fb:appeal-language:1", "faq:fb:appeal-language:0"]);
+    const related = buttons.filter((d) => d.startsWith("faq:show:"));
+    expect(related.length).toBeGreaterThan(0);
+    expect(related.length).toBeLessThanOrEqual(2);
+
+    await t.send(pressUpdate(citizen, "faq:fb:appeal-language:0"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("faq.thanks"));
+    await t.send(pressUpdate(citizen, "faq:fb:appeal-language:1"));
+    const votes = await handle.db
+      .select()
+      .from(faqFeedback)
+      .where(eq(faqFeedback.userId, await userIdOf(citizen.id)));
+    expect(votes.map((v) => [v.entryId, v.helpful])).toEqual([["appeal-language", true]]);
+
+    const relatedId = related[0]!.slice("faq:show:".length);
+    await t.send(pressUpdate(citizen, related[0]!));
+    const shown = await new FaqService(handle.db).getEntry(relatedId);
+    expect(String(lastSent(t).text)).toContain(shown!.question.ru!);
+  });
+
+  it("never shows a deputies-only entry to a citizen, even on a forged press", async () => {
+    const t = createTestBot(handle.db);
+    const citizen = person(7101);
+    await t.send(textUpdate(citizen, DEPUTIES_QUERY));
+    expect(String(lastSent(t).text)).not.toContain("закрытого заседания айылного");
+    expect(t.lastButtons().map((b) => b.data)).not.toContain(`faq:show:${DEPUTIES_ONLY}`);
+    const before = t.texts().length;
+    await t.send(pressUpdate(citizen, `faq:show:${DEPUTIES_ONLY}`));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.stale_button"));
+    expect(t.texts().length).toBe(before);
+    await t.send(pressUpdate(citizen, `faq:fb:${DEPUTIES_ONLY}:1`));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.stale_button"));
+
+    const deputy = await withRole(t, 7102, "deputy");
+    await t.send(textUpdate(deputy, DEPUTIES_QUERY));
+    expect(String(lastSent(t).text)).toContain("закрытого заседания айылного");
+  });
+
+  it("abstains on an off-topic question; only deputies are offered the lawyers", async () => {
+    const t = createTestBot(handle.db);
+    const citizen = person(7201);
+    await t.send(textUpdate(citizen, OFF_TOPIC));
+    expect(String(lastSent(t).text)).toContain(ru("faq.no_answer"));
+    expect(t.lastButtons().map((b) => b.data)).not.toContain("faq:esc");
+    expect(t.lastButtons().length).toBeLessThanOrEqual(3);
+
+    const deputy = await withRole(t, 7202, "deputy");
+    await t.send(textUpdate(deputy, OFF_TOPIC));
+    expect(String(lastSent(t).text)).toContain(ru("faq.no_answer"));
+    expect(t.lastButtons().map((b) => b.data)).toContain("faq:esc");
+  });
+
+  it("refuses a forged escalation from a citizen and stores nothing", async () => {
+    const t = createTestBot(handle.db);
+    const citizen = person(7301);
+    await t.send(textUpdate(citizen, OFF_TOPIC));
+    const before = (await handle.db.select().from(faqEscalations)).length;
+    await t.send(pressUpdate(citizen, "faq:esc"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.not_allowed"));
+    expect((await handle.db.select().from(faqEscalations)).length).toBe(before);
+  });
+
+  it("rejects overlong questions and limits the question rate", async () => {
+    const t = createTestBot(handle.db);
+    const p = person(7401);
+    await t.send(textUpdate(p, "а".repeat(1200)));
+    expect(t.texts().at(-1)).toBe(ru("errors.too_long", { length: 1200, max: 1000 }));
+    for (let i = 0; i < 10; i++) await t.send(textUpdate(p, ANSWERABLE));
+    expect(t.texts().at(-1)).not.toBe(ru("faq.rate_limited"));
+    await t.send(textUpdate(p, ANSWERABLE));
+    expect(t.texts().at(-1)).toBe(ru("faq.rate_limited"));
+  });
+
+  it("escalates end to end: deputy asks, lawyer takes and answers, deputy receives it", async () => {
+    const t = createTestBot(handle.db);
+    const deputy = await withRole(t, 7501, "deputy");
+    const lawyer = await withRole(t, 7502, "lawyer");
+    const lawyer2 = await withRole(t, 7503, "lawyer");
+    const citizen = person(7504);
+
+    const question = "Можно ли депутату совмещать мандат с работой в <школе>?";
+    await t.send(textUpdate(deputy, question));
+    if (!t.lastButtons().some((b) => b.data === "faq:esc")) {
+      // The search answered; escalation is offered only on abstention.
+      throw new Error(`expected an abstention for: ${question}`);
+    }
+    await t.send(pressUpdate(deputy, "faq:esc"));
+    const [row] = await handle.db
+      .select()
+      .from(faqEscalations)
+      .where(eq(faqEscalations.askerUserId, await userIdOf(deputy.id)));
+    expect(row).toMatchObject({ status: "open", text: question, lang: "ru", municipalityId: m1 });
+    expect(row!.searchSnapshot).toHaveProperty("confidence");
+    const notified = t.calls
+      .filter((c) => c.method === "sendMessage" && c.payload.chat_id === lawyer.id)
+      .map((c) => String(c.payload.text));
+    expect(notified.some((x) => x.includes("&lt;школе&gt;"))).toBe(true);
+    // A second press has no pending question any more.
+    await t.send(pressUpdate(deputy, "faq:esc"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.stale_button"));
+
+    await t.send(textUpdate(citizen, "/queue"));
+    expect(t.texts().at(-1)).toBe(ru("errors.not_allowed"));
+    await t.send(pressUpdate(citizen, `faq:take:${row!.id}`));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.not_allowed"));
+
+    await t.send(textUpdate(lawyer, "/queue"));
+    expect(t.lastButtons().map((b) => b.data)).toContain(`faq:take:${row!.id}`);
+    await t.send(pressUpdate(lawyer, `faq:take:${row!.id}`));
+    expect(t.texts().at(-1)).toBe(ru("faq.type_answer"));
+    await t.send(pressUpdate(lawyer2, `faq:take:${row!.id}`));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("faq.taken_by_other"));
+
+    await t.send(textUpdate(lawyer, "Нет, совмещение не допускается (ст. 10)."));
+    const delivered = t.calls.filter(
+      (c) => c.method === "sendMessage" && c.payload.chat_id === deputy.id,
+    );
+    expect(String(delivered.at(-1)?.payload.text)).toContain("Нет, совмещение не допускается");
+    expect(t.texts().at(-1)).toBe(ru("faq.answer_sent", { id: row!.id }));
+    expect(t.texts().filter((x) => x === ru("faq.type_answer"))).toHaveLength(1);
+    const [done] = await handle.db
+      .select()
+      .from(faqEscalations)
+      .where(eq(faqEscalations.id, row!.id));
+    expect(done).toMatchObject({ status: "answered", takenByUserId: await userIdOf(lawyer.id) });
+
+    // Publish as FAQ: keep the Russian question and answer, add a Kyrgyz question, a source.
+    expect(t.lastButtons().map((b) => b.data)).toEqual([`faq:pub:${row!.id}`]);
+    await t.send(pressUpdate(citizen, `faq:pub:${row!.id}`));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.not_allowed"));
+    await t.send(pressUpdate(lawyer, `faq:pub:${row!.id}`));
+    expect(t.lastButtons().map((b) => b.data)).toEqual(["faq:p:keep", "faq:p:skip"]);
+    await t.send(pressUpdate(lawyer, "faq:p:keep"));
+    await t.send(pressUpdate(lawyer, "faq:p:keep"));
+    expect(t.lastButtons().map((b) => b.data)).toEqual(["faq:p:skip"]);
+    await t.send(textUpdate(lawyer, "Депутат мандатты мектептеги иш менен айкалыштыра алабы?"));
+    await t.send(pressUpdate(lawyer, "faq:p:skip"));
+    expect(t.texts().at(-1)).toBe(ru("faq.publish_source"));
+    await t.send(textUpdate(lawyer, "Закон о статусе депутатов местных кенешей, ст. 10"));
+    await t.send(pressUpdate(lawyer, "faq:p:aud:everyone"));
+    await t.send(pressUpdate(lawyer, "faq:p:ok"));
+    expect(t.texts().at(-1)).toBe(ru("faq.published", { id: `lawyer-q${row!.id}` }));
+    const published = await new FaqService(handle.db).getEntry(`lawyer-q${row!.id}`);
+    expect(published).toMatchObject({
+      status: "published",
+      audience: "everyone",
+      question: { ru: question, ky: "Депутат мандатты мектептеги иш менен айкалыштыра алабы?" },
+      answer: { ru: "Нет, совмещение не допускается (ст. 10)." },
+    });
+    // The next search (same bot, same index) finds it.
+    await t.send(textUpdate(citizen, "можно ли депутату совмещать мандат с работой в школе"));
+    expect(String(lastSent(t).text)).toContain("Нет, совмещение не допускается");
+
+    // The lawyer is back to normal: the next text is a FAQ question again.
+    await t.send(textUpdate(lawyer, ANSWERABLE));
+    expect(t.lastButtons().map((b) => b.data)).toContain("faq:fb:appeal-language:1");
+
+    const actions = (await handle.db.select().from(auditLog)).map((a) => a.action);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "faq.escalate",
+        "faq.question.take",
+        "faq.question.answer",
+        "faq.publish",
+      ]),
+    );
+  });
+});
