@@ -62,6 +62,28 @@ describe("stemmers", () => {
     expect(ky("кайрылууга")).toBe(ky("кайрылуу"));
   });
 
+  it("Kyrgyz: keeps domain nouns whole and peels verb and derived forms", () => {
+    const ky = (w: string) => collapseRepeats(stemKy(foldCyrillic(w)));
+    // Nouns whose last letters look like a suffix are not cut («бюджет» is not «бюдж» + -ет).
+    expect(ky("бюджет")).toBe("бюджет");
+    expect(ky("маалыматты")).toBe(ky("маалымат"));
+    expect(ky("маалыматты")).not.toBe(ky("малды"));
+    expect(ky("чечимдерин")).toBe("чечим");
+    expect(ky("өкмөтүнүн")).toBe(ky("окмоттун"));
+    expect(ky("уставдын")).toBe("устав");
+    // Possessive + accusative, agent nouns, conditionals, negative gerunds, -дагы, -дики.
+    expect(ky("көчүрмөсүн")).toBe(ky("көчүрмө"));
+    expect(ky("кызматчыга")).toBe(ky("кызматчы"));
+    expect(ky("барсам")).toBe(ky("бар"));
+    expect(ky("бербей")).toBe(ky("бер"));
+    expect(ky("айылдагы")).toBe(ky("айыл"));
+    expect(ky("кимдики")).toBe("ким");
+    expect(ky("талкуулоо")).toBe(ky("талкуула"));
+    // Two-letter roots.
+    expect(ky("элге")).toBe("ел");
+    expect(ky("иштери")).toBe("иш");
+  });
+
   it("Russian: strips noun and adjective endings", () => {
     const ru = (w: string) => collapseRepeats(stemRu(foldCyrillic(w)));
     expect(ru("обращения")).toBe(ru("обращение"));
@@ -85,6 +107,16 @@ describe("analysis", () => {
     );
     expect(terms.find((t) => t.surface === "что")).toBeUndefined();
     expect(terms.find((t) => t.surface === "окмоту")?.expansion).toBe(true);
+  });
+
+  it("expands inflected Kyrgyz words through the synonym table by stem", () => {
+    const terms = analyze("кеңештин жыйналышына", "any");
+    expect(terms.some((t) => t.expansion && t.stems.includes("сесия"))).toBe(true);
+  });
+
+  it("does not mistake a Kyrgyz word with a long vowel for a Russian stop word", () => {
+    // «тоого» collapses to «того».
+    expect(analyze("малды тоого чыгаруу", "ky").map((t) => t.surface)).toContain("того");
   });
 
   it("marks question words as weak", () => {
