@@ -1,5 +1,5 @@
 import { type RunnerHandle, run } from "@grammyjs/runner";
-import { type Bot, webhookCallback } from "grammy";
+import { Api, type Bot, webhookCallback } from "grammy";
 import { Hono } from "hono";
 import type { AppContext, BotDeps } from "./bot/context";
 import { createBot } from "./bot/create-bot";
@@ -12,11 +12,14 @@ import { webchatRoutes } from "./channels/webchat/routes";
 import type { Config } from "./config";
 import { type DatabaseHandle, openDatabase } from "./db/client";
 import { migrate } from "./db/migrate";
+import { adapterSender, type ChannelSettings, DeliveryEngine, telegramSender } from "./delivery";
+import { announcementProgressHooks } from "./features/announcements/progress";
 import { FaqService, seedFaqIfEmpty } from "./features/faq/service";
 import { seedDemoDirectoryIfEmpty } from "./features/municipalities/service";
 import { healthRoutes, type RunningServer, startHttpServer } from "./http/server";
 import { getI18n } from "./i18n";
 import type { Logger } from "./logger";
+import { Scheduler } from "./scheduler";
 
 export interface AppOptions {
   config: Config;
@@ -110,6 +113,25 @@ export async function createApp(options: AppOptions): Promise<App> {
     }),
   );
 
+  // Every proactive message goes through the durable delivery engine; the scheduler wakes it.
+  const channels: ChannelSettings[] = [{ channel: "web", sender: adapterSender(adapter) }];
+  if (config.botToken) {
+    // Its own Api without auto-retry: the engine paces itself and handles 429 for all processes.
+    const api = new Api(config.botToken, {
+      ...(config.telegramApiRoot ? { apiRoot: config.telegramApiRoot } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      timeoutSeconds: 20,
+    });
+    channels.push({ channel: "telegram", sender: telegramSender(api) });
+  }
+  const engine = new DeliveryEngine(database.db, { channels, logger });
+  const scheduler = new Scheduler({
+    db: database.db,
+    timezone: config.timezone,
+    logger,
+    ...announcementProgressHooks(database.db, bot.api),
+  });
+
   let server: RunningServer | undefined;
   let runner: RunnerHandle | undefined;
 
@@ -120,6 +142,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     webchat: { adapter, hub },
     async start() {
       server = await startHttpServer(http, config.host, config.port, logger);
+      engine.start();
+      scheduler.start();
       if (config.botToken) {
         if (config.webhook) {
           await bot.api.setWebhook(config.webhook.url, { secret_token: config.webhook.secret });
@@ -139,6 +163,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       await server?.close();
       if (runner?.isRunning()) await runner.stop();
       await adapter.drain();
+      // In-flight deliveries finish; rows not yet claimed stay pending for the next start.
+      await scheduler.stop();
+      await engine.stop();
       await database.close();
     },
   };

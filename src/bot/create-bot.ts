@@ -5,6 +5,8 @@ import { Bot, type Context, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { ChannelDirectory } from "../channels/directory";
 import { channelFetch } from "../channels/router";
+import { announcementConversations } from "../features/announcements/conversations";
+import { announcementsFeature } from "../features/announcements/handlers";
 import { faqConversations } from "../features/faq/conversations";
 import { faqFeature } from "../features/faq/handlers";
 import { helpFeature } from "../features/help/handlers";
@@ -101,10 +103,12 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
   );
   pm.use(onboardingConversations(deps));
   pm.use(faqConversations(deps));
+  pm.use(announcementConversations(deps));
   pm.use(rolesFeature(deps));
   pm.use(onboardingHandlers());
   pm.use(settingsFeature(deps));
   pm.use(helpFeature(deps));
+  pm.use(announcementsFeature(deps));
   // Free text that nothing above consumed is a FAQ question: keep this last before the fallback.
   pm.use(faqFeature(deps));
   pm.use(fallbackHandlers());

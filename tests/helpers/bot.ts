@@ -30,6 +30,17 @@ export function fakeTelegram() {
     const url = String(input instanceof Request ? input.url : input);
     const method = url.slice(url.lastIndexOf("/") + 1);
     const payload = init?.body ? (JSON.parse(String(init.body)) as Record<string, unknown>) : {};
+    if (method === "getUpdates") {
+      // Long polling with nothing new: wait a little (or until aborted), then no updates.
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        init?.signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+      return new Response(JSON.stringify({ ok: true, result: [] }));
+    }
     calls.push({ method, payload });
     let result: unknown = true;
     if (method.startsWith("send") && method !== "sendChatAction") {

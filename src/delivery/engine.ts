@@ -1,0 +1,466 @@
+import { randomBytes } from "node:crypto";
+import { ChannelError } from "../channels/types";
+import type { Database } from "../db/client";
+import type { Channel } from "../db/schema/users";
+import { type MessageContent, renderForRecipient } from "./content";
+import { deliveryEvents } from "./events";
+import type { DeliverySender } from "./senders";
+import {
+  type ClaimedRow,
+  claimDue,
+  ensureChannelState,
+  loadMessageContent,
+  markUserInactive,
+  pauseChannel,
+  type RowOutcome,
+  readChannelClock,
+  reapExpiredLeases,
+  recordOutcome,
+  reserveSlots,
+} from "./store";
+
+/** Per-channel settings. Defaults are Telegram's limits. */
+export interface ChannelSettings {
+  channel: Channel;
+  sender: DeliverySender;
+  /** The platform's bulk limit, messages per second for the whole bot (Telegram: 30). */
+  limitPerSecond?: number;
+  /**
+   * Fraction kept below the limit by the shared send clock (default 0.01: slots 29.7/s of 30/s).
+   * Within one process a sliding-window guard also keeps sends under the limit as the platform
+   * sees them (see maxSkewMs); across processes the shared clock spaces them.
+   */
+  headroom?: number;
+  /** At most one message per chat per this many seconds (Telegram: 1). */
+  perChatSeconds?: number;
+  /** Rows claimed per batch (default 5). Small batches keep the in-flight set small. */
+  batchSize?: number;
+}
+
+/** The subset of a pino logger the engine uses. */
+export interface DeliveryLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface DeliveryEngineOptions {
+  channels: ChannelSettings[];
+  logger?: DeliveryLogger;
+  /** A claimed row not finished within this time is re-queued (its worker is presumed dead). */
+  leaseSeconds?: number;
+  /** Attempts (network errors, 5xx) before a row is failed with its last error kept. */
+  maxAttempts?: number;
+  /** Backoff after a transient error: base · 2^(attempt-1), capped, ±20 % jitter. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** How far ahead of the shared send clock a worker may claim rows. */
+  horizonMs?: number;
+  /** How often an idle worker looks for due rows written by other processes. */
+  idlePollMs?: number;
+  /**
+   * Longest time a request may take to reach the platform, for the local rate guard (default
+   * 50 ms): a send counts from its answer, or from this long after it left, whichever is first.
+   */
+  maxSkewMs?: number;
+}
+
+export interface EngineCounters {
+  sent: number;
+  blocked: number;
+  unreachable: number;
+  failed: number;
+  retried: number;
+  rateLimited: number;
+  claimed: number;
+}
+
+interface SendMark {
+  /** When the request was handed to the sender. */
+  at: number;
+  /** When its answer (or error) came back. */
+  done?: number;
+}
+
+interface ChannelRuntime {
+  settings: Required<Omit<ChannelSettings, "sender">> & { sender: DeliverySender };
+  intervalMs: number;
+  /** Local 429 pause (the shared one lives in delivery_channel_state). */
+  pausedUntil: number;
+  /** Last send per chat in this process. */
+  lastSentAt: Map<number, number>;
+  /** This process's recent sends, for a local sliding-window guard. */
+  recent: SendMark[];
+  inflight: Set<Promise<void>>;
+}
+
+const DEFAULT_LIMITS: Record<Channel, number> = { telegram: 30, whatsapp: 80, web: 100 };
+
+const sleepFor = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
+/**
+ * Claims due deliveries and sends them at the channel's limit. Any number of engines (in one
+ * or many processes) can run on one database: rows are claimed with FOR UPDATE SKIP LOCKED and
+ * the send clock and 429 pauses are shared through the database.
+ *
+ * Crash safety: a row is `sending` only between its claim and the recording of its outcome. If
+ * the process dies (SIGKILL), such rows return to `pending` when their lease passes and are
+ * sent again: those whose HTTP request had already reached the channel are the only possible
+ * duplicates. Nothing else can be lost or repeated.
+ */
+export class DeliveryEngine {
+  readonly workerId = randomBytes(6).toString("hex");
+  readonly counters: EngineCounters = {
+    sent: 0,
+    blocked: 0,
+    unreachable: 0,
+    failed: 0,
+    retried: 0,
+    rateLimited: 0,
+    claimed: 0,
+  };
+  private readonly runtimes: ChannelRuntime[];
+  private readonly leaseSeconds: number;
+  private readonly maxAttempts: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly horizonMs: number;
+  private readonly idlePollMs: number;
+  private readonly maxSkewMs: number;
+  private readonly log: DeliveryLogger | undefined;
+  private readonly contents = new Map<number, MessageContent>();
+  private readonly cancelled = new Set<number>();
+  private readonly sleepers = new Set<() => void>();
+  private loops: Promise<void>[] = [];
+  private reaper: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly onWake = () => this.wakeAll();
+  private readonly onCancelled = (id: number) => {
+    this.cancelled.add(id);
+  };
+
+  constructor(
+    private readonly db: Database,
+    options: DeliveryEngineOptions,
+  ) {
+    this.log = options.logger;
+    this.leaseSeconds = options.leaseSeconds ?? 60;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.backoffBaseMs = options.backoffBaseMs ?? 2_000;
+    this.backoffMaxMs = options.backoffMaxMs ?? 300_000;
+    this.horizonMs = options.horizonMs ?? 300;
+    this.idlePollMs = options.idlePollMs ?? 1_000;
+    this.maxSkewMs = options.maxSkewMs ?? 50;
+    this.runtimes = options.channels.map((c) => {
+      const limit = c.limitPerSecond ?? DEFAULT_LIMITS[c.channel];
+      const headroom = c.headroom ?? 0.01;
+      return {
+        settings: {
+          channel: c.channel,
+          sender: c.sender,
+          limitPerSecond: limit,
+          headroom,
+          perChatSeconds: c.perChatSeconds ?? (c.channel === "telegram" ? 1 : 0),
+          batchSize: c.batchSize ?? 5,
+        },
+        intervalMs: 1000 / (limit * (1 - headroom)),
+        pausedUntil: 0,
+        lastSentAt: new Map(),
+        recent: [],
+        inflight: new Set(),
+      };
+    });
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Rows claimed by this engine and not yet recorded (for diagnostics). */
+  get inflightBatches(): number {
+    return this.runtimes.reduce((n, r) => n + r.inflight.size, 0);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    deliveryEvents.on("wake", this.onWake);
+    deliveryEvents.on("cancelled", this.onCancelled);
+    this.loops = this.runtimes.map((rt) => this.runChannel(rt));
+    const reapEvery = Math.max(1_000, (this.leaseSeconds * 1000) / 4);
+    this.reaper = setInterval(() => {
+      reapExpiredLeases(this.db)
+        .then((n) => {
+          if (n > 0) this.log?.warn({ rows: n }, "delivery: re-queued rows of an expired lease");
+        })
+        .catch((err: unknown) => this.log?.error({ err }, "delivery: lease reaper failed"));
+    }, reapEvery);
+    this.reaper.unref();
+  }
+
+  /** Wakes idle workers (new rows, a started message). */
+  wake(): void {
+    this.wakeAll();
+  }
+
+  /** Stops claiming, lets every in-flight send finish and be recorded, then resolves. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    deliveryEvents.off("wake", this.onWake);
+    deliveryEvents.off("cancelled", this.onCancelled);
+    if (this.reaper) clearInterval(this.reaper);
+    this.wakeAll();
+    await Promise.allSettled(this.loops);
+    await Promise.allSettled(this.runtimes.flatMap((rt) => [...rt.inflight]));
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  /** Sleeps up to `ms`, returning early on wake() or stop(). */
+  private nap(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.sleepers.add(done);
+    });
+  }
+
+  private async runChannel(rt: ChannelRuntime): Promise<void> {
+    const { channel, batchSize, perChatSeconds } = rt.settings;
+    try {
+      await ensureChannelState(this.db, channel);
+    } catch (err) {
+      this.log?.error({ err, channel }, "delivery: cannot initialise channel state");
+    }
+    const maxInflight = 8;
+    try {
+      await rt.settings.sender.warmUp?.();
+    } catch (err) {
+      this.log?.warn({ err, channel }, "delivery: sender warm-up failed");
+    }
+    while (this.running) {
+      try {
+        const localPause = rt.pausedUntil - Date.now();
+        if (localPause > 0) {
+          await this.nap(localPause);
+          continue;
+        }
+        const clock = await readChannelClock(this.db, channel);
+        if (clock.pausedForMs > 0) {
+          await this.nap(clock.pausedForMs);
+          continue;
+        }
+        if (clock.nextSlotInMs > this.horizonMs) {
+          await this.nap(clock.nextSlotInMs - this.horizonMs);
+          continue;
+        }
+        if (rt.inflight.size >= maxInflight) {
+          await Promise.race(rt.inflight);
+          continue;
+        }
+        const rows = await claimDue(
+          this.db,
+          channel,
+          batchSize,
+          this.leaseSeconds,
+          perChatSeconds,
+          this.workerId,
+        );
+        if (rows.length === 0) {
+          await this.nap(this.idlePollMs);
+          continue;
+        }
+        this.counters.claimed += rows.length;
+        const batch = this.handleBatch(rt, rows).catch((err: unknown) =>
+          this.log?.error({ err, channel }, "delivery: batch failed"),
+        );
+        rt.inflight.add(batch);
+        void batch.finally(() => rt.inflight.delete(batch));
+      } catch (err) {
+        this.log?.error({ err, channel }, "delivery: worker loop error");
+        await this.nap(1_000);
+      }
+    }
+  }
+
+  private async content(messageId: number): Promise<MessageContent | undefined> {
+    const cached = this.contents.get(messageId);
+    if (cached) return cached;
+    const row = await loadMessageContent(this.db, messageId);
+    if (!row) return undefined;
+    if (this.contents.size > 500) this.contents.clear();
+    this.contents.set(messageId, row.content);
+    return row.content;
+  }
+
+  private async record(row: ClaimedRow, outcome: RowOutcome): Promise<void> {
+    const ok = await recordOutcome(this.db, row.id, this.workerId, outcome);
+    if (!ok) this.log?.warn({ row: row.id, outcome: outcome.kind }, "delivery: lease lost");
+  }
+
+  private async handleBatch(rt: ChannelRuntime, rows: ClaimedRow[]): Promise<void> {
+    const { channel, perChatSeconds } = rt.settings;
+    const now = Date.now();
+    const toSend: { row: ClaimedRow; content: MessageContent }[] = [];
+    const chatsInBatch = new Set<number>();
+    for (const row of rows) {
+      if (row.inactive) {
+        await this.record(row, { kind: "skipped", reason: "inactive" });
+        continue;
+      }
+      if (row.attempts > this.maxAttempts + 2) {
+        await this.record(row, { kind: "failed", error: "claimed too often without an outcome" });
+        this.counters.failed++;
+        continue;
+      }
+      const last = rt.lastSentAt.get(row.chatId);
+      const perChatMs = perChatSeconds * 1000;
+      if (chatsInBatch.has(row.chatId) || (last !== undefined && now - last < perChatMs)) {
+        const wait = chatsInBatch.has(row.chatId) ? perChatMs : perChatMs - (now - (last ?? now));
+        await this.record(row, {
+          kind: "retry",
+          delayMs: Math.max(wait, 50),
+          error: "per-chat limit",
+          giveBackAttempt: true,
+        });
+        continue;
+      }
+      chatsInBatch.add(row.chatId);
+      const content = await this.content(row.messageId);
+      if (!content) {
+        await this.record(row, { kind: "failed", error: "message not found" });
+        continue;
+      }
+      toSend.push({ row, content });
+    }
+    if (toSend.length === 0) return;
+
+    const firstInMs = await reserveSlots(this.db, channel, toSend.length, rt.intervalMs);
+    const base = Date.now() + firstInMs;
+    await Promise.all(
+      toSend.map(({ row, content }, i) => this.sendAt(rt, row, content, base + i * rt.intervalMs)),
+    );
+  }
+
+  private async sendAt(
+    rt: ChannelRuntime,
+    row: ClaimedRow,
+    content: MessageContent,
+    at: number,
+  ): Promise<void> {
+    await sleepFor(at - Date.now());
+    // Local sliding-window guard: never `limit` sends of this process within one second as the
+    // platform sees them, even when timers fire late or the process stalls. A send reached the
+    // server at the latest when its answer came back, so the window is anchored on the answer
+    // (capped at maxSkewMs after the send, for slow networks). Re-checked after each wait.
+    const limit = Math.floor(rt.settings.limitPerSecond);
+    for (;;) {
+      const mark = rt.recent.length >= limit ? rt.recent[rt.recent.length - limit] : undefined;
+      const anchor = mark
+        ? Math.min(mark.done ?? Number.POSITIVE_INFINITY, mark.at + this.maxSkewMs)
+        : 0;
+      const wait = anchor + 1_002 - Date.now();
+      if (wait <= 0) break;
+      await sleepFor(wait);
+    }
+    if (this.cancelled.has(row.messageId)) {
+      await this.record(row, { kind: "skipped", reason: "cancelled" });
+      return;
+    }
+    const pausedFor = rt.pausedUntil - Date.now();
+    if (pausedFor > 0) {
+      await this.record(row, {
+        kind: "retry",
+        delayMs: pausedFor,
+        error: "channel paused (429)",
+        giveBackAttempt: true,
+      });
+      return;
+    }
+    const mark: SendMark = { at: Date.now() };
+    rt.recent.push(mark);
+    if (rt.recent.length > limit * 2) rt.recent.splice(0, rt.recent.length - limit);
+
+    const recipient = {
+      userId: row.userId,
+      chatId: row.chatId,
+      locale: row.locale,
+      channel: row.channel,
+    };
+    let outcome: RowOutcome;
+    try {
+      const result = await rt.settings.sender
+        .send(recipient, renderForRecipient(content, row.locale))
+        .finally(() => {
+          mark.done = Date.now();
+        });
+      rt.lastSentAt.set(row.chatId, Date.now());
+      this.pruneChats(rt);
+      outcome = { kind: "sent", channelMessageId: result.channelMessageId };
+      this.counters.sent++;
+    } catch (err) {
+      outcome = await this.failureOutcome(rt, row, err);
+    }
+    await this.record(row, outcome);
+  }
+
+  private async failureOutcome(
+    rt: ChannelRuntime,
+    row: ClaimedRow,
+    err: unknown,
+  ): Promise<RowOutcome> {
+    const e =
+      err instanceof ChannelError
+        ? err
+        : new ChannelError("transient", err instanceof Error ? err.message : String(err));
+    switch (e.kind) {
+      case "blocked":
+        this.counters.blocked++;
+        await markUserInactive(this.db, row.userId, "blocked");
+        return { kind: "skipped", reason: "blocked", error: e.message };
+      case "unreachable":
+        this.counters.unreachable++;
+        return { kind: "skipped", reason: "unreachable", error: e.message };
+      case "rate_limited": {
+        this.counters.rateLimited++;
+        const seconds = Math.max(1, e.retryAfterSeconds ?? 1);
+        rt.pausedUntil = Math.max(rt.pausedUntil, Date.now() + seconds * 1000);
+        this.log?.warn({ channel: rt.settings.channel, seconds }, "delivery: 429, channel paused");
+        await pauseChannel(this.db, rt.settings.channel, seconds);
+        return {
+          kind: "retry",
+          delayMs: seconds * 1000,
+          error: e.message,
+          giveBackAttempt: true,
+        };
+      }
+      case "permanent":
+        this.counters.failed++;
+        return { kind: "failed", error: e.message };
+      default: {
+        if (row.attempts >= this.maxAttempts) {
+          this.counters.failed++;
+          return { kind: "failed", error: e.message };
+        }
+        this.counters.retried++;
+        const exp = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (row.attempts - 1));
+        const delayMs = Math.round(exp * (0.8 + Math.random() * 0.4));
+        return { kind: "retry", delayMs, error: e.message };
+      }
+    }
+  }
+
+  private pruneChats(rt: ChannelRuntime): void {
+    if (rt.lastSentAt.size < 10_000) return;
+    const cutoff = Date.now() - rt.settings.perChatSeconds * 1000;
+    for (const [chat, at] of rt.lastSentAt) if (at < cutoff) rt.lastSentAt.delete(chat);
+  }
+}

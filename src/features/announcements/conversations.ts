@@ -1,0 +1,333 @@
+import { createConversation } from "@grammyjs/conversations";
+import { Composer } from "grammy";
+import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
+import { once } from "../../bot/conversation-kit";
+import { toBotApiCall } from "../../delivery";
+import { escapeHtml, formatDateTime } from "../../i18n";
+import { displayName, getMunicipality, searchMunicipalities } from "../municipalities/service";
+import { isAdmin, staffMunicipalities } from "../roles/permissions";
+import { findPersonByChatId } from "../users/service";
+import {
+  audienceKeyboard,
+  CB,
+  cancelBroadcastKeyboard,
+  confirmKeyboard,
+  municipalityKeyboard,
+  skipKeyboard,
+  whenKeyboard,
+} from "./keyboards";
+import {
+  type Actor,
+  type AnnouncementInput,
+  AnnouncementNotAllowedError,
+  createAnnouncement,
+  previewAnnouncement,
+} from "./service";
+import { parseSendTime } from "./time";
+
+export const ANNOUNCE = "announce";
+
+const MAX_TEXT = 4096;
+const MAX_CAPTION = 1024;
+
+/** Thrown inside the flow when the person presses "Cancel": ends it quietly. */
+class Aborted extends Error {}
+
+type Input =
+  | { kind: "text"; text: string; ctx: ConvContext }
+  | { kind: "button"; data: string; ctx: ConvContext }
+  | { kind: "photo"; fileId: string; ctx: ConvContext }
+  | { kind: "document"; fileId: string; ctx: ConvContext };
+
+function isCommand(ctx: ConvContext): boolean {
+  return ctx.message?.entities?.some((e) => e.type === "bot_command" && e.offset === 0) ?? false;
+}
+
+/**
+ * The next thing the person sends. Commands end the flow (and run as usual), "Cancel" aborts,
+ * buttons outside `buttons` are answered as stale. Text keeps its formatting as HTML.
+ */
+async function next(conversation: AppConversation, buttons: RegExp): Promise<Input> {
+  for (;;) {
+    const ctx = await conversation.wait();
+    if (isCommand(ctx)) await conversation.halt({ next: true });
+    const data = ctx.callbackQuery?.data;
+    if (data !== undefined) {
+      if (data === CB.abort) {
+        await ctx.answerCallbackQuery();
+        await ctx.editMessageReplyMarkup().catch(() => {});
+        await ctx.reply(ctx.t("announcements.aborted"));
+        throw new Aborted();
+      }
+      if (buttons.test(data)) {
+        await ctx.answerCallbackQuery();
+        await ctx.editMessageReplyMarkup().catch(() => {});
+        return { kind: "button", data, ctx };
+      }
+      await ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
+      continue;
+    }
+    const msg = ctx.message;
+    if (msg?.photo?.length) {
+      const largest = msg.photo[msg.photo.length - 1];
+      if (largest) return { kind: "photo", fileId: largest.file_id, ctx };
+    }
+    if (msg?.document) return { kind: "document", fileId: msg.document.file_id, ctx };
+    if (msg?.text?.trim()) return { kind: "text", text: msg.text.trim(), ctx };
+    await ctx.reply(ctx.t("announcements.unexpected"));
+  }
+}
+
+/** Reloads the person and their roles from the database: every step re-checks rights. */
+async function actorOf(deps: BotDeps, chatId: number): Promise<Actor | undefined> {
+  const person = await findPersonByChatId(deps.db, chatId);
+  if (!person) return undefined;
+  return { userId: person.user.id, roles: person.roles };
+}
+
+async function chooseMunicipality(
+  conversation: AppConversation,
+  ctx: ConvContext,
+  deps: BotDeps,
+): Promise<{ id: number; name: string } | undefined> {
+  const chatId = ctx.chatId ?? 0;
+  const options = await once(conversation, async () => {
+    const person = await findPersonByChatId(deps.db, chatId);
+    if (!person) return { admin: false, ids: [] as number[], own: null as number | null };
+    return {
+      admin: isAdmin(person.roles),
+      ids: staffMunicipalities(person.roles),
+      own: person.user.municipalityId,
+    };
+  });
+  const nameOf = (id: number) =>
+    once(conversation, async () => {
+      const m = await getMunicipality(deps.db, id);
+      return m ? displayName(m, ctx.locale) : String(id);
+    });
+  if (!options.admin) {
+    if (options.ids.length === 0) return undefined;
+    const only = options.ids[0];
+    if (options.ids.length === 1 && only !== undefined)
+      return { id: only, name: await nameOf(only) };
+    const choices = [];
+    for (const id of options.ids) choices.push({ id, label: await nameOf(id) });
+    await ctx.reply(ctx.t("announcements.choose_municipality"), {
+      reply_markup: municipalityKeyboard(choices, ctx.t),
+    });
+    const answer = await next(conversation, CB.municipality);
+    if (answer.kind !== "button") return chooseMunicipality(conversation, answer.ctx, deps);
+    const id = Number(CB.municipality.exec(answer.data)?.[1]);
+    return { id, name: await nameOf(id) };
+  }
+  // Admins: any municipality, found by name.
+  await ctx.reply(ctx.t("announcements.type_municipality"));
+  for (;;) {
+    const answer = await next(conversation, CB.municipality);
+    if (answer.kind === "button") {
+      const id = Number(CB.municipality.exec(answer.data)?.[1]);
+      return { id, name: await nameOf(id) };
+    }
+    if (answer.kind !== "text") {
+      await answer.ctx.reply(ctx.t("announcements.type_municipality"));
+      continue;
+    }
+    const query = answer.text;
+    const found = await once(conversation, async () =>
+      (await searchMunicipalities(deps.db, query, 6)).map(({ municipality: m }) => ({
+        id: m.id,
+        label: displayName(m, ctx.locale),
+      })),
+    );
+    if (found.length === 0) {
+      await answer.ctx.reply(ctx.t("announcements.municipality_not_found"));
+      continue;
+    }
+    await answer.ctx.reply(ctx.t("announcements.choose_municipality"), {
+      reply_markup: municipalityKeyboard(found, ctx.t),
+    });
+  }
+}
+
+async function askText(
+  conversation: AppConversation,
+  ctx: ConvContext,
+  key: "ask_text_ky" | "ask_text_ru",
+  optional: boolean,
+): Promise<string | undefined> {
+  const prompt = ctx.t(`announcements.${key}`);
+  await ctx.reply(prompt, {
+    reply_markup: optional ? skipKeyboard(ctx.t, ctx.t("announcements.skip")) : undefined,
+  });
+  for (;;) {
+    // Skipping is only possible where offered (an old Skip button must not skip a required text).
+    const answer = await next(conversation, optional ? new RegExp(`^${CB.skip}$`) : /^(?!)/);
+    if (answer.kind === "button") return undefined;
+    if (answer.kind === "text") {
+      if (answer.text.length > MAX_TEXT) {
+        await answer.ctx.reply(
+          ctx.t("announcements.too_long", { length: answer.text.length, max: MAX_TEXT }),
+        );
+        continue;
+      }
+      return answer.text;
+    }
+    await answer.ctx.reply(prompt);
+  }
+}
+
+/** /broadcast: compose → audience → preview → now or later → confirm → send. */
+export function announceConversation(deps: BotDeps) {
+  return async function announce(conversation: AppConversation, ctx: ConvContext) {
+    try {
+      await compose(conversation, ctx, deps);
+    } catch (error) {
+      if (error instanceof Aborted) return;
+      if (error instanceof AnnouncementNotAllowedError) {
+        await ctx.reply(ctx.t("errors.not_allowed"));
+        return;
+      }
+      throw error;
+    }
+  };
+}
+
+async function compose(conversation: AppConversation, ctx: ConvContext, deps: BotDeps) {
+  const t = ctx.t;
+  const chatId = ctx.chatId ?? 0;
+  const municipality = await chooseMunicipality(conversation, ctx, deps);
+  if (!municipality) {
+    await ctx.reply(t("errors.not_allowed"));
+    return;
+  }
+  await ctx.reply(t("announcements.start", { municipality: escapeHtml(municipality.name) }), {
+    parse_mode: "HTML",
+  });
+
+  const ky = await askText(conversation, ctx, "ask_text_ky", true);
+  const ru = await askText(conversation, ctx, "ask_text_ru", ky !== undefined);
+  const input: AnnouncementInput = { municipalityId: municipality.id, text: { ky, ru } };
+
+  await ctx.reply(t("announcements.ask_media"), {
+    reply_markup: skipKeyboard(t, t("announcements.no_media")),
+  });
+  for (;;) {
+    const answer = await next(conversation, new RegExp(`^${CB.skip}$`));
+    if (answer.kind === "button") break;
+    if (answer.kind === "photo" || answer.kind === "document") {
+      const longest = Math.max(ky?.length ?? 0, ru?.length ?? 0);
+      if (longest > MAX_CAPTION) {
+        await answer.ctx.reply(
+          t("announcements.caption_too_long", { length: longest, max: MAX_CAPTION }),
+          { reply_markup: skipKeyboard(t, t("announcements.no_media")) },
+        );
+        continue;
+      }
+      if (answer.kind === "photo") input.photo = answer.fileId;
+      else input.document = answer.fileId;
+      break;
+    }
+    await answer.ctx.reply(t("announcements.ask_media"), {
+      reply_markup: skipKeyboard(t, t("announcements.no_media")),
+    });
+  }
+
+  await ctx.reply(t("announcements.ask_audience"), { reply_markup: audienceKeyboard(t) });
+  const audienceAnswer = await next(conversation, CB.audience);
+  const choice = audienceAnswer.kind === "button" ? CB.audience.exec(audienceAnswer.data)?.[1] : "";
+  if (choice === "all") input.topic = null;
+  if (choice === "deputy" || choice === "staff") {
+    input.role = choice;
+    input.topic = null;
+  }
+
+  // Preview: the very Bot API calls recipients get, once per language written.
+  const languages = (["ky", "ru"] as const).filter((l) => input.text[l]);
+  let recipients = 0;
+  for (const locale of languages) {
+    const preview = await once(conversation, async () => {
+      const actor = await actorOf(deps, chatId);
+      if (!actor) throw new AnnouncementNotAllowedError();
+      return previewAnnouncement(deps.db, actor, input, locale);
+    });
+    recipients = preview.recipients;
+    await ctx.reply(
+      t("announcements.preview_header", { language: t(`announcements.lang_${locale}`) }),
+    );
+    const call = toBotApiCall(chatId, preview.rendered);
+    const raw = ctx.api.raw as unknown as Record<
+      string,
+      (p: Record<string, unknown>) => Promise<unknown>
+    >;
+    await raw[call.method]?.(call.payload);
+  }
+  if (languages.length === 1) {
+    await ctx.reply(t("announcements.preview_one_language"));
+  }
+
+  await ctx.reply(t("announcements.ask_when", { n: recipients }), {
+    reply_markup: whenKeyboard(t),
+  });
+  const when = await next(conversation, new RegExp(`^(${CB.now}|${CB.later})$`));
+  let at: Date | undefined;
+  if (when.kind === "button" && when.data === CB.later) {
+    await ctx.reply(t("announcements.ask_time"));
+    for (;;) {
+      const answer = await next(conversation, /^$/);
+      const now = new Date(await once(conversation, async () => Date.now()));
+      const parsed =
+        answer.kind === "text" ? parseSendTime(answer.text, deps.config.timezone, now) : undefined;
+      if (parsed && parsed.getTime() > now.getTime() + 30_000) {
+        at = parsed;
+        break;
+      }
+      await answer.ctx.reply(t(parsed ? "announcements.time_past" : "announcements.time_bad"));
+    }
+  }
+
+  const whenText = at
+    ? t("announcements.confirm_later", {
+        time: formatDateTime(at, ctx.locale, deps.config.timezone),
+        n: recipients,
+      })
+    : t("announcements.confirm_now", { n: recipients });
+  await ctx.reply(whenText, { reply_markup: confirmKeyboard(t) });
+  await next(conversation, new RegExp(`^${CB.confirm}$`));
+
+  if (at) {
+    const scheduledAt = at;
+    const created = await once(conversation, async () => {
+      const actor = await actorOf(deps, chatId);
+      if (!actor) throw new AnnouncementNotAllowedError();
+      return (await createAnnouncement(deps.db, actor, input, { at: scheduledAt })).id;
+    });
+    await ctx.reply(
+      t("announcements.scheduled", {
+        time: formatDateTime(scheduledAt, ctx.locale, deps.config.timezone),
+      }),
+      { reply_markup: cancelBroadcastKeyboard(t, created) },
+    );
+    return;
+  }
+  // The status message the engine keeps edited while the broadcast runs.
+  const status = await ctx.reply(t("announcements.starting", { n: recipients }));
+  const created = await once(conversation, async () => {
+    const actor = await actorOf(deps, chatId);
+    if (!actor) throw new AnnouncementNotAllowedError();
+    const m = await createAnnouncement(deps.db, actor, input, {
+      progress: { chatId, messageId: status.message_id },
+    });
+    return m.id;
+  });
+  await ctx.api
+    .editMessageReplyMarkup(chatId, status.message_id, {
+      reply_markup: cancelBroadcastKeyboard(t, created),
+    })
+    .catch(() => {});
+}
+
+export function announcementConversations(deps: BotDeps): Composer<AppContext> {
+  const composer = new Composer<AppContext>();
+  composer.use(createConversation(announceConversation(deps), ANNOUNCE));
+  return composer;
+}

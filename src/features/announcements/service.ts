@@ -1,0 +1,281 @@
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { RoleGrant } from "../../bot/context";
+import type { Database } from "../../db/client";
+import { type OutgoingMessageRow, outgoingMessages, type Role, type Topic } from "../../db/schema";
+import {
+  type Audience,
+  cancelMessage,
+  countAudience,
+  createOutgoingMessage,
+  getMessageProgress,
+  type MessageContent,
+  type MessageProgress,
+  type RenderedMessage,
+  renderForRecipient,
+  scheduleMessage,
+  setProgressMessage,
+  startMessage,
+} from "../../delivery";
+import { rowsOf } from "../../delivery/store";
+import { recordAudit } from "../audit/service";
+import { canManageMunicipality, isAdmin, staffMunicipalities } from "../roles/permissions";
+
+/**
+ * Staff announcements, channel-free. Every call takes the acting person and checks, on the
+ * server, that they may act for the municipality concerned: staff only for their own
+ * municipality, admins for any. Every action is audit-logged.
+ */
+
+export class AnnouncementNotAllowedError extends Error {
+  constructor(message = "not allowed") {
+    super(message);
+    this.name = "AnnouncementNotAllowedError";
+  }
+}
+
+export class AnnouncementStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AnnouncementStateError";
+  }
+}
+
+export interface Actor {
+  userId: number;
+  roles: readonly RoleGrant[];
+}
+
+/** Roles an announcement may be narrowed to (residents with that role in the municipality). */
+export const AUDIENCE_ROLES = ["deputy", "staff"] as const satisfies readonly Role[];
+
+export interface AnnouncementInput {
+  municipalityId: number;
+  text: { ky?: string; ru?: string };
+  photo?: string;
+  document?: string;
+  /** Narrow the audience: a role (deputies / staff of the municipality), a topic. */
+  role?: (typeof AUDIENCE_ROLES)[number];
+  /** Default "announcements": residents who subscribed to announcements. */
+  topic?: Topic | null;
+}
+
+function actorLabel(actor: Actor): string {
+  return isAdmin(actor.roles) ? "admin" : "staff";
+}
+
+function assertMayManage(actor: Actor, municipalityId: number | null): void {
+  if (municipalityId === null) {
+    if (!isAdmin(actor.roles)) throw new AnnouncementNotAllowedError();
+    return;
+  }
+  if (!canManageMunicipality(actor.roles, municipalityId)) throw new AnnouncementNotAllowedError();
+}
+
+/** Whether this person may send announcements at all. */
+export function mayAnnounce(roles: readonly RoleGrant[]): boolean {
+  return isAdmin(roles) || staffMunicipalities(roles).length > 0;
+}
+
+export function audienceOf(input: Pick<AnnouncementInput, "municipalityId" | "role" | "topic">) {
+  const audience: Audience = { municipalityId: input.municipalityId };
+  if (input.role) audience.role = input.role;
+  const topic = input.topic === undefined ? "announcements" : input.topic;
+  if (topic) audience.topic = topic;
+  return audience;
+}
+
+export function contentOf(input: AnnouncementInput): MessageContent {
+  const text: MessageContent["text"] = {};
+  if (input.text.ky?.trim()) text.ky = input.text.ky.trim();
+  if (input.text.ru?.trim()) text.ru = input.text.ru.trim();
+  const content: MessageContent = { text };
+  if (input.photo) content.photo = input.photo;
+  if (input.document) content.document = input.document;
+  return content;
+}
+
+/** Exactly what a recipient with this locale will receive, and how many people will. */
+export async function previewAnnouncement(
+  db: Database,
+  actor: Actor,
+  input: AnnouncementInput,
+  locale: string,
+): Promise<{ rendered: RenderedMessage; recipients: number }> {
+  assertMayManage(actor, input.municipalityId);
+  return {
+    rendered: renderForRecipient(contentOf(input), locale),
+    recipients: await countAudience(db, audienceOf(input)),
+  };
+}
+
+/**
+ * Creates the announcement and sends it now, or schedules it for `at`. `progress` is the
+ * sender's chat message that the engine keeps edited while it runs.
+ */
+export async function createAnnouncement(
+  db: Database,
+  actor: Actor,
+  input: AnnouncementInput,
+  options: { at?: Date; progress?: { chatId: number; messageId: number } } = {},
+): Promise<OutgoingMessageRow> {
+  assertMayManage(actor, input.municipalityId);
+  if (options.at && options.at.getTime() <= Date.now()) {
+    throw new AnnouncementStateError("the time is in the past");
+  }
+  const audience = audienceOf(input);
+  const message = await db.transaction(async (tx) => {
+    const m = await createOutgoingMessage(tx, {
+      kind: "announcement",
+      municipalityId: input.municipalityId,
+      createdByUserId: actor.userId,
+      content: contentOf(input),
+      audience,
+      ...(options.at ? { scheduledAt: options.at } : {}),
+    });
+    if (options.progress) {
+      await setProgressMessage(tx, m.id, options.progress.chatId, options.progress.messageId);
+    }
+    await recordAudit(tx, {
+      actorUserId: actor.userId,
+      actorLabel: actorLabel(actor),
+      action: options.at ? "announcement.schedule" : "announcement.send",
+      municipalityId: input.municipalityId,
+      details: {
+        messageId: m.id,
+        audience,
+        languages: Object.keys(m.content.text),
+        media: input.photo ? "photo" : input.document ? "document" : null,
+        ...(options.at ? { at: options.at.toISOString() } : {}),
+      },
+    });
+    return m;
+  });
+  if (!options.at) await startMessage(db, message.id);
+  return (await loadOwned(db, actor, message.id)).message;
+}
+
+async function loadOwned(
+  db: Database,
+  actor: Actor,
+  messageId: number,
+): Promise<{ message: OutgoingMessageRow }> {
+  const [message] = await db
+    .select()
+    .from(outgoingMessages)
+    .where(and(eq(outgoingMessages.id, messageId), eq(outgoingMessages.kind, "announcement")));
+  if (!message) throw new AnnouncementNotAllowedError("no such announcement");
+  assertMayManage(actor, message.municipalityId);
+  return { message };
+}
+
+/** Moves a scheduled announcement to another time. */
+export async function rescheduleAnnouncement(
+  db: Database,
+  actor: Actor,
+  messageId: number,
+  at: Date,
+): Promise<void> {
+  const { message } = await loadOwned(db, actor, messageId);
+  if (at.getTime() <= Date.now()) throw new AnnouncementStateError("the time is in the past");
+  if (!(await scheduleMessage(db, messageId, at))) {
+    throw new AnnouncementStateError("only a scheduled announcement can be moved");
+  }
+  await recordAudit(db, {
+    actorUserId: actor.userId,
+    actorLabel: actorLabel(actor),
+    action: "announcement.reschedule",
+    municipalityId: message.municipalityId,
+    details: { messageId, at: at.toISOString() },
+  });
+}
+
+/** Cancels a scheduled or running announcement. Returns false when it had already ended. */
+export async function cancelAnnouncement(
+  db: Database,
+  actor: Actor,
+  messageId: number,
+): Promise<boolean> {
+  const { message } = await loadOwned(db, actor, messageId);
+  const cancelled = await cancelMessage(db, messageId);
+  await recordAudit(db, {
+    actorUserId: actor.userId,
+    actorLabel: actorLabel(actor),
+    action: "announcement.cancel",
+    municipalityId: message.municipalityId,
+    details: { messageId, previousStatus: message.status, cancelled },
+  });
+  return cancelled;
+}
+
+export interface AnnouncementSummary {
+  message: OutgoingMessageRow;
+  progress: MessageProgress;
+}
+
+/** One announcement with its counts (checked like every other action). */
+export async function getAnnouncement(
+  db: Database,
+  actor: Actor,
+  messageId: number,
+): Promise<AnnouncementSummary> {
+  const { message } = await loadOwned(db, actor, messageId);
+  return { message, progress: await getMessageProgress(db, messageId) };
+}
+
+/** Recent announcements the actor may see (staff: their municipalities; admins: all). */
+export async function listAnnouncements(
+  db: Database,
+  actor: Actor,
+  limit = 10,
+): Promise<AnnouncementSummary[]> {
+  const own = staffMunicipalities(actor.roles);
+  if (!isAdmin(actor.roles) && own.length === 0) throw new AnnouncementNotAllowedError();
+  const where = isAdmin(actor.roles)
+    ? eq(outgoingMessages.kind, "announcement")
+    : and(eq(outgoingMessages.kind, "announcement"), inArray(outgoingMessages.municipalityId, own));
+  const messages = await db
+    .select()
+    .from(outgoingMessages)
+    .where(where)
+    .orderBy(desc(outgoingMessages.createdAt), desc(outgoingMessages.id))
+    .limit(limit);
+  if (messages.length === 0) return [];
+  const counts = rowsOf<Record<string, number>>(
+    await db.execute(sql`
+      select message_id,
+        count(*)::int as total,
+        count(*) filter (where status = 'pending')::int as pending,
+        count(*) filter (where status = 'sending')::int as sending,
+        count(*) filter (where status = 'sent')::int as sent,
+        count(*) filter (where status = 'failed')::int as failed,
+        count(*) filter (where status = 'skipped')::int as skipped,
+        count(*) filter (where status = 'skipped' and skip_reason = 'blocked')::int as blocked,
+        count(*) filter (where status = 'skipped' and skip_reason = 'unreachable')::int as unreachable
+      from deliveries
+      where message_id = any(${`{${messages.map((m) => m.id).join(",")}}`}::bigint[])
+      group by message_id`),
+  );
+  const byId = new Map(counts.map((c) => [Number(c.message_id), c]));
+  return messages.map((message) => {
+    const c = byId.get(message.id);
+    const n = (k: string) => Number(c?.[k] ?? 0);
+    return {
+      message,
+      progress: {
+        total: n("total"),
+        pending: n("pending"),
+        sending: n("sending"),
+        sent: n("sent"),
+        failed: n("failed"),
+        skipped: n("skipped"),
+        blocked: n("blocked"),
+        unreachable: n("unreachable"),
+      },
+    };
+  });
+}
+
+/** Seconds left at the channel's pace (Telegram ~29/s), for the ETA in progress messages. */
+export function etaSeconds(progress: MessageProgress, perSecond = 29): number {
+  return Math.ceil((progress.pending + progress.sending) / perSecond);
+}

@@ -1,0 +1,89 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../src/app";
+import { parseConfig } from "../../src/config";
+import { auditLog, users } from "../../src/db/schema";
+import { createInvite, redeemInvite } from "../../src/features/roles/service";
+import { createLogger } from "../../src/logger";
+import { fakeTelegram, person, pressUpdate, TEST_TOKEN, textUpdate } from "../helpers/bot";
+import { createTestDatabase } from "../helpers/db";
+
+/**
+ * One announcement end to end: a staff member composes it in the real bot (conversations in the
+ * database), the real scheduler and delivery engine send it, and each resident receives it once,
+ * in their language, through the Bot API (faked at grammY's HTTP client).
+ */
+describe("announcement from composition to delivery", () => {
+  let app: App;
+  const telegram = fakeTelegram();
+  const staff = person(7001, "ru");
+  const residents = [person(7101, "ky"), person(7102, "ru"), person(7103, "ru")];
+  const outsider = person(7201, "ru");
+
+  beforeAll(async () => {
+    app = await createApp({
+      config: parseConfig({ LOG_LEVEL: "silent", PORT: "0", BOT_TOKEN: TEST_TOKEN }),
+      logger: createLogger("silent"),
+      fetch: telegram.fetch,
+      database: await createTestDatabase(),
+    });
+    await app.start();
+  });
+  afterAll(() => app.stop());
+
+  it("reaches every subscribed resident of the municipality once, in their language", async () => {
+    const db = app.database.db;
+    const [m1, m2] = await db.query.municipalities.findMany({ limit: 2 });
+    const send = (u: Parameters<typeof app.bot.handleUpdate>[0]) => app.bot.handleUpdate(u);
+    for (const p of [staff, ...residents, outsider]) await send(textUpdate(p, "/help"));
+    for (const p of [staff, ...residents]) {
+      await db
+        .update(users)
+        .set({ municipalityId: m1!.id, locale: p.language_code as "ru" })
+        .where(eq(users.chatId, p.id));
+    }
+    await db.update(users).set({ municipalityId: m2!.id }).where(eq(users.chatId, outsider.id));
+    const [staffRow] = await db.select().from(users).where(eq(users.chatId, staff.id));
+    const invite = await createInvite(db, { role: "staff", municipalityId: m1!.id });
+    expect(await redeemInvite(db, invite.code, staffRow!.id)).toMatchObject({ ok: true });
+
+    const lastButtons = () => {
+      const call = [...telegram.calls]
+        .reverse()
+        .find((c) => c.payload.chat_id === staff.id && c.payload.reply_markup);
+      const kb = (
+        call?.payload.reply_markup as { inline_keyboard?: { callback_data?: string }[][] }
+      )?.inline_keyboard;
+      return (kb ?? []).flat().map((b) => b.callback_data ?? "");
+    };
+    await send(textUpdate(staff, "/broadcast"));
+    await send(textUpdate(staff, "Бюджеттик угуу 1-декабрда саат 10:00до болот."));
+    await send(textUpdate(staff, "Бюджетные слушания пройдут 1 декабря в 10:00."));
+    await send(pressUpdate(staff, "ann:skip")); // no photo or document
+    expect(lastButtons()).toContain("ann:aud:sub");
+    await send(pressUpdate(staff, "ann:aud:sub"));
+    expect(lastButtons()).toContain("ann:now");
+    await send(pressUpdate(staff, "ann:now"));
+    await send(pressUpdate(staff, "ann:confirm"));
+
+    const received = (chatId: number) =>
+      telegram.calls.filter((c) => c.method === "sendMessage" && c.payload.chat_id === chatId);
+    for (let i = 0; i < 100; i++) {
+      if (
+        residents.every((r) => received(r.id).some((c) => String(c.payload.text).includes("10:00")))
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const texts = (chatId: number) =>
+      received(chatId)
+        .map((c) => String(c.payload.text))
+        .filter((t) => t.includes("10:00"));
+    expect(texts(residents[0]!.id)).toEqual(["Бюджеттик угуу 1-декабрда саат 10:00до болот."]);
+    expect(texts(residents[1]!.id)).toEqual(["Бюджетные слушания пройдут 1 декабря в 10:00."]);
+    expect(texts(residents[2]!.id)).toHaveLength(1);
+    expect(texts(outsider.id)).toHaveLength(0);
+    const audit = await db.select().from(auditLog).where(eq(auditLog.actorUserId, staffRow!.id));
+    expect(audit.some((a) => a.action.startsWith("announcement."))).toBe(true);
+  });
+});

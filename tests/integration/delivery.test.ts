@@ -1,0 +1,419 @@
+import { eq, sql } from "drizzle-orm";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ChannelError } from "../../src/channels/types";
+import type { DatabaseHandle } from "../../src/db/client";
+import { deliveries, outgoingMessages, users } from "../../src/db/schema";
+import {
+  adapterSender,
+  cancelMessage,
+  createOutgoingMessage,
+  createTelegramApi,
+  DeliveryEngine,
+  type DeliveryEngineOptions,
+  enqueueAudience,
+  enqueueUsers,
+  getMessageProgress,
+  renderForRecipient,
+  sendToUsers,
+  startMessage,
+  telegramSender,
+} from "../../src/delivery";
+import { claimDue, reapExpiredLeases, rowsOf } from "../../src/delivery/store";
+import { Scheduler } from "../../src/scheduler";
+import { FakeBotApi, type FakeBotApiOptions } from "../fixtures/fake-bot-api/server";
+import { createTestDatabase } from "../helpers/db";
+import {
+  grantRole,
+  seedMunicipalities,
+  seedResidents,
+  seedUsers,
+  waitFor,
+} from "../helpers/delivery-fixtures";
+
+const TOKEN = `42:${"x".repeat(35)}`;
+
+let handle: DatabaseHandle;
+let muniA: number;
+let muniB: number;
+let nextChat = 10_000;
+const running: { stop(): Promise<void> }[] = [];
+const servers: FakeBotApi[] = [];
+
+beforeAll(async () => {
+  handle = await createTestDatabase();
+  [muniA, muniB] = (await seedMunicipalities(handle.db, 2)) as [number, number];
+});
+
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+afterAll(async () => {
+  await handle.close();
+});
+
+async function fakeServer(options: FakeBotApiOptions = {}): Promise<FakeBotApi> {
+  const server = new FakeBotApi({ keepMessages: true, ...options });
+  await server.listen();
+  servers.push(server);
+  return server;
+}
+
+function engineFor(
+  server: FakeBotApi,
+  options: Partial<DeliveryEngineOptions> = {},
+): DeliveryEngine {
+  const api = createTelegramApi({ token: TOKEN, apiRoot: server.apiRoot, timeoutSeconds: 5 });
+  const engine = new DeliveryEngine(handle.db, {
+    channels: [{ channel: "telegram", sender: telegramSender(api) }],
+    idlePollMs: 100,
+    backoffBaseMs: 50,
+    ...options,
+  });
+  engine.start();
+  running.push(engine);
+  return engine;
+}
+
+async function residents(count: number, municipalityId = muniA): Promise<number[]> {
+  const first = nextChat;
+  nextChat += count + 10;
+  return seedResidents(handle.db, municipalityId, count, first);
+}
+
+async function chatIdsOf(userIds: number[]): Promise<number[]> {
+  const rows = await handle.db
+    .select({ id: users.id, chatId: users.chatId })
+    .from(users)
+    .where(sql`${users.id} = any(${`{${userIds.join(",")}}`}::bigint[])`);
+  const byId = new Map(rows.map((r) => [r.id, r.chatId]));
+  return userIds.map((id) => byId.get(id)!);
+}
+
+async function broadcastTo(userIds: number[], text = "Салам"): Promise<number> {
+  return sendToUsers(handle.db, {
+    kind: "announcement",
+    municipalityId: muniA,
+    createdByUserId: null,
+    content: { text: { ky: text, ru: `${text} (ru)` } },
+    userIds,
+  });
+}
+
+async function settled(messageId: number): Promise<boolean> {
+  const p = await getMessageProgress(handle.db, messageId);
+  return p.total > 0 && p.pending + p.sending === 0;
+}
+
+describe("content", () => {
+  it("gives each recipient their language, else ky, else ru", () => {
+    const content = {
+      text: { ky: "Кыргызча", ru: "Русский" },
+      buttons: [[{ text: { ky: "Ооба", ru: "Да" }, callbackData: "x:1" }]],
+    };
+    expect(renderForRecipient(content, "ru").text).toBe("Русский");
+    expect(renderForRecipient(content, "en").text).toBe("Кыргызча");
+    expect(renderForRecipient({ text: { ru: "Только" } }, "ky").text).toBe("Только");
+    expect(renderForRecipient(content, "ru").buttons?.[0]?.[0]).toEqual({
+      text: "Да",
+      callbackData: "x:1",
+    });
+  });
+
+  it("refuses content without text or with a too long caption", async () => {
+    await expect(
+      createOutgoingMessage(handle.db, {
+        kind: "announcement",
+        municipalityId: muniA,
+        createdByUserId: null,
+        content: { text: {} },
+      }),
+    ).rejects.toThrow();
+    await expect(
+      createOutgoingMessage(handle.db, {
+        kind: "announcement",
+        municipalityId: muniA,
+        createdByUserId: null,
+        content: { text: { ky: "a".repeat(1025) }, photo: "file-id" },
+      }),
+    ).rejects.toThrow();
+  });
+});
+
+describe("enqueueing", () => {
+  it("selects the audience with one statement, only active users, idempotently", async () => {
+    const [m] = await seedMunicipalities(handle.db, 1);
+    const ids = await seedUsers(handle.db, [
+      { chatId: 900_001, municipalityId: m! },
+      { chatId: 900_002, municipalityId: m!, topics: ["polls"] },
+      { chatId: 900_003, municipalityId: m!, inactive: true },
+      { chatId: 900_004, municipalityId: muniB },
+      { chatId: 900_005, municipalityId: muniB },
+    ]);
+    await grantRole(handle.db, ids[4]!, "deputy", m!);
+    const message = await createOutgoingMessage(handle.db, {
+      kind: "announcement",
+      municipalityId: m!,
+      createdByUserId: null,
+      content: { text: { ky: "x" } },
+    });
+    expect(
+      await enqueueAudience(handle.db, message.id, { municipalityId: m!, topic: "announcements" }),
+    ).toBe(1);
+    expect(await enqueueAudience(handle.db, message.id, { municipalityId: m! })).toBe(1);
+    expect(await enqueueAudience(handle.db, message.id, { municipalityId: m! })).toBe(0);
+    expect(
+      await enqueueAudience(handle.db, message.id, { municipalityId: m!, role: "deputy" }),
+    ).toBe(1);
+    expect(await enqueueUsers(handle.db, message.id, [ids[0]!, ids[2]!, ids[3]!])).toBe(1);
+    const rows = await handle.db
+      .select({ userId: deliveries.userId })
+      .from(deliveries)
+      .where(eq(deliveries.messageId, message.id));
+    expect(rows.map((r) => r.userId).sort()).toEqual([ids[0], ids[1], ids[3], ids[4]].sort());
+  });
+});
+
+describe("delivery engine", () => {
+  it("sends every recipient one message in their language", async () => {
+    const server = await fakeServer();
+    const ids = await residents(12);
+    const id = await broadcastTo(ids, "Жыйын");
+    engineFor(server);
+    await waitFor(() => settled(id), 20_000, "broadcast");
+    const p = await getMessageProgress(handle.db, id);
+    expect(p.sent).toBe(12);
+    expect(server.stats().duplicates).toBe(0);
+    for (const chat of await chatIdsOf(ids)) expect(server.receivedBy(chat)).toBe(1);
+    expect(server.messages[0]?.payload.text).toBe("Жыйын");
+  });
+
+  it("marks a user who blocked the bot (403) inactive and skips the row", async () => {
+    const ids = await residents(4);
+    const chats = await chatIdsOf(ids);
+    const server = await fakeServer({ blockedChats: [chats[1]!] });
+    const id = await broadcastTo(ids);
+    engineFor(server);
+    await waitFor(() => settled(id), 20_000, "broadcast");
+    const [blocked] = await handle.db.select().from(users).where(eq(users.id, ids[1]!));
+    expect(blocked?.inactive).toBe(true);
+    expect(blocked?.inactiveReason).toBe("blocked");
+    const rows = await handle.db.select().from(deliveries).where(eq(deliveries.messageId, id));
+    const row = rows.find((r) => r.userId === ids[1]);
+    expect(row?.status).toBe("skipped");
+    expect(row?.skipReason).toBe("blocked");
+    expect(rows.filter((r) => r.status === "sent")).toHaveLength(3);
+    // Nothing is sent to them again.
+    const again = await broadcastTo([ids[1]!]);
+    const [m] = await handle.db
+      .select()
+      .from(outgoingMessages)
+      .where(eq(outgoingMessages.id, again));
+    expect(m?.status === "sending" || m?.status === "done").toBe(true);
+    expect((await getMessageProgress(handle.db, again)).total).toBe(0);
+  });
+
+  it("pauses the channel on 429 for retry_after, then resumes", async () => {
+    let first429At = 0;
+    const server = await fakeServer({
+      fault: ({ method }) => {
+        if (method === "sendMessage" && first429At === 0) {
+          first429At = Date.now();
+          return { status: 429, description: "Too Many Requests: retry after 2", retryAfter: 2 };
+        }
+        return undefined;
+      },
+    });
+    const ids = await residents(6);
+    const id = await broadcastTo(ids);
+    const engine = engineFor(server);
+    await waitFor(() => first429At > 0, 10_000, "the 429");
+    const state = rowsOf<{ paused: boolean }>(
+      await handle.db.execute(
+        sql`select paused_until > now() as paused from delivery_channel_state where channel = 'telegram'`,
+      ),
+    )[0];
+    expect(state?.paused).toBe(true);
+    await waitFor(() => settled(id), 20_000, "broadcast after the pause");
+    expect(engine.counters.rateLimited).toBe(1);
+    expect((await getMessageProgress(handle.db, id)).sent).toBe(6);
+    // Nothing went out while the channel was paused.
+    const during = server.messages.filter(
+      (m) => m.at > first429At + 5 && m.at < first429At + 2_000 - 50,
+    );
+    expect(during).toHaveLength(0);
+    expect(server.stats().duplicates).toBe(0);
+  });
+
+  it("retries network errors and 5xx with backoff, then fails keeping the error", async () => {
+    const ids = await residents(2);
+    const chats = await chatIdsOf(ids);
+    const server = await fakeServer({
+      fault: ({ chatId, attemptForChat }) => {
+        if (chatId === chats[0] && attemptForChat <= 2) {
+          return { status: 502, description: "Bad Gateway" };
+        }
+        if (chatId === chats[1]) return { status: 500, description: "Internal Server Error" };
+        return undefined;
+      },
+    });
+    const id = await broadcastTo(ids);
+    engineFor(server, { maxAttempts: 3 });
+    await waitFor(() => settled(id), 20_000, "retries");
+    const rows = await handle.db.select().from(deliveries).where(eq(deliveries.messageId, id));
+    const ok = rows.find((r) => r.userId === ids[0]);
+    const bad = rows.find((r) => r.userId === ids[1]);
+    expect(ok?.status).toBe("sent");
+    expect(ok?.attempts).toBe(3);
+    expect(bad?.status).toBe("failed");
+    expect(bad?.attempts).toBe(3);
+    expect(bad?.lastError).toContain("Internal Server Error");
+  });
+
+  it("stops sending within a second of a cancel", async () => {
+    const server = await fakeServer();
+    const ids = await residents(120);
+    const id = await broadcastTo(ids);
+    engineFor(server);
+    await waitFor(() => server.stats().sentMessages >= 10, 20_000, "first sends");
+    const cancelledAt = Date.now();
+    expect(await cancelMessage(handle.db, id)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const late = server.messages.filter((m) => m.at > cancelledAt + 1_000);
+    expect(late).toHaveLength(0);
+    const p = await getMessageProgress(handle.db, id);
+    expect(p.pending + p.sending).toBe(0);
+    expect(p.skipped).toBeGreaterThan(50);
+    expect(p.sent).toBe(server.stats().sentMessages);
+  });
+
+  it("re-queues rows of a dead worker after their lease and sends them once", async () => {
+    const server = await fakeServer();
+    const ids = await residents(3);
+    const id = await broadcastTo(ids);
+    // A "worker" claims the rows and dies without recording anything.
+    const claimed = await claimDue(handle.db, "telegram", 10, 0.2, 1, "dead-worker");
+    expect(claimed.map((r) => r.userId).sort()).toEqual([...ids].sort());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await reapExpiredLeases(handle.db)).toBe(3);
+    engineFor(server);
+    await waitFor(() => settled(id), 20_000, "re-queued rows");
+    expect((await getMessageProgress(handle.db, id)).sent).toBe(3);
+    expect(server.stats().duplicates).toBe(0);
+  });
+
+  it("skips web chat recipients whose page is not connected, with a reason", async () => {
+    const server = await fakeServer();
+    const [webUser, webOnline] = await seedUsers(handle.db, [
+      { chatId: 2 ** 52 + 700_001, municipalityId: muniA, channel: "web" },
+      { chatId: 2 ** 52 + 700_002, municipalityId: muniA, channel: "web" },
+    ]);
+    const calls: { method: string; payload: Record<string, unknown> }[] = [];
+    const webSender = adapterSender({
+      channel: "web",
+      canReach: (chatId) => chatId === 2 ** 52 + 700_002,
+      call: async (method, payload) => {
+        calls.push({ method, payload });
+        return { message_id: 1 };
+      },
+    });
+    const api = createTelegramApi({ token: TOKEN, apiRoot: server.apiRoot });
+    const engine = new DeliveryEngine(handle.db, {
+      channels: [
+        { channel: "telegram", sender: telegramSender(api) },
+        { channel: "web", sender: webSender },
+      ],
+      idlePollMs: 100,
+    });
+    engine.start();
+    running.push(engine);
+    const id = await broadcastTo([webUser!, webOnline!]);
+    await waitFor(() => settled(id), 20_000, "web deliveries");
+    const rows = await handle.db.select().from(deliveries).where(eq(deliveries.messageId, id));
+    expect(rows.find((r) => r.userId === webUser)?.skipReason).toBe("unreachable");
+    expect(rows.find((r) => r.userId === webOnline)?.status).toBe("sent");
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.method).toBe("sendMessage");
+  });
+
+  it("treats an unexpected sender exception as transient", async () => {
+    const [u] = await residents(1);
+    let n = 0;
+    const engine = new DeliveryEngine(handle.db, {
+      channels: [
+        {
+          channel: "telegram",
+          sender: {
+            send: async () => {
+              n++;
+              if (n === 1) throw new Error("socket hang up");
+              if (n === 2) throw new ChannelError("transient", "503");
+              return { channelMessageId: "7" };
+            },
+          },
+        },
+      ],
+      idlePollMs: 100,
+      backoffBaseMs: 20,
+    });
+    engine.start();
+    running.push(engine);
+    const id = await broadcastTo([u!]);
+    await waitFor(() => settled(id), 20_000, "retries");
+    const [row] = await handle.db.select().from(deliveries).where(eq(deliveries.messageId, id));
+    expect(row?.status).toBe("sent");
+    expect(row?.channelMessageId).toBe("7");
+  });
+});
+
+describe("scheduler", () => {
+  it("fires a scheduled broadcast exactly once at its time with two instances running", async () => {
+    const server = await fakeServer();
+    const ids = await residents(8);
+    const scheduledAt = new Date(Date.now() + 2_000);
+    const message = await createOutgoingMessage(handle.db, {
+      kind: "announcement",
+      municipalityId: muniA,
+      createdByUserId: null,
+      content: { text: { ky: "Убакытында" } },
+      audience: { municipalityId: muniA, topic: "announcements" },
+      scheduledAt,
+    });
+    // Only these 8 should be in the audience: move everyone else of muniA out of it.
+    await handle.db.execute(
+      sql`update users set topics = '{}' where municipality_id = ${muniA}::int
+        and id <> all(${`{${ids.join(",")}}`}::bigint[])`,
+    );
+    const finished: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      engineFor(server);
+      const scheduler = new Scheduler({
+        db: handle.db,
+        timezone: "Asia/Bishkek",
+        onFinished: async (m) => {
+          finished.push(m.id);
+        },
+      });
+      scheduler.start();
+      running.push(scheduler);
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(server.stats().sentMessages).toBe(0);
+    await waitFor(() => finished.includes(message.id), 20_000, "the scheduled broadcast");
+    await new Promise((r) => setTimeout(r, 1_500));
+    const [row] = await handle.db
+      .select()
+      .from(outgoingMessages)
+      .where(eq(outgoingMessages.id, message.id));
+    expect(row?.status).toBe("done");
+    expect(row!.startedAt!.getTime()).toBeGreaterThanOrEqual(scheduledAt.getTime() - 5);
+    expect(finished.filter((f) => f === message.id)).toHaveLength(1);
+    expect(server.stats().sentMessages).toBe(8);
+    expect(server.stats().duplicates).toBe(0);
+    expect(Math.min(...server.messages.map((m) => m.at))).toBeGreaterThanOrEqual(
+      scheduledAt.getTime() - 5,
+    );
+    expect(await startMessage(handle.db, message.id)).toBe(false);
+  });
+});
