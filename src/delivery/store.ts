@@ -218,20 +218,23 @@ export interface MessageProgress {
   unreachable: number;
 }
 
+/** The per-status counts of deliveries, as select columns (one place for every report). */
+export const PROGRESS_COUNTS = sql.raw(`count(*)::int as total,
+  count(*) filter (where status = 'pending')::int as pending,
+  count(*) filter (where status = 'sending')::int as sending,
+  count(*) filter (where status = 'sent')::int as sent,
+  count(*) filter (where status = 'failed')::int as failed,
+  count(*) filter (where status = 'skipped')::int as skipped,
+  count(*) filter (where status = 'skipped' and skip_reason = 'blocked')::int as blocked,
+  count(*) filter (where status = 'skipped' and skip_reason = 'unreachable')::int as unreachable`);
+
 export async function getMessageProgress(
   db: Executor,
   messageId: number,
 ): Promise<MessageProgress> {
-  const result = await db.execute(sql`
-    select count(*)::int as total,
-      count(*) filter (where status = 'pending')::int as pending,
-      count(*) filter (where status = 'sending')::int as sending,
-      count(*) filter (where status = 'sent')::int as sent,
-      count(*) filter (where status = 'failed')::int as failed,
-      count(*) filter (where status = 'skipped')::int as skipped,
-      count(*) filter (where status = 'skipped' and skip_reason = 'blocked')::int as blocked,
-      count(*) filter (where status = 'skipped' and skip_reason = 'unreachable')::int as unreachable
-    from deliveries where message_id = ${messageId}`);
+  const result = await db.execute(
+    sql`select ${PROGRESS_COUNTS} from deliveries where message_id = ${messageId}`,
+  );
   const r = rowsOf<Record<keyof MessageProgress, number>>(result)[0];
   return {
     total: Number(r?.total ?? 0),

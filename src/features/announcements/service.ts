@@ -16,7 +16,7 @@ import {
   setProgressMessage,
   startMessage,
 } from "../../delivery";
-import { rowsOf } from "../../delivery/store";
+import { PROGRESS_COUNTS, rowsOf } from "../../delivery/store";
 import { recordAudit } from "../audit/service";
 import { canManageMunicipality, isAdmin, staffMunicipalities } from "../roles/permissions";
 
@@ -242,15 +242,7 @@ export async function listAnnouncements(
   if (messages.length === 0) return [];
   const counts = rowsOf<Record<string, number>>(
     await db.execute(sql`
-      select message_id,
-        count(*)::int as total,
-        count(*) filter (where status = 'pending')::int as pending,
-        count(*) filter (where status = 'sending')::int as sending,
-        count(*) filter (where status = 'sent')::int as sent,
-        count(*) filter (where status = 'failed')::int as failed,
-        count(*) filter (where status = 'skipped')::int as skipped,
-        count(*) filter (where status = 'skipped' and skip_reason = 'blocked')::int as blocked,
-        count(*) filter (where status = 'skipped' and skip_reason = 'unreachable')::int as unreachable
+      select message_id, ${PROGRESS_COUNTS}
       from deliveries
       where message_id = any(${`{${messages.map((m) => m.id).join(",")}}`}::bigint[])
       group by message_id`),
