@@ -37,8 +37,16 @@ export function getI18n(): i18n {
   return created;
 }
 
+const translators = new Map<Locale, TFunction>();
+
+/** A `t` bound to one locale; made once per locale, as it is needed on every update. */
 export function translator(locale: Locale): TFunction {
-  return getI18n().getFixedT(locale);
+  let t = translators.get(locale);
+  if (!t) {
+    t = getI18n().getFixedT(locale);
+    translators.set(locale, t);
+  }
+  return t;
 }
 
 export function isLocale(value: unknown): value is Locale {
