@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import { auditLog, users } from "../../src/db/schema";
+import { createOutgoingMessage } from "../../src/delivery";
 import { createInvite, redeemInvite } from "../../src/features/roles/service";
 import { createLogger } from "../../src/logger";
 import { fakeTelegram, person, pressUpdate, TEST_TOKEN, textUpdate } from "../helpers/bot";
@@ -85,5 +86,33 @@ describe("announcement from composition to delivery", () => {
     expect(texts(outsider.id)).toHaveLength(0);
     const audit = await db.select().from(auditLog).where(eq(auditLog.actorUserId, staffRow!.id));
     expect(audit.some((a) => a.action.startsWith("announcement."))).toBe(true);
+  });
+
+  it("reports a scheduled broadcast to its sender when it starts and when it ends", async () => {
+    const db = app.database.db;
+    const [staffRow] = await db.select().from(users).where(eq(users.chatId, staff.id));
+    const before = telegram.calls.filter((c) => c.payload.chat_id === staff.id).length;
+    const message = await createOutgoingMessage(db, {
+      kind: "announcement",
+      municipalityId: staffRow!.municipalityId,
+      createdByUserId: staffRow!.id,
+      content: { text: { ru: "Плановое объявление", ky: "Пландалган кулактандыруу" } },
+      audience: { municipalityId: staffRow!.municipalityId, topic: "announcements" },
+      scheduledAt: new Date(Date.now() + 1500),
+    });
+    const report = () =>
+      telegram.calls
+        .filter((c) => c.payload.chat_id === staff.id)
+        .slice(before)
+        .map((c) => `${c.method}:${String(c.payload.text)}`);
+    // A status message of its own reaches the sender (a small audience may finish before the
+    // first progress tick, so it can arrive as the final report straight away), ending in "done".
+    const done = () => {
+      const r = report();
+      return r.some((x) => x.startsWith("sendMessage:")) && (r.at(-1) ?? "").includes("✅");
+    };
+    for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(done()).toBe(true);
+    expect(message.id).toBeGreaterThan(0);
   });
 });

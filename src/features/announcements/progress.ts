@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Api } from "grammy";
 import type { Database } from "../../db/client";
 import { users } from "../../db/schema";
-import type { MessageProgress } from "../../delivery";
+import { type MessageProgress, setProgressMessage } from "../../delivery";
 import { isLocale, translator } from "../../i18n";
 import type { ProgressHook } from "../../scheduler";
 import { etaSeconds } from "./service";
@@ -47,16 +47,22 @@ export function announcementProgressHooks(
     progress: MessageProgress,
     state: "running" | "done" | "cancelled",
   ): Promise<void> {
-    if (message.progressChatId === null || message.progressMessageId === null) return;
-    let locale: "ky" | "ru" | "en" = "ky";
-    if (message.createdByUserId !== null) {
-      const [creator] = await db
-        .select({ locale: users.locale })
-        .from(users)
-        .where(eq(users.id, message.createdByUserId));
-      if (isLocale(creator?.locale)) locale = creator.locale;
-    }
+    if (message.createdByUserId === null) return;
+    const [creator] = await db
+      .select({ locale: users.locale, chatId: users.chatId })
+      .from(users)
+      .where(eq(users.id, message.createdByUserId));
+    if (!creator) return;
+    const locale = isLocale(creator.locale) ? creator.locale : "ky";
     const text = progressText(translator(locale), progress, state);
+    if (message.progressChatId === null || message.progressMessageId === null) {
+      // A scheduled broadcast started without its sender watching: give them a status message
+      // when it starts (announcements only; single-recipient notices need no report).
+      if (message.kind !== "announcement") return;
+      const sent = await api.sendMessage(creator.chatId, text);
+      await setProgressMessage(db, message.id, creator.chatId, sent.message_id);
+      return;
+    }
     await api
       .editMessageText(message.progressChatId, message.progressMessageId, text, {
         ...(state === "running"
