@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Message, Update, UserFromGetMe } from "grammy/types";
 import type { Database } from "../../db/client";
 import {
@@ -198,9 +198,10 @@ export class WebchatAdapter implements ChannelAdapter {
       .select()
       .from(webchatMessages)
       .where(and(eq(webchatMessages.userId, userId), eq(webchatMessages.deleted, false)))
-      .orderBy(asc(webchatMessages.id))
-      .limit(10_000);
-    return rows.slice(-limit).map(toView);
+      .orderBy(desc(webchatMessages.id))
+      .limit(limit);
+    // The newest `limit` messages, shown oldest first.
+    return rows.reverse().map(toView);
   }
 
   /** Stores what the person typed and hands it to the bot as a Telegram-shaped message update. */
