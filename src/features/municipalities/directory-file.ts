@@ -390,25 +390,14 @@ export function parseCsvDirectory(content: string): ParseResult {
       continue;
     }
     // A region or district repeated on many rows must be described the same way each time.
-    const knownRegion = regions.get(region.data.code);
-    if (!knownRegion) regions.set(region.data.code, { record: region.data, origin });
-    else if (differences(knownRegion.record, region.data)) {
-      problems.push({
-        line: row.line,
-        message: `region "${region.data.code}" differs from line ${lineOf(knownRegion.origin)} (${differences(knownRegion.record, region.data)})`,
-      });
+    const conflict =
+      firstDescription(regions, "region", region.data, origin) ??
+      (district?.success
+        ? firstDescription(districts, "district", district.data, origin)
+        : undefined);
+    if (conflict) {
+      problems.push({ line: row.line, message: conflict });
       continue;
-    }
-    if (district?.success) {
-      const knownDistrict = districts.get(district.data.code);
-      if (!knownDistrict) districts.set(district.data.code, { record: district.data, origin });
-      else if (differences(knownDistrict.record, district.data)) {
-        problems.push({
-          line: row.line,
-          message: `district "${district.data.code}" differs from line ${lineOf(knownDistrict.origin)} (${differences(knownDistrict.record, district.data)})`,
-        });
-        continue;
-      }
     }
     municipalities.push({ record: municipality.data, origin });
   }
@@ -425,6 +414,27 @@ export function parseCsvDirectory(content: string): ParseResult {
       municipalities: municipalities.map((m) => m.record),
     },
   };
+}
+
+/**
+ * Remembers where a region or district was first described; returns a problem when this row
+ * describes an already known one differently.
+ */
+function firstDescription<T extends { code: string }>(
+  known: Map<string, { record: T; origin: Origin }>,
+  kind: "region" | "district",
+  record: T,
+  origin: Origin,
+): string | undefined {
+  const first = known.get(record.code);
+  if (!first) {
+    known.set(record.code, { record, origin });
+    return undefined;
+  }
+  const diff = differences(first.record, record);
+  return diff
+    ? `${kind} "${record.code}" differs from line ${lineOf(first.origin)} (${diff})`
+    : undefined;
 }
 
 function lineOf(origin: Origin): string {

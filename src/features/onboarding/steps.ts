@@ -1,11 +1,11 @@
-import { eq } from "drizzle-orm";
 import type { AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { ask, once } from "../../bot/conversation-kit";
 import type { Locale } from "../../config";
-import { districts, TOPICS, type Topic } from "../../db/schema";
+import { TOPICS, type Topic } from "../../db/schema";
 import { translator } from "../../i18n";
 import {
   displayName,
+  getDistrict,
   getMunicipality,
   listDistricts,
   listMunicipalities,
@@ -128,7 +128,7 @@ export async function askMunicipality(
       }
     } else if (kind === "district") {
       const result = await once(conversation, async () => {
-        const [district] = await db.select().from(districts).where(eq(districts.id, id));
+        const district = await getDistrict(db, id);
         if (!district) return undefined;
         const list = await listMunicipalities(db, { regionId: district.regionId, districtId: id });
         return {
