@@ -1,7 +1,7 @@
 import { autoRetry } from "@grammyjs/auto-retry";
 import { conversations } from "@grammyjs/conversations";
 import { sequentialize } from "@grammyjs/runner";
-import { Bot, type Context, type Transformer } from "grammy";
+import { Bot, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { ChannelDirectory } from "../channels/directory";
 import { channelFetch } from "../channels/router";
@@ -15,6 +15,7 @@ import { onboardingHandlers } from "../features/onboarding/handlers";
 import { rolesFeature } from "../features/roles/handlers";
 import { settingsFeature } from "../features/settings/conversations";
 import { resolveLocale, translator } from "../i18n";
+import { chatKey } from "./chat-key";
 import type { AppContext, BotDeps, ConvContext } from "./context";
 import { drizzleConversationStorage } from "./conversation-storage";
 import { fallbackHandlers } from "./fallback";
@@ -49,11 +50,6 @@ export const OFFLINE_BOT_INFO: UserFromGetMe = {
   supports_join_request_queries: false,
 };
 
-/** One key for sequential processing and conversation storage: the chat. */
-export function chatKey(ctx: Context): string | undefined {
-  return ctx.chatId?.toString() ?? ctx.from?.id.toString();
-}
-
 export function createBot(options: CreateBotOptions): Bot<AppContext> {
   const { deps, directory } = options;
   const bot = new Bot<AppContext>(options.token ?? "0:offline", {
@@ -82,9 +78,8 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
   pm.use(
     conversations<AppContext, ConvContext>({
       storage: {
-        type: "key",
+        type: "context",
         adapter: drizzleConversationStorage(deps.db),
-        getStorageKey: chatKey,
       },
       // Conversations build their own Api objects (same client, so the same channel routing):
       // give them the same transformers, and the

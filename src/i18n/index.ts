@@ -43,10 +43,35 @@ const translators = new Map<Locale, TFunction>();
 export function translator(locale: Locale): TFunction {
   let t = translators.get(locale);
   if (!t) {
-    t = getI18n().getFixedT(locale);
+    t = memoized(getI18n().getFixedT(locale));
     translators.set(locale, t);
   }
   return t;
+}
+
+/** Enough for every message with its usual values; user-typed values just cycle through. */
+const MEMO_LIMIT = 5_000;
+
+/**
+ * Remembers rendered messages. A conversation re-runs from its start on every update (that is
+ * how @grammyjs/conversations resumes), so each step re-renders the same texts and buttons of
+ * all the steps before it; i18next's lookup and interpolation were a tenth of the bot's CPU.
+ * The resources never change while the process runs, so a rendered message stays right.
+ */
+function memoized(t: TFunction): TFunction {
+  const memo = new Map<string, string>();
+  const render = (key: unknown, options?: unknown): unknown => {
+    if (typeof key !== "string") return (t as (k: unknown, o?: unknown) => unknown)(key, options);
+    const id = options === undefined ? key : `${key}\u0000${JSON.stringify(options)}`;
+    let text = memo.get(id);
+    if (text === undefined) {
+      text = String((t as (k: string, o?: unknown) => unknown)(key, options));
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(id, text);
+    }
+    return text;
+  };
+  return render as TFunction;
 }
 
 export function isLocale(value: unknown): value is Locale {

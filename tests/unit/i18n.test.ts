@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatDateTime, loadMessages, resolveLocale, translator } from "../../src/i18n";
+import { formatDateTime, getI18n, loadMessages, resolveLocale, translator } from "../../src/i18n";
 
 function keys(obj: unknown, prefix = ""): string[] {
   return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) =>
@@ -51,6 +51,25 @@ describe("locales", () => {
     expect(ky("common.hours", { count: 72 })).toBe("72 саат");
     expect(translator("en")("common.hours", { count: 1 })).toBe("1 hour");
     expect(translator("en")("common.hours", { count: 2 })).toBe("2 hours");
+  });
+
+  it("remembers rendered messages per locale and per set of values", () => {
+    const ru = translator("ru");
+    const raw = getI18n().getFixedT("ru");
+    // The same call twice, then other values: each answer matches a fresh i18next render.
+    for (const count of [5, 5, 1, 3, 5]) {
+      expect(ru("common.hours", { count })).toBe(raw("common.hours", { count }));
+    }
+    expect(ru("settings.menu", { language: "A", municipality: "B", topics: "C" })).toBe(
+      raw("settings.menu", { language: "A", municipality: "B", topics: "C" }),
+    );
+    expect(ru("settings.menu", { language: "X", municipality: "B", topics: "C" })).toContain("X");
+    // Past the memo's size (it then starts over) messages still render right.
+    for (let i = 0; i < 6_000; i++) ru("onboarding.municipality_not_found", { query: `q${i}` });
+    expect(ru("onboarding.municipality_not_found", { query: "q1" })).toBe(
+      raw("onboarding.municipality_not_found", { query: "q1" }),
+    );
+    expect(translator("ky")("common.hours", { count: 5 })).toBe("5 саат");
   });
 
   it("formats dates in Asia/Bishkek for each language", () => {

@@ -1,21 +1,32 @@
 import type { MiddlewareFn } from "grammy";
 import { isSyntheticChatId } from "../../channels/types";
-import { findOrCreateTelegramPerson, findPersonByChatId } from "../../features/users/service";
+import { findOrCreateTelegramPerson } from "../../features/users/service";
 import { resolveLocale, translator } from "../../i18n";
+import { chatKey } from "../chat-key";
 import type { AppContext, BotDeps } from "../context";
+import { rememberConversationState } from "../conversation-storage";
+import { updateStateLoader } from "../update-state";
 
 /**
  * Loads the person behind the update (creating Telegram users on first contact) with their
- * roles, and picks the language to answer in. Updates without a person (channel posts,
- * polls) stop here.
+ * roles, and picks the language to answer in. The same round trip brings the person's
+ * conversation state, handed to the conversation storage. Updates without a person (channel
+ * posts, polls) stop here.
  */
 export function personMiddleware(deps: BotDeps): MiddlewareFn<AppContext> {
+  const loadUpdateState = updateStateLoader(deps.db);
   return async (ctx, next) => {
     const from = ctx.from;
     if (!from || from.is_bot) return;
-    const person = isSyntheticChatId(from.id)
-      ? await findPersonByChatId(deps.db, from.id)
-      : await findOrCreateTelegramPerson(deps.db, from.id, from.first_name);
+    const key = chatKey(ctx) ?? String(from.id);
+    const state = await loadUpdateState(from.id, key);
+    if (state.conversation) rememberConversationState(ctx, state.conversation.value);
+    // Telegram users appear on their first update; other channels create theirs on sign-in.
+    const person =
+      state.person ??
+      (isSyntheticChatId(from.id)
+        ? undefined
+        : await findOrCreateTelegramPerson(deps.db, from.id, from.first_name));
     if (!person) return;
     ctx.user = person.user;
     ctx.roles = person.roles;

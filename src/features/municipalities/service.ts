@@ -167,6 +167,11 @@ export async function getMunicipality(
   id: number,
 ): Promise<MunicipalityDetails | undefined> {
   if (!isDatabaseId(id)) return undefined;
+  // Every button press in the municipality step lands here: answer from the directory cache
+  // (an import in this process clears it). A municipality that another instance added since the
+  // cache was built is not in it yet, so a miss asks the database.
+  const cached = (await directoryCache(db)).byId.get(id);
+  if (cached) return cached;
   const [row] = await loadDetails(db, [id]);
   return row;
 }

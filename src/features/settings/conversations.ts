@@ -7,7 +7,6 @@ import { type TFunction, translator } from "../../i18n";
 import { displayName, getMunicipality } from "../municipalities/service";
 import { localeName } from "../onboarding/keyboards";
 import { askLanguage, askMunicipality, askTopics } from "../onboarding/steps";
-import { findUserById } from "../users/service";
 
 export const SETTINGS = "settings";
 
@@ -23,28 +22,28 @@ function menuKeyboard(t: TFunction): InlineKeyboard {
 /** /settings: a menu of the onboarding steps, back to the menu after each change. */
 export function settingsConversation(deps: BotDeps) {
   return async function settings(conversation: AppConversation, ctx: ConvContext) {
-    const userId = await conversation.external((outer) => outer.user.id);
+    // The person as the /settings update found them; each step below returns what it changed,
+    // so the menu is redrawn without reading the person back.
+    const me = await conversation.external((outer) => ({
+      id: outer.user.id,
+      locale: outer.locale,
+      topics: outer.user.topics,
+      municipalityId: outer.user.municipalityId,
+    }));
+    let locale: Locale = me.locale;
+    let topics = me.topics;
+    let municipalityId = me.municipalityId;
     for (;;) {
-      const state = await once(conversation, async () => {
-        const user = await findUserById(deps.db, userId);
-        const m = user?.municipalityId
-          ? await getMunicipality(deps.db, user.municipalityId)
-          : undefined;
-        return {
-          locale: (user?.locale ?? ctx.locale) as Locale,
-          topics: user?.topics ?? [],
-          municipality: m,
-        };
+      const municipality = await once(conversation, async () => {
+        const m = municipalityId ? await getMunicipality(deps.db, municipalityId) : undefined;
+        return m ? { nameKy: m.nameKy, nameRu: m.nameRu } : null;
       });
-      const t = translator(state.locale);
+      const t = translator(locale);
       const summary = t("settings.menu", {
-        language: localeName(state.locale),
-        municipality: state.municipality
-          ? displayName(state.municipality, state.locale)
-          : t("settings.not_set"),
+        language: localeName(locale),
+        municipality: municipality ? displayName(municipality, locale) : t("settings.not_set"),
         topics:
-          state.topics.map((topic) => t(`onboarding.topic_${topic}`)).join(", ") ||
-          t("settings.none"),
+          topics.map((topic) => t(`onboarding.topic_${topic}`)).join(", ") || t("settings.none"),
       });
       await ctx.reply(summary, { reply_markup: menuKeyboard(t) });
       const answer = await ask(conversation, {
@@ -55,13 +54,14 @@ export function settingsConversation(deps: BotDeps) {
       await answer.ctx.editMessageReplyMarkup();
       switch (answer.data) {
         case "settings:language":
-          await askLanguage(conversation, answer.ctx, deps, userId, { welcome: false });
+          locale = await askLanguage(conversation, answer.ctx, deps, me.id, { welcome: false });
           break;
         case "settings:municipality":
-          await askMunicipality(conversation, state.locale, answer.ctx, deps, userId);
+          municipalityId = (await askMunicipality(conversation, locale, answer.ctx, deps, me.id))
+            .id;
           break;
         case "settings:topics":
-          await askTopics(conversation, state.locale, answer.ctx, deps, userId, state.topics);
+          topics = await askTopics(conversation, locale, answer.ctx, deps, me.id, topics);
           break;
         default:
           await answer.ctx.reply(t("settings.closed"));
