@@ -14,6 +14,7 @@ import { type DatabaseHandle, openDatabase } from "./db/client";
 import { migrate } from "./db/migrate";
 import { adapterSender, type ChannelSettings, DeliveryEngine, telegramSender } from "./delivery";
 import { announcementProgressHooks } from "./features/announcements/progress";
+import { registerFaqJobs } from "./features/faq/jobs";
 import { FaqService, seedFaqIfEmpty } from "./features/faq/service";
 import { seedDemoDirectoryIfEmpty } from "./features/municipalities/service";
 import { healthRoutes, type RunningServer, startHttpServer } from "./http/server";
@@ -35,6 +36,8 @@ export interface App {
   database: DatabaseHandle;
   http: Hono;
   webchat: { adapter: WebchatAdapter; hub: WebchatHub };
+  /** The periodic jobs (delivery tick, FAQ reminders, …); started by start(). */
+  scheduler: Scheduler;
   /** Starts HTTP and Telegram; resolves once both accept traffic. */
   start(): Promise<{ port: number }>;
   /** Stops taking updates, lets in-flight work finish, closes the database. */
@@ -131,6 +134,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     ...announcementProgressHooks(database.db, bot.api),
   });
+  registerFaqJobs(scheduler, { db: database.db, config }, logger);
 
   let server: RunningServer | undefined;
   let runner: RunnerHandle | undefined;
@@ -140,6 +144,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     database,
     http,
     webchat: { adapter, hub },
+    scheduler,
     async start() {
       server = await startHttpServer(http, config.host, config.port, logger);
       engine.start();

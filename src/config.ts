@@ -47,6 +47,11 @@ const schema = z
     DEFAULT_LOCALE: optionalString.default("ky").pipe(z.enum(LOCALES)),
     TIMEZONE: optionalString.default("Asia/Bishkek").refine(isTimeZone, "is not a known time zone"),
     LOG_LEVEL: optionalString.default("info").pipe(z.enum(LOG_LEVELS)),
+    FAQ_REMIND_AFTER_HOURS: optionalString
+      .default("24")
+      .pipe(z.string().regex(/^\d{1,4}$/, "must be a whole number of hours from 0 to 8760"))
+      .transform(Number)
+      .refine((h) => h <= 8760, "must be a whole number of hours from 0 to 8760"),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
@@ -89,6 +94,11 @@ export interface Config {
   defaultLocale: Locale;
   timezone: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /**
+   * Lawyers are reminded of a question still unanswered this many hours after it was asked
+   * (or taken), and again every as many hours while it stays so; 0 turns reminders off.
+   */
+  faqRemindAfterHours: number;
 }
 
 export class ConfigError extends Error {
@@ -126,5 +136,6 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultLocale: e.DEFAULT_LOCALE,
     timezone: e.TIMEZONE,
     logLevel: e.LOG_LEVEL,
+    faqRemindAfterHours: e.FAQ_REMIND_AFTER_HOURS,
   };
 }

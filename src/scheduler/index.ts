@@ -52,6 +52,11 @@ export class Scheduler {
 
   constructor(private readonly options: SchedulerOptions) {}
 
+  /** Names of the registered periodic jobs (besides the delivery tick). */
+  get jobNames(): string[] {
+    return this.jobs.map((j) => j.name);
+  }
+
   /** Registers a periodic job (cron expression, seconds optional, in TIMEZONE). */
   addJob(name: string, expression: string, fn: () => Promise<void>): void {
     if (!cron.validate(expression)) throw new Error(`invalid cron expression for ${name}`);

@@ -8,6 +8,7 @@ import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/serv
 import { formatDate, translator } from "../../src/i18n";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
 import { createTestDatabase } from "../helpers/db";
+import { startTestEngine } from "../helpers/engine";
 
 const ru = translator("ru");
 
@@ -130,13 +131,15 @@ describe("FAQ in the bot", () => {
     const citizen = person(7201);
     await t.send(textUpdate(citizen, OFF_TOPIC));
     expect(String(lastSent(t).text)).toContain(ru("faq.no_answer"));
-    expect(t.lastButtons().map((b) => b.data)).not.toContain("faq:esc");
+    expect(t.lastButtons().some((b) => b.data.startsWith("faq:esc"))).toBe(false);
     expect(t.lastButtons().length).toBeLessThanOrEqual(3);
 
     const deputy = await withRole(t, 7202, "deputy");
     await t.send(textUpdate(deputy, OFF_TOPIC));
     expect(String(lastSent(t).text)).toContain(ru("faq.no_answer"));
-    expect(t.lastButtons().map((b) => b.data)).toContain("faq:esc");
+    expect(t.lastButtons().map((b) => b.data)).toContainEqual(
+      expect.stringMatching(/^faq:esc:\d+$/),
+    );
   });
 
   it("refuses a forged escalation from a citizen and stores nothing", async () => {
@@ -144,8 +147,10 @@ describe("FAQ in the bot", () => {
     const citizen = person(7301);
     await t.send(textUpdate(citizen, OFF_TOPIC));
     const before = (await handle.db.select().from(faqEscalations)).length;
-    await t.send(pressUpdate(citizen, "faq:esc"));
-    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.not_allowed"));
+    for (const data of ["faq:esc", "faq:esc:1", "faq:esc:999999"]) {
+      await t.send(pressUpdate(citizen, data));
+      expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.not_allowed"));
+    }
     expect((await handle.db.select().from(faqEscalations)).length).toBe(before);
   });
 
@@ -162,6 +167,8 @@ describe("FAQ in the bot", () => {
 
   it("escalates end to end: deputy asks, lawyer takes and answers, deputy receives it", async () => {
     const t = createTestBot(handle.db);
+    // Lawyer notices and the answer are proactive messages: the delivery engine sends them.
+    const delivery = startTestEngine(handle.db);
     const deputy = await withRole(t, 7501, "deputy");
     const lawyer = await withRole(t, 7502, "lawyer");
     const lawyer2 = await withRole(t, 7503, "lawyer");
@@ -169,23 +176,32 @@ describe("FAQ in the bot", () => {
 
     const question = "Можно ли депутату совмещать мандат с работой в <школе>?";
     await t.send(textUpdate(deputy, question));
-    if (!t.lastButtons().some((b) => b.data === "faq:esc")) {
+    const esc = t.lastButtons().find((b) => b.data.startsWith("faq:esc:"))?.data;
+    if (!esc) {
       // The search answered; escalation is offered only on abstention.
       throw new Error(`expected an abstention for: ${question}`);
     }
-    await t.send(pressUpdate(deputy, "faq:esc"));
+    const callsBefore = t.calls.length;
+    await t.send(pressUpdate(deputy, esc));
     const [row] = await handle.db
       .select()
       .from(faqEscalations)
       .where(eq(faqEscalations.askerUserId, await userIdOf(deputy.id)));
     expect(row).toMatchObject({ status: "open", text: question, lang: "ru", municipalityId: m1 });
     expect(row!.searchSnapshot).toHaveProperty("confidence");
-    const notified = t.calls
-      .filter((c) => c.method === "sendMessage" && c.payload.chat_id === lawyer.id)
-      .map((c) => String(c.payload.text));
-    expect(notified.some((x) => x.includes("&lt;школе&gt;"))).toBe(true);
+    // Every lawyer is notified through the engine (not directly by the bot), with a take button.
+    await delivery.drain();
+    expect(t.calls.slice(callsBefore).some((c) => c.payload.chat_id === lawyer.id)).toBe(false);
+    for (const l of [lawyer, lawyer2]) {
+      const notices = delivery.sentTo(l.id);
+      expect(notices).toHaveLength(1);
+      expect(String(notices[0]!.text)).toContain("&lt;школе&gt;");
+      expect(notices[0]!.parse_mode).toBe("HTML");
+      expect(JSON.stringify(notices[0]!.reply_markup)).toContain(`faq:take:${row!.id}`);
+    }
+    expect(delivery.sentTo(deputy.id)).toHaveLength(0);
     // A second press has no pending question any more.
-    await t.send(pressUpdate(deputy, "faq:esc"));
+    await t.send(pressUpdate(deputy, esc));
     expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.stale_button"));
 
     await t.send(textUpdate(citizen, "/queue"));
@@ -201,11 +217,19 @@ describe("FAQ in the bot", () => {
     expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("faq.taken_by_other"));
 
     await t.send(textUpdate(lawyer, "Нет, совмещение не допускается (ст. 10)."));
-    const delivered = t.calls.filter(
-      (c) => c.method === "sendMessage" && c.payload.chat_id === deputy.id,
-    );
-    expect(String(delivered.at(-1)?.payload.text)).toContain("Нет, совмещение не допускается");
     expect(t.texts().at(-1)).toBe(ru("faq.answer_sent", { id: row!.id }));
+    // The answer reaches the deputy once, through the engine, in their language.
+    await delivery.drain();
+    const delivered = delivery.sentTo(deputy.id);
+    expect(delivered).toHaveLength(1);
+    expect(String(delivered[0]!.text)).toBe(
+      ru("faq.answer_for_you", {
+        question: "Можно ли депутату совмещать мандат с работой в &lt;школе&gt;?",
+        answer: "Нет, совмещение не допускается (ст. 10).",
+      }),
+    );
+    const direct = t.calls.filter((c) => c.payload.chat_id === deputy.id);
+    expect(direct.some((c) => String(c.payload.text).includes("совмещение не"))).toBe(false);
     expect(t.texts().filter((x) => x === ru("faq.type_answer"))).toHaveLength(1);
     const [done] = await handle.db
       .select()
@@ -253,5 +277,6 @@ describe("FAQ in the bot", () => {
         "faq.publish",
       ]),
     );
+    await delivery.stop();
   });
 });

@@ -23,7 +23,10 @@ describe("configuration", () => {
       webhook: undefined,
       defaultLocale: "ky",
       timezone: "Asia/Bishkek",
+      faqRemindAfterHours: 24,
     });
+    expect(parseConfig({ FAQ_REMIND_AFTER_HOURS: "0" }).faqRemindAfterHours).toBe(0);
+    expect(parseConfig({ FAQ_REMIND_AFTER_HOURS: "72" }).faqRemindAfterHours).toBe(72);
   });
 
   it.each([
@@ -36,6 +39,10 @@ describe("configuration", () => {
     ["TELEGRAM_API_ROOT", "not a url"],
     ["LOG_LEVEL", "loud"],
     ["WEBHOOK_SECRET", "short"],
+    ["FAQ_REMIND_AFTER_HOURS", "soon"],
+    ["FAQ_REMIND_AFTER_HOURS", "1.5"],
+    ["FAQ_REMIND_AFTER_HOURS", "-3"],
+    ["FAQ_REMIND_AFTER_HOURS", "9000"],
   ])("rejects %s=%s with one line naming it", (name, value) => {
     const lines = problems({ [name]: value });
     expect(lines).toHaveLength(1);

@@ -24,6 +24,7 @@ export const MESSAGE_KINDS = [
   "poll_result",
   "faq_answer",
   "faq_escalation",
+  "faq_reminder",
   "system",
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];

@@ -107,3 +107,42 @@ export const faqEscalations = pgTable(
 );
 
 export type FaqEscalationRow = typeof faqEscalations.$inferSelect;
+
+/**
+ * A question the FAQ could not answer, asked by a deputy or staff member, waiting for them to
+ * press "send to the lawyers" (the button carries the row id). Kept in the database so that a
+ * restart or another app instance still knows it; consumed by one conditional DELETE, so two
+ * presses (or two processes) escalate it once. Expired rows are purged by the scheduler.
+ */
+export const faqPendingQuestions = pgTable(
+  "faq_pending_questions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    userId: bigint("user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    text: text("text").notNull(),
+    lang: text("lang", { enum: FAQ_LANGS }).notNull(),
+    searchSnapshot: jsonb("search_snapshot").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index("faq_pending_questions_user_idx").on(t.userId),
+    index("faq_pending_questions_expires_idx").on(t.expiresAt),
+  ],
+);
+
+export type FaqPendingQuestionRow = typeof faqPendingQuestions.$inferSelect;
+
+/**
+ * Per-user question rate limit, shared by every app instance: a fixed window per user, counted
+ * with one atomic upsert per question (see `allowQuestion`). One row per user who ever asked.
+ */
+export const faqQuestionRate = pgTable("faq_question_rate", {
+  userId: bigint("user_id", { mode: "number" })
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  windowStartedAt: timestamp("window_started_at", { withTimezone: true }).notNull(),
+  count: integer("count").notNull(),
+});

@@ -1,13 +1,11 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard } from "grammy";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
-import type { Locale } from "../../config";
 import type { FaqAudience } from "../../db/schema/faq";
-import { escapeHtml, translator } from "../../i18n";
+import { escapeHtml } from "../../i18n";
 import { recordAudit } from "../audit/service";
-import { findUserById } from "../users/service";
 import { FaqValidationError, parseEntry } from "./entries";
-import { answer, getEscalation } from "./escalation";
+import { answer, getEscalation, mayActAsLawyer } from "./escalation";
 import { CB } from "./keyboards";
 import { FaqService } from "./service";
 
@@ -29,8 +27,9 @@ function isCommand(ctx: ConvContext): boolean {
 
 /**
  * A lawyer who took question `questionId` types the answer; it is stored (audit-logged) and
- * sent to the asker. Any command or button press ends the flow and is handled as usual; the
- * question stays taken by this lawyer, who can take it again from /queue.
+ * delivered to the asker by the delivery engine. Any command or button press ends the flow and
+ * is handled as usual; the question stays taken by this lawyer, who can take it again from
+ * /queue.
  */
 export function faqAnswerConversation(deps: BotDeps) {
   return async function faqAnswer(
@@ -54,39 +53,17 @@ export function faqAnswerConversation(deps: BotDeps) {
         );
         continue;
       }
-      const delivered = await conversation.external(async () => {
-        const row = await answer(deps.db, questionId, lawyerId, text);
-        if (!row) return undefined;
-        const asker = await findUserById(deps.db, row.askerUserId);
-        return {
-          question: row.text,
-          chatId: asker?.chatId,
-          locale: (asker?.locale ?? row.lang) as Locale,
-        };
+      // Stored, audit-logged and enqueued for the asker on the delivery engine in one
+      // transaction; the engine sends it (rate-limited, retried) whatever happens to this process.
+      const result = await conversation.external(async () => {
+        const r = await answer(deps.db, questionId, lawyerId, text);
+        return r ? { queued: r.queued } : undefined;
       });
-      if (!delivered) {
+      if (!result) {
         await next.reply(next.t("faq.answer_failed"));
         return;
       }
-      const tr = translator(delivered.locale);
-      const sent =
-        delivered.chatId !== undefined &&
-        (await next.api
-          .sendMessage(
-            delivered.chatId,
-            tr("faq.answer_for_you", {
-              question: escapeHtml(delivered.question),
-              answer: escapeHtml(text),
-            }),
-            { parse_mode: "HTML" },
-          )
-          .then(
-            () => true,
-            (err: unknown) => {
-              deps.logger.warn({ err, questionId }, "faq answer not delivered to the asker");
-              return false;
-            },
-          ));
+      const sent = result.queued;
       await next.reply(
         next.t(sent ? "faq.answer_sent" : "faq.answer_undelivered", { id: questionId }),
         {
@@ -232,7 +209,9 @@ export function faqPublishConversation(deps: BotDeps) {
       await ctx.reply(t("faq.publish_cancelled"));
       return;
     }
-    await conversation.external(async () => {
+    const published = await conversation.external(async () => {
+      // Checked again on the server at the moment of publishing: the role may have been revoked.
+      if (!(await mayActAsLawyer(deps.db, lawyerId))) return false;
       await faqServiceOf(deps).publish(entry);
       await recordAudit(deps.db, {
         actorUserId: lawyerId,
@@ -241,8 +220,9 @@ export function faqPublishConversation(deps: BotDeps) {
         municipalityId: q.m,
         details: { entryId: entry.id, questionId },
       });
+      return true;
     });
-    await ctx.reply(t("faq.published", { id: entry.id }));
+    await ctx.reply(published ? t("faq.published", { id: entry.id }) : t("errors.not_allowed"));
   };
 }
 

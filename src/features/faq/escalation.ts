@@ -1,11 +1,80 @@
 /**
  * Questions the FAQ could not answer, passed to the lawyers. Channel-free: the bot, the CLI and
- * a future reminder job all go through these functions. Every state change is audit-logged.
+ * the scheduler's reminder job all go through these functions. What comes before (rate limit,
+ * the question waiting for "send") is in intake.ts; reminders are in reminders.ts.
+ *
+ * - Every state change is a conditional UPDATE (of two lawyers or two app instances, one wins)
+ *   and is audit-logged in the same transaction.
+ * - Lawyer rights are checked here, against the database, not only by the handlers.
+ * - Messages the person did not just ask for (the "new question" notice to the lawyers, the
+ *   answer to the asker, reminders) go through the delivery engine, enqueued in the same
+ *   transaction as the state change: a crash can lose neither the answer nor its delivery.
  */
-import { and, asc, eq, or } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, or, sql } from "drizzle-orm";
+import type { Locale } from "../../config";
 import type { Database } from "../../db/client";
-import { type FaqEscalationRow, type FaqLang, faqEscalations } from "../../db/schema/faq";
+import {
+  type FaqEscalationRow,
+  type FaqLang,
+  faqEscalations,
+  faqPendingQuestions,
+} from "../../db/schema/faq";
+import { roleGrants } from "../../db/schema/roles";
+import { users } from "../../db/schema/users";
+import {
+  type Audience,
+  createOutgoingMessage,
+  enqueueUsers,
+  type LocalizedText,
+  type MessageContent,
+  startMessage,
+  wakeDelivery,
+} from "../../delivery";
+import { escapeHtml, isLocale, translator } from "../../i18n";
 import { recordAudit } from "../audit/service";
+import { CB } from "./keyboards";
+
+export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+export const LOCALES: readonly Locale[] = ["ky", "ru", "en"];
+
+/** Every lawyer (role "lawyer", any municipality): who gets new questions and reminders. */
+export const LAWYERS: Audience = { role: "lawyer", municipalityId: null };
+
+/** Telegram's limit for a text message. */
+export const MESSAGE_MAX = 4096;
+const NOTICE_PREVIEW = 700;
+const ANSWER_QUESTION_PREVIEW = 300;
+
+/** The first `max` characters of `text` (with "…" when cut), HTML-escaped. */
+export function previewHtml(text: string, max: number): string {
+  return escapeHtml(text.length > max ? `${text.slice(0, max - 1)}…` : text);
+}
+
+export function perLocale(render: (t: ReturnType<typeof translator>, locale: Locale) => string) {
+  const out: LocalizedText = {};
+  for (const l of LOCALES) out[l] = render(translator(l), l);
+  return out;
+}
+
+/** SQL: the user holds the lawyer role (or is an admin, who may do everything a lawyer does). */
+export function holdsLawyerRole(userId: number | typeof faqEscalations.takenByUserId) {
+  return sql`exists (select 1 from ${roleGrants} where ${roleGrants.userId} = ${userId}
+    and ${roleGrants.role} in ('lawyer', 'admin'))`;
+}
+
+/** Whether the user may act as a lawyer now (checked in the database, not from a cache). */
+export async function mayActAsLawyer(db: Database, userId: number): Promise<boolean> {
+  const rows = await db
+    .select({ one: sql<number>`1` })
+    .from(roleGrants)
+    .where(and(eq(roleGrants.userId, userId), inArray(roleGrants.role, ["lawyer", "admin"])))
+    .limit(1);
+  return rows.length > 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escalation
 
 export interface EscalateInput {
   askerUserId: number;
@@ -16,28 +85,93 @@ export interface EscalateInput {
   searchSnapshot: Record<string, unknown>;
 }
 
-/** Stores an open question and audit-logs it. */
-export async function escalate(db: Database, input: EscalateInput): Promise<FaqEscalationRow> {
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(faqEscalations)
-      .values({
-        askerUserId: input.askerUserId,
-        municipalityId: input.municipalityId,
-        text: input.text,
-        lang: input.lang,
-        searchSnapshot: input.searchSnapshot,
-      })
-      .returning();
-    await recordAudit(tx, {
-      actorUserId: input.askerUserId,
-      actorLabel: "asker",
-      action: "faq.escalate",
+/** The "new question" notice: every lawyer, in their language, with a button to take it. */
+export function newQuestionContent(row: Pick<FaqEscalationRow, "id" | "text">): MessageContent {
+  const text = previewHtml(row.text, NOTICE_PREVIEW);
+  return {
+    text: perLocale((t) => t("faq.new_question", { id: row.id, text })),
+    parseMode: "HTML",
+    buttons: [
+      [
+        {
+          text: perLocale((t) => t("faq.take_button", { id: row.id })),
+          callbackData: CB.take(row.id),
+        },
+      ],
+    ],
+  };
+}
+
+async function escalateIn(tx: Tx, input: EscalateInput): Promise<FaqEscalationRow> {
+  const [row] = await tx
+    .insert(faqEscalations)
+    .values({
+      askerUserId: input.askerUserId,
       municipalityId: input.municipalityId,
-      details: { questionId: row!.id },
-    });
-    return row!;
+      text: input.text,
+      lang: input.lang,
+      searchSnapshot: input.searchSnapshot,
+    })
+    .returning();
+  const message = await createOutgoingMessage(tx, {
+    kind: "faq_escalation",
+    municipalityId: input.municipalityId,
+    createdByUserId: input.askerUserId,
+    content: newQuestionContent(row!),
+    audience: LAWYERS,
+    dedupeKey: `faq:question:${row!.id}:new`,
   });
+  await startMessage(tx as unknown as Database, message.id);
+  await recordAudit(tx, {
+    actorUserId: input.askerUserId,
+    actorLabel: "asker",
+    action: "faq.escalate",
+    municipalityId: input.municipalityId,
+    details: { questionId: row!.id, messageId: message.id },
+  });
+  return row!;
+}
+
+/** Stores an open question, notifies the lawyers (delivery engine) and audit-logs it. */
+export async function escalate(db: Database, input: EscalateInput): Promise<FaqEscalationRow> {
+  const row = await db.transaction((tx) => escalateIn(tx, input));
+  wakeDelivery();
+  return row;
+}
+
+/**
+ * Escalates the pending question `pendingId` of `askerUserId`: consumes it with one conditional
+ * DELETE (so two presses, on any instances, escalate it once; another person's id or an expired
+ * one does nothing) and escalates it in the same transaction. Undefined when there is nothing
+ * (any more) to send.
+ */
+export async function escalatePending(
+  db: Database,
+  input: { pendingId: number; askerUserId: number; municipalityId: number | null },
+  now: Date = new Date(),
+): Promise<FaqEscalationRow | undefined> {
+  const row = await db.transaction(async (tx) => {
+    const [pending] = await tx
+      .delete(faqPendingQuestions)
+      .where(
+        and(
+          eq(faqPendingQuestions.id, input.pendingId),
+          eq(faqPendingQuestions.userId, input.askerUserId),
+          gt(faqPendingQuestions.expiresAt, now),
+        ),
+      )
+      .returning();
+    if (!pending) return undefined;
+    return escalateIn(tx, {
+      askerUserId: input.askerUserId,
+      municipalityId: input.municipalityId,
+      text: pending.text,
+      lang: pending.lang,
+      searchSnapshot: pending.searchSnapshot,
+    });
+  });
+  if (row) wakeDelivery();
+  return row;
 }
 
 /** Open questions, oldest first. */
@@ -61,7 +195,8 @@ export async function getEscalation(
 /**
  * A lawyer takes an open question (conditional update: of two lawyers pressing at once, one
  * wins). The same lawyer may take a question they already hold again, to resume answering.
- * Returns the question, or undefined when it is no longer available to this lawyer.
+ * Only a current lawyer (or admin) can. Returns the question, or undefined when it is not
+ * available to this person.
  */
 export async function take(
   db: Database,
@@ -84,6 +219,7 @@ export async function take(
             eq(faqEscalations.status, "open"),
             and(eq(faqEscalations.status, "taken"), eq(faqEscalations.takenByUserId, lawyerUserId)),
           ),
+          holdsLawyerRole(lawyerUserId),
         ),
       )
       .returning();
@@ -100,16 +236,62 @@ export async function take(
 }
 
 /**
- * Records the answer of the lawyer who holds the question (taken by them → answered).
- * Returns the answered question, or undefined when it is not theirs to answer.
+ * The answer as the asker receives it: in their language (or, when they never chose one, the
+ * question's), HTML with the question in italics; plain text in the rare case where escaping
+ * would push it over Telegram's limit.
+ */
+export function answerContent(
+  row: Pick<FaqEscalationRow, "text" | "lang">,
+  answerText: string,
+  askerLocale: string | null,
+): MessageContent {
+  const locales: Locale[] = isLocale(askerLocale) ? [askerLocale] : [row.lang];
+  const question = row.text;
+  const html: LocalizedText = {};
+  for (const l of locales) {
+    html[l] = translator(l)("faq.answer_for_you", {
+      question: previewHtml(question, ANSWER_QUESTION_PREVIEW),
+      answer: escapeHtml(answerText),
+    });
+  }
+  if (Object.values(html).every((t) => t.length <= MESSAGE_MAX)) {
+    return { text: html, parseMode: "HTML" };
+  }
+  const plain: LocalizedText = {};
+  const shortQuestion =
+    question.length > ANSWER_QUESTION_PREVIEW
+      ? `${question.slice(0, ANSWER_QUESTION_PREVIEW - 1)}…`
+      : question;
+  for (const l of locales) {
+    plain[l] = translator(l)("faq.answer_for_you", { question: "\u0000Q", answer: "\u0000A" })
+      .replace(/<\/?[a-z]+>/g, "")
+      .replace("\u0000Q", () => shortQuestion)
+      .replace("\u0000A", () => answerText)
+      .slice(0, MESSAGE_MAX);
+  }
+  return { text: plain };
+}
+
+export interface AnswerResult {
+  question: FaqEscalationRow;
+  /** The outgoing message carrying the answer to the asker. */
+  messageId: number;
+  /** False when the asker cannot be reached any more (blocked the bot, deleted). */
+  queued: boolean;
+}
+
+/**
+ * Records the answer of the lawyer who holds the question (taken by them → answered) and, in the
+ * same transaction, enqueues it for the asker on the delivery engine. Undefined when the
+ * question is not theirs to answer (or they are no longer a lawyer).
  */
 export async function answer(
   db: Database,
   questionId: number,
   lawyerUserId: number,
   text: string,
-): Promise<FaqEscalationRow | undefined> {
-  return db.transaction(async (tx) => {
+): Promise<AnswerResult | undefined> {
+  const result = await db.transaction(async (tx) => {
     const [row] = await tx
       .update(faqEscalations)
       .set({ status: "answered", answerText: text, answeredAt: new Date(), updatedAt: new Date() })
@@ -118,17 +300,33 @@ export async function answer(
           eq(faqEscalations.id, questionId),
           eq(faqEscalations.status, "taken"),
           eq(faqEscalations.takenByUserId, lawyerUserId),
+          holdsLawyerRole(lawyerUserId),
         ),
       )
       .returning();
     if (!row) return undefined;
+    const [asker] = await tx
+      .select({ locale: users.locale })
+      .from(users)
+      .where(eq(users.id, row.askerUserId));
+    const message = await createOutgoingMessage(tx, {
+      kind: "faq_answer",
+      municipalityId: row.municipalityId,
+      createdByUserId: lawyerUserId,
+      content: answerContent(row, text, asker?.locale ?? null),
+      dedupeKey: `faq:question:${row.id}:answer`,
+    });
+    const queued = (await enqueueUsers(tx, message.id, [row.askerUserId])) > 0;
+    await startMessage(tx as unknown as Database, message.id);
     await recordAudit(tx, {
       actorUserId: lawyerUserId,
       actorLabel: "lawyer",
       action: "faq.question.answer",
       municipalityId: row.municipalityId,
-      details: { questionId },
+      details: { questionId, messageId: message.id, queued },
     });
-    return row;
+    return { question: row, messageId: message.id, queued };
   });
+  if (result) wakeDelivery();
+  return result;
 }

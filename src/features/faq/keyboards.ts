@@ -5,7 +5,8 @@ import type { TFunction } from "../../i18n";
 export const CB = {
   feedback: (entryId: string, helpful: boolean) => `faq:fb:${entryId}:${helpful ? 1 : 0}`,
   show: (entryId: string) => `faq:show:${entryId}`,
-  escalate: "faq:esc",
+  /** Send pending question `pendingId` to the lawyers. */
+  escalate: (pendingId: number) => `faq:esc:${pendingId}`,
   take: (questionId: number) => `faq:take:${questionId}`,
   publish: (questionId: number) => `faq:pub:${questionId}`,
 } as const;
@@ -13,7 +14,8 @@ export const CB = {
 export const CB_PATTERN = {
   feedback: /^faq:fb:([a-z0-9-]{1,60}):([01])$/,
   show: /^faq:show:([a-z0-9-]{1,60})$/,
-  escalate: /^faq:esc$/,
+  /** Without an id: a button from before the pending question was stored (answered as stale). */
+  escalate: /^faq:esc(?::(\d{1,15}))?$/,
   take: /^faq:take:(\d{1,15})$/,
   publish: /^faq:pub:(\d{1,15})$/,
 } as const;
@@ -51,11 +53,14 @@ export function answerKeyboard(
   return kb;
 }
 
-/** Under "no reliable answer": up to 3 guesses, and for deputies and staff the escalation. */
+/**
+ * Under "no reliable answer": up to 3 guesses, and for deputies and staff (who have a pending
+ * question stored) the escalation.
+ */
 export function abstainKeyboard(
   t: TFunction,
   didYouMean: EntryLink[],
-  canEscalate: boolean,
+  pendingId: number | undefined,
 ): InlineKeyboard | undefined {
   const kb = new InlineKeyboard();
   let any = false;
@@ -63,8 +68,8 @@ export function abstainKeyboard(
     kb.text(buttonLabel(d.question), CB.show(d.id)).row();
     any = true;
   }
-  if (canEscalate) {
-    kb.text(t("faq.escalate_button"), CB.escalate);
+  if (pendingId !== undefined) {
+    kb.text(t("faq.escalate_button"), CB.escalate(pendingId));
     any = true;
   }
   return any ? kb : undefined;

@@ -1,0 +1,47 @@
+import { sql } from "drizzle-orm";
+import { Api } from "grammy";
+import type { Database } from "../../src/db/client";
+import { DeliveryEngine, telegramSender } from "../../src/delivery";
+import { rowsOf } from "../../src/delivery/store";
+import { fakeTelegram, TEST_TOKEN } from "./bot";
+import { waitFor } from "./delivery-fixtures";
+
+/**
+ * A real delivery engine on the test database, sending to Telegram faked at grammY's HTTP client
+ * (its own call log, apart from the bot's direct replies). No per-chat pause, so tests need not
+ * wait a second between two messages to one chat.
+ */
+export function startTestEngine(db: Database) {
+  const telegram = fakeTelegram();
+  const api = new Api(TEST_TOKEN, { fetch: telegram.fetch });
+  const engine = new DeliveryEngine(db, {
+    channels: [{ channel: "telegram", sender: telegramSender(api), perChatSeconds: 0 }],
+    idlePollMs: 20,
+    backoffBaseMs: 20,
+  });
+  engine.start();
+  return {
+    engine,
+    calls: telegram.calls,
+    /** sendMessage payloads the engine sent to one chat, in order. */
+    sentTo: (chatId: number) =>
+      telegram.calls
+        .filter((c) => c.method === "sendMessage" && c.payload.chat_id === chatId)
+        .map((c) => c.payload),
+    /** Waits until no delivery is pending or in flight. */
+    drain: () =>
+      waitFor(
+        async () => {
+          const [row] = rowsOf<{ n: number }>(
+            await db.execute(
+              sql`select count(*)::int as n from deliveries where status in ('pending', 'sending')`,
+            ),
+          );
+          return Number(row?.n ?? 0) === 0;
+        },
+        10_000,
+        "deliveries to drain",
+      ),
+    stop: () => engine.stop(),
+  };
+}
