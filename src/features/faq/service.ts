@@ -81,19 +81,58 @@ export function entryToSearchDoc(e: FaqEntry): SearchDoc {
   return { id: e.id, audience: e.audience, fields };
 }
 
+export interface FaqServiceOptions {
+  /**
+   * How often a search checks, in the background, whether the FAQ changed in the database
+   * without this instance knowing (another app instance or the CLI published or imported).
+   */
+  staleCheckMs?: number;
+}
+
+const STALE_CHECK_MS = 10_000;
+
 export class FaqService {
   private engine: FaqSearchEngine | undefined;
   private entries = new Map<string, FaqEntry>();
   private loading: Promise<void> | undefined;
+  /** The database's FAQ fingerprint when the index was built. */
+  private stamp: string | undefined;
+  private checkedAt = 0;
+  private checking: Promise<void> | undefined;
+  private readonly staleCheckMs: number;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    options: FaqServiceOptions = {},
+  ) {
+    this.staleCheckMs = options.staleCheckMs ?? STALE_CHECK_MS;
+  }
 
   /** Reloads the published entries from the database and rebuilds the index. */
   async refresh(): Promise<void> {
+    // Fingerprint first: a change landing while the rows load shows up at the next check.
+    const stamp = await this.fingerprint();
     const rows = await this.db.select().from(faqEntries).where(eq(faqEntries.status, "published"));
     const entries = rows.map(rowToEntry).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.entries = new Map(entries.map((e) => [e.id, e]));
     this.engine = new FaqSearchEngine(entries.map(entryToSearchDoc));
+    this.stamp = stamp;
+    this.checkedAt = Date.now();
+  }
+
+  /**
+   * Changes whenever an entry is added, removed or updated (every write sets updated_at). The
+   * sum, not just the latest time, also catches a slow transaction committing an older
+   * timestamp after a newer one.
+   */
+  private async fingerprint(): Promise<string> {
+    const [row] = await this.db
+      .select({
+        n: count(),
+        sum: sql<string | null>`sum(extract(epoch from ${faqEntries.updatedAt}))::text`,
+      })
+      .from(faqEntries);
+    return `${row?.n ?? 0}:${row?.sum ?? ""}`;
   }
 
   private async ready(): Promise<FaqSearchEngine> {
@@ -102,8 +141,32 @@ export class FaqService {
         this.loading = undefined;
       });
       await this.loading;
+    } else {
+      this.revalidate();
     }
     return this.engine!;
+  }
+
+  /**
+   * Rebuilds the index when the database changed behind this instance's back. Searches never
+   * wait for it: they use the index at hand, and the next one after the rebuild sees the change.
+   */
+  private revalidate(): void {
+    if (this.checking || Date.now() - this.checkedAt < this.staleCheckMs) return;
+    this.checkedAt = Date.now();
+    this.checking = (async () => {
+      if ((await this.fingerprint()) !== this.stamp) await this.refresh();
+    })()
+      // A failed check (database briefly away) is simply tried again after the interval.
+      .catch(() => {})
+      .finally(() => {
+        this.checking = undefined;
+      });
+  }
+
+  /** Resolves when a background check started by a search has finished (tests). */
+  async settled(): Promise<void> {
+    await this.checking;
   }
 
   /**
