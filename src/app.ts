@@ -29,6 +29,8 @@ export interface AppOptions {
   fetch?: typeof fetch;
   /** An already open database (tests); otherwise one is opened from the config. */
   database?: DatabaseHandle;
+  /** Cron expressions replacing the defaults of named periodic jobs (tests run them often). */
+  jobSchedules?: Record<string, string>;
 }
 
 export interface App {
@@ -134,7 +136,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     ...announcementProgressHooks(database.db, bot.api),
   });
-  registerFaqJobs(scheduler, { db: database.db, config }, logger);
+  registerFaqJobs(scheduler, { db: database.db, config }, logger, options.jobSchedules);
 
   let server: RunningServer | undefined;
   let runner: RunnerHandle | undefined;

@@ -17,10 +17,11 @@ export function registerFaqJobs(
   scheduler: Scheduler,
   deps: { db: Database; config: Pick<Config, "faqRemindAfterHours" | "timezone"> },
   logger?: DeliveryLogger,
+  schedules: Record<string, string> = {},
 ): void {
   const { db, config } = deps;
   if (config.faqRemindAfterHours > 0) {
-    scheduler.addJob(FAQ_REMINDER_JOB, "0 * * * * *", async () => {
+    scheduler.addJob(FAQ_REMINDER_JOB, schedules[FAQ_REMINDER_JOB] ?? "0 * * * * *", async () => {
       const r = await remindLawyers(db, {
         afterHours: config.faqRemindAfterHours,
         timezone: config.timezone,
@@ -30,7 +31,8 @@ export function registerFaqJobs(
       }
     });
   }
-  scheduler.addJob(FAQ_PENDING_CLEANUP_JOB, "30 */10 * * * *", async () => {
+  const cleanup = schedules[FAQ_PENDING_CLEANUP_JOB] ?? "30 */10 * * * *";
+  scheduler.addJob(FAQ_PENDING_CLEANUP_JOB, cleanup, async () => {
     await purgeExpiredPending(db);
   });
 }
