@@ -98,8 +98,14 @@ async function run(label: string, handle: DatabaseHandle, corpus: FaqEntry[], qu
 
 async function main() {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  // The load average says how much of the machine other processes took: latency percentiles
+  // on a shared two-core box move with it.
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
   console.log(
-    `machine: ${cpu}, ${os.cpus().length} cores, node ${process.version}, ${os.platform()} ${os.arch()}`,
+    `machine: ${cpu}, ${os.cpus().length} cores, node ${process.version}, ${os.platform()} ${os.arch()}, load ${load}`,
   );
   const random = rng(20260331);
   const base = loadShippedFaq();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { analyze, stemsOf } from "../../src/features/faq/search/analyze";
+import { analyze, pairsOf, stemsOf } from "../../src/features/faq/search/analyze";
 import { collapseRepeats, foldCyrillic } from "../../src/features/faq/search/fold";
 import { cleanText, fixHomoglyphs, tokenize } from "../../src/features/faq/search/normalize";
 import { stemKy } from "../../src/features/faq/search/stem-ky";
@@ -40,6 +40,15 @@ describe("transliteration", () => {
   it("maps Kyrgyz typed in Latin letters", () => {
     expect(latinToCyrillic("boyuncha")).toBe(fold("боюнча"));
     expect(collapseRepeats(latinToCyrillic("ugu"))).toBe(fold("угуу"));
+  });
+
+  it("reads a lone j by the language the asker uses", () => {
+    expect(latinToCyrillic("jer", "ky")).toBe("жер");
+    expect(latinToCyrillic("jazuu", "ky")).toBe("жазуу");
+    expect(latinToCyrillic("objazan", "ru")).toBe("обязан");
+    expect(latinToCyrillic("maj", "ru")).toBe("маи");
+    // The other reading stays a candidate for the vocabulary to pick.
+    expect(latinToCyrillicVariants("jer", "ru")).toContain("жер");
   });
 
   it("offers the other readings of ambiguous letters", () => {
@@ -84,6 +93,21 @@ describe("stemmers", () => {
     expect(ky("иштери")).toBe("иш");
   });
 
+  it("Kyrgyz: peels passive and negation from verbs only", () => {
+    const ky = (w: string) => collapseRepeats(stemKy(foldCyrillic(w)));
+    // Passive -ыл/-ил/-ын after a tense or participle ending.
+    expect(ky("берилет")).toBe(ky("берсе"));
+    expect(ky("жазылат")).toBe(ky("жазса"));
+    expect(ky("салынат")).toBe("сал");
+    // Negative -ба/-па/-ма, also inside longer verb forms.
+    expect(ky("беришпесе")).toBe(ky("бербей"));
+    expect(ky("болбойт")).toBe("бол");
+    expect(ky("келбей")).toBe("кел");
+    // Nouns keep their last syllable: nothing verbal was peeled before it.
+    expect(ky("кабыл")).toBe("кабил");
+    expect(ky("айыл")).toBe("аил");
+  });
+
   it("Russian: strips noun and adjective endings", () => {
     const ru = (w: string) => collapseRepeats(stemRu(foldCyrillic(w)));
     expect(ru("обращения")).toBe(ru("обращение"));
@@ -100,6 +124,25 @@ describe("stemmers", () => {
 });
 
 describe("analysis", () => {
+  it("expands synonyms of inflected Russian words by stem", () => {
+    const terms = analyze("сотрудников мэрии", "any");
+    expect(terms.some((t) => t.expansion && t.surface.startsWith("служаш"))).toBe(true);
+    expect(analyze("бизнесом", "any").some((t) => t.expansion)).toBe(true);
+  });
+
+  it("drops Kyrgyz reflexive pronouns like Russian «сам»", () => {
+    expect(analyze("ЖӨБ деген эмне өзү", "ky").map((t) => t.surface)).not.toContain("озу");
+  });
+
+  it("pairs neighbouring content words in either order, sharing one weight per pair", () => {
+    const pairs = pairsOf(analyze("ыйгарым укуктары", "ky"));
+    const swapped = pairsOf(analyze("укуктары ыйгарым", "ky"));
+    expect([...pairs.keys()]).toEqual([...swapped.keys()]);
+    expect([...pairs.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1);
+    // Question words do not pair: «кандай» between two words does not hide their pair.
+    expect(pairsOf(analyze("депутаттын кандай укуктары", "ky")).size).toBe(1);
+  });
+
   it("drops function words and expands domain abbreviations", () => {
     const terms = analyze("что ао обязан публиковать", "any");
     expect(terms.map((t) => t.surface)).toEqual(

@@ -252,7 +252,11 @@ export class FaqService {
 
   async search(query: string, options: FaqSearchOptions): Promise<FaqSearchResult> {
     const engine = await this.ready();
-    const result = engine.search(query, { viewer: options.audience, limit: 6 });
+    const result = engine.search(query, {
+      viewer: options.audience,
+      lang: options.lang,
+      limit: 6,
+    });
     const hit = (id: string, score: number): FaqHit => this.localize(id, score, options.lang);
     const [top, ...rest] = result.hits;
     const abstain = !top || result.confidence < ABSTAIN_THRESHOLD;

@@ -3,7 +3,7 @@
  * repair, Latin → Cyrillic, folding, stop words, domain synonyms, stemming.
  */
 import { collapseRepeats, foldCyrillic } from "./fold";
-import { STOPWORDS, SYNONYM_STEMS, SYNONYMS, WEAK_WORDS } from "./lexicon";
+import { STOPWORDS, SYNONYM_STEMS, SYNONYM_STEMS_RU, SYNONYMS, WEAK_WORDS } from "./lexicon";
 import { isLatinWord, tokenize } from "./normalize";
 import { stemKy } from "./stem-ky";
 import { stemRu } from "./stem-ru";
@@ -30,7 +30,24 @@ export type SpellingChooser = (variants: string[]) => string;
 
 const firstVariant: SpellingChooser = (variants) => variants[0]!;
 
+/**
+ * Stems by language and folded word. Indexing 10,000 entries stems the same few thousand words
+ * hundreds of times over; the cache is emptied when it grows, so queries cannot bloat it.
+ */
+const stemCache = new Map<string, string[]>();
+const STEM_CACHE_LIMIT = 100_000;
+
 export function stemsOf(folded: string, lang: StemLang): string[] {
+  const key = `${lang}:${folded}`;
+  const cached = stemCache.get(key);
+  if (cached) return cached;
+  if (stemCache.size >= STEM_CACHE_LIMIT) stemCache.clear();
+  const stems = computeStems(folded, lang);
+  stemCache.set(key, stems);
+  return stems;
+}
+
+function computeStems(folded: string, lang: StemLang): string[] {
   if (/^\d+$/.test(folded)) return [folded];
   const ru = lang === "ky" ? undefined : collapseRepeats(stemRu(folded));
   const ky = lang === "ru" ? undefined : collapseRepeats(stemKy(folded));
@@ -39,8 +56,12 @@ export function stemsOf(folded: string, lang: StemLang): string[] {
 }
 
 /** Folded (not yet collapsed) form of a token, transliterating Latin words. */
-export function foldToken(token: string, choose: SpellingChooser = firstVariant): string {
-  if (isLatinWord(token)) return choose(latinToCyrillicVariants(token));
+export function foldToken(
+  token: string,
+  choose: SpellingChooser = firstVariant,
+  lang?: "ru" | "ky",
+): string {
+  if (isLatinWord(token)) return choose(latinToCyrillicVariants(token, lang));
   return foldCyrillic(token);
 }
 
@@ -49,20 +70,19 @@ export function analyze(
   lang: StemLang,
   choose: SpellingChooser = firstVariant,
   expand = true,
+  /** The language the text was written in, when known: it settles ambiguous Latin letters. */
+  typed: "ru" | "ky" | undefined = lang === "any" ? undefined : lang,
 ): Term[] {
   const terms: Term[] = [];
   let group = 0;
   for (const token of tokenize(text)) {
-    const folded = foldToken(token, choose);
+    const folded = foldToken(token, choose, typed);
     const surface = collapseRepeats(folded);
     if (surface.length === 0 || STOPWORDS.has(folded)) continue;
     if (surface.length === 1 && !/\d/.test(surface)) continue;
     const weak = WEAK_WORDS.has(surface);
     terms.push({ surface, stems: stemsOf(folded, lang), weak, expansion: false, group });
-    const synonym = expand
-      ? (SYNONYMS.get(surface) ??
-        (surface.length >= 4 ? SYNONYM_STEMS.get(collapseRepeats(stemKy(folded))) : undefined))
-      : undefined;
+    const synonym = expand ? synonymOf(folded, surface) : undefined;
     if (synonym) {
       for (const extra of analyze(synonym, "any", firstVariant, false)) {
         terms.push({ ...extra, weak, expansion: true, group });
@@ -71,6 +91,16 @@ export function analyze(
     group++;
   }
   return terms;
+}
+
+/** The synonym table's expansion of a word: as typed, else by its Kyrgyz or Russian stem. */
+function synonymOf(folded: string, surface: string): string | undefined {
+  const exact = SYNONYMS.get(surface);
+  if (exact !== undefined || surface.length < 4) return exact;
+  return (
+    SYNONYM_STEMS.get(collapseRepeats(stemKy(folded))) ??
+    SYNONYM_STEMS_RU.get(collapseRepeats(stemRu(folded)))
+  );
 }
 
 /** Character trigrams of a word, padded so that beginnings and endings count. */
@@ -85,4 +115,27 @@ export const PREFIX_LENGTH = 5;
 
 export function prefixOf(surface: string): string {
   return surface.slice(0, PREFIX_LENGTH);
+}
+
+/**
+ * Keys of neighbouring content words («ыйгарым укуктары», «депутатский запрос»): each pair of
+ * consecutive non-weak terms gives one key per combination of their stems, in either order,
+ * because Kyrgyz and Russian word order differ and people swap it anyway. Weights share 1
+ * between a pair's combinations.
+ */
+export function pairsOf(terms: readonly Term[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const content = terms.filter((t) => !t.weak);
+  for (let i = 1; i < content.length; i++) {
+    const a = content[i - 1]!.stems;
+    const b = content[i]!.stems;
+    for (const x of a) {
+      for (const y of b) {
+        if (x === y) continue;
+        const key = x < y ? `${x} ${y}` : `${y} ${x}`;
+        out.set(key, (out.get(key) ?? 0) + 1 / (a.length * b.length));
+      }
+    }
+  }
+  return out;
 }

@@ -3,6 +3,8 @@
  * the question counts more than the same word in the answer). Documents are dense integers
  * added in increasing order, so every posting list is sorted and membership is a binary search.
  */
+import type { ScoreBuffer } from "./scores";
+
 export interface WeightedTerm {
   term: string;
   weight: number;
@@ -76,8 +78,8 @@ export class Bm25Index {
     return false;
   }
 
-  /** Adds each document's BM25 score for the query to `scores` (indexed by document). */
-  score(query: readonly WeightedTerm[], scores: Float64Array): void {
+  /** Adds each document's BM25 score for the query to `scores`. */
+  score(query: readonly WeightedTerm[], scores: ScoreBuffer): void {
     for (const { term, weight } of query) {
       const p = this.postings.get(term);
       if (!p) continue;
@@ -87,7 +89,7 @@ export class Bm25Index {
         const d = docs[i]!;
         const f = tfs[i]!;
         const norm = 1 - this.b + (this.b * this.lengths[d]!) / this.avgLength;
-        scores[d]! += (idf * f * (this.k1 + 1)) / (f + this.k1 * norm);
+        scores.add(d, (idf * f * (this.k1 + 1)) / (f + this.k1 * norm));
       }
     }
   }

@@ -6,12 +6,26 @@
  * - BM25 over stems (Russian and Kyrgyz stemmers; IDF keeps «кенеш», «айыл» from swamping);
  * - BM25 over five-letter prefixes of folded words (agglutination and verb forms);
  * - BM25 over character trigrams of folded words (typos, half-transliterated words);
- * - MiniSearch with prefix and edit-distance matching of words the vocabulary does not know.
+ * - whole words with prefix and edit-distance matching of words the vocabulary does not know
+ *   (MiniSearch's scoring, see ./words).
+ * Each ranker accumulates into its own reusable sparse buffer, so a query costs what its
+ * posting lists touch, not the number of entries.
  */
-import MiniSearch from "minisearch";
-import { analyze, PREFIX_LENGTH, prefixOf, type StemLang, type Term, trigrams } from "./analyze";
+import {
+  analyze,
+  PREFIX_LENGTH,
+  pairsOf,
+  prefixOf,
+  type StemLang,
+  type Term,
+  trigrams,
+} from "./analyze";
 import { Bm25Index, type WeightedTerm } from "./bm25";
 import { type ConfidenceFeatures, confidenceOf } from "./confidence";
+import { PhraseIndex, type QueryWord } from "./phrases";
+import { ScoreBuffer } from "./scores";
+import { Vocabulary } from "./spelling";
+import { WordIndex } from "./words";
 
 export type Audience = "everyone" | "deputies_staff";
 
@@ -31,7 +45,7 @@ export interface SearchDoc {
 
 export interface EngineHit {
   id: string;
-  /** Reciprocal-rank-fusion score. */
+  /** Reciprocal-rank-fusion score, plus the phrase similarity for the first candidates. */
   score: number;
   /** IDF-weighted share of the question's content words that this entry contains. */
   coverage: number;
@@ -45,13 +59,17 @@ export interface EngineResult {
   features: ConfidenceFeatures;
 }
 
+/** The language the asker uses (the bot's language for them), a hint for reading the query. */
+export type QueryLang = "ru" | "ky" | "en";
+
 export interface EngineSearchOptions {
   /** Who is asking: citizens see only "everyone" entries. */
   viewer: Audience;
+  lang?: QueryLang;
   limit?: number;
 }
 
-export type RankerName = "stems" | "prefixes" | "trigrams" | "minisearch";
+export type RankerName = "stems" | "prefixes" | "trigrams" | "words";
 
 export interface EngineOptions {
   /** Weight of each ranker in the fusion (0 switches it off). */
@@ -64,20 +82,22 @@ const DEFAULT_WEIGHTS: Record<RankerName, number> = {
   stems: 1,
   prefixes: 1,
   trigrams: 1,
-  minisearch: 1,
+  words: 1,
 };
 
-interface Ranker {
-  name: RankerName;
-  weight: number;
-  scores: Float64Array;
-}
+const RANKERS = ["stems", "prefixes", "trigrams", "words"] as const;
 
 const RRF_K = 5;
 const TOP_K = 30;
 /** Question words and modal verbs still rank, but much less than content words. */
 const WEAK_WEIGHT = 0.5;
-const CORRECTION_MIN_SIMILARITY = 0.7;
+/** Coverage credit of a word found only in the answer or source, not the question side. */
+const ANSWER_ONLY_CREDIT = 0.5;
+/** How much a matching pair of neighbouring words adds, relative to one word of the stems. */
+const PAIR_WEIGHT = 0.5;
+/** How many fused candidates the phrase similarity re-orders, and how much it weighs. */
+const RERANK = 10;
+const PHRASE_WEIGHT = 0.2;
 
 export class FaqSearchEngine {
   private readonly ids: string[] = [];
@@ -85,11 +105,16 @@ export class FaqSearchEngine {
   private readonly stems = new Bm25Index();
   private readonly prefixes = new Bm25Index();
   private readonly grams = new Bm25Index();
-  private readonly mini: MiniSearch<{ n: number; q: string; a: string }>;
-  /** Folded words of the corpus → their stems, for spelling correction. */
-  private readonly vocabulary = new Map<string, Set<string>>();
-  /** Trigram → vocabulary words that contain it. */
-  private readonly vocabularyGrams = new Map<string, string[]>();
+  private readonly phrases = new PhraseIndex();
+  /** Stems and prefixes of the short fields (question, phrasings, tags), for coverage. */
+  private readonly strong = new Bm25Index();
+  /** Neighbouring word pairs of the short fields: a proximity bonus to the stems ranker. */
+  private readonly pairs = new Bm25Index();
+  private readonly words = new WordIndex();
+  /** One score buffer per ranker (in RANKERS order) and one for the fusion. */
+  private readonly buffers: ScoreBuffer[];
+  private readonly fused: ScoreBuffer;
+  private readonly vocabulary = new Vocabulary();
 
   private readonly weights: Record<RankerName, number>;
   private readonly rrfK: number;
@@ -97,50 +122,55 @@ export class FaqSearchEngine {
   constructor(docs: readonly SearchDoc[], options: EngineOptions = {}) {
     this.weights = { ...DEFAULT_WEIGHTS, ...options.weights };
     this.rrfK = options.rrfK ?? RRF_K;
-    this.mini = new MiniSearch({
-      idField: "n",
-      fields: ["q", "a"],
-      tokenize: (text) => text.split(" ").filter(Boolean),
-      processTerm: (term) => term,
-    });
-    const miniDocs: { n: number; q: string; a: string }[] = [];
     for (const [n, doc] of docs.entries()) {
       this.ids.push(doc.id);
       this.audiences.push(doc.audience);
       const stemTf = new Map<string, number>();
       const prefixTf = new Map<string, number>();
       const gramTf = new Map<string, number>();
+      const pairTf = new Map<string, number>();
+      const strongTf = new Map<string, number>();
+      const phrases: string[][][] = [];
       const q: string[] = [];
       const a: string[] = [];
       for (const field of doc.fields) {
-        for (const term of analyze(field.text, field.lang, undefined, false)) {
+        const terms = analyze(field.text, field.lang, undefined, false);
+        if (field.weight > 1) {
+          for (const [k, w] of pairsOf(terms)) add(pairTf, k, w * field.weight);
+          // Tags arrive as one field separated by ";": each tag is a phrase of its own.
+          const parts = field.text.includes(";") ? field.text.split(";") : [undefined];
+          for (const part of parts) {
+            const words = (part === undefined ? terms : analyze(part, field.lang, undefined, false))
+              .filter((t) => !t.weak)
+              .map((t) => t.stems);
+            phrases.push(words);
+          }
+        }
+        for (const term of terms) {
           for (const stem of term.stems) add(stemTf, stem, field.weight);
           add(prefixTf, prefixOf(term.surface), field.weight);
+          if (field.weight > 1) {
+            for (const stem of term.stems) add(strongTf, stem, 1);
+            add(strongTf, `${prefixOf(term.surface)}…`, 1);
+          }
           // Trigrams of the short fields only: answers would make every posting list long.
           if (field.weight > 1)
             for (const g of trigrams(term.surface)) add(gramTf, g, field.weight);
           (field.weight > 1 ? q : a).push(term.surface);
-          let known = this.vocabulary.get(term.surface);
-          if (!known) {
-            known = new Set();
-            this.vocabulary.set(term.surface, known);
-            if (term.surface.length >= 4 && !/\d/.test(term.surface)) {
-              for (const g of new Set(trigrams(term.surface))) {
-                const list = this.vocabularyGrams.get(g);
-                if (list) list.push(term.surface);
-                else this.vocabularyGrams.set(g, [term.surface]);
-              }
-            }
-          }
-          for (const stem of term.stems) known.add(stem);
+          this.vocabulary.add(term);
         }
       }
       this.stems.add(n, stemTf);
       this.prefixes.add(n, prefixTf);
       this.grams.add(n, gramTf);
-      miniDocs.push({ n, q: q.join(" "), a: a.join(" ") });
+      this.pairs.add(n, pairTf);
+      this.strong.add(n, strongTf);
+      this.phrases.add(n, phrases);
+      this.words.add(n, [q, a]);
     }
-    this.mini.addAll(miniDocs);
+    this.words.prepare();
+    this.buffers = RANKERS.map(() => new ScoreBuffer(docs.length));
+    this.fused = new ScoreBuffer(docs.length);
   }
 
   get size(): number {
@@ -148,81 +178,141 @@ export class FaqSearchEngine {
   }
 
   /** Analyses a question the way the index needs it (Latin spellings chosen by vocabulary). */
-  analyzeQuery(query: string): Term[] {
-    const terms = analyze(query, "any", (variants) => this.chooseSpelling(variants));
-    return terms.map((t) => this.correct(t));
+  analyzeQuery(query: string, lang?: QueryLang): Term[] {
+    // Both stemmers: Kyrgyz questions carry Russian words and the other way round.
+    const terms = analyze(
+      query,
+      "any",
+      (variants) => this.chooseSpelling(variants),
+      true,
+      lang === "ru" || lang === "ky" ? lang : undefined,
+    );
+    // Expansions come from the synonym table, spelt as the entries spell them: a word of theirs
+    // the corpus lacks is simply absent, not a typo to "correct" into some other word.
+    return terms.map((t) =>
+      t.expansion ? t : this.vocabulary.correct(t, (s) => this.stems.has(s)),
+    );
   }
 
   search(query: string, options: EngineSearchOptions): EngineResult {
     const limit = options.limit ?? 10;
-    const terms = this.analyzeQuery(query);
+    const terms = this.analyzeQuery(query, options.lang);
     const visible = (d: number) =>
       options.viewer === "deputies_staff" || this.audiences[d] === "everyone";
-    const n = this.ids.length;
 
     const stemQuery: WeightedTerm[] = [];
     const prefixQuery = new Map<string, number>();
     const gramQuery = new Map<string, number>();
+    // An abbreviation or synonym stands for one typed word: its expansion words share that
+    // word's weight instead of each counting as a word of the question («обс» is one concept,
+    // not three).
+    const expansions = new Map<number, number>();
+    for (const t of terms)
+      if (t.expansion) expansions.set(t.group, (expansions.get(t.group) ?? 0) + 1);
     for (const term of terms) {
-      const w = term.weak ? WEAK_WEIGHT : 1;
+      const w = (term.weak ? WEAK_WEIGHT : 1) / (term.expansion ? expansions.get(term.group)! : 1);
       const known = term.stems.filter((s) => this.stems.has(s));
       for (const stem of known) stemQuery.push({ term: stem, weight: w / known.length });
       add(prefixQuery, prefixOf(term.surface), w);
       for (const g of new Set(trigrams(term.surface))) add(gramQuery, g, w);
     }
-    const rankers: Ranker[] = (["stems", "prefixes", "trigrams", "minisearch"] as const).map(
-      (name) => ({ name, weight: this.weights[name], scores: new Float64Array(n) }),
-    );
-    if (rankers[0]!.weight > 0) this.stems.score(stemQuery, rankers[0]!.scores);
-    if (rankers[1]!.weight > 0) this.prefixes.score(weighted(prefixQuery), rankers[1]!.scores);
-    if (rankers[2]!.weight > 0) this.grams.score(weighted(gramQuery), rankers[2]!.scores);
-    const words = [...new Set(terms.filter((t) => !t.weak).map((t) => t.surface))];
-    if (words.length > 0 && rankers[3]!.weight > 0) {
-      const found = this.mini.search(words.join(" "), {
-        boost: { q: 2 },
-        prefix: (term) => term.length >= PREFIX_LENGTH,
-        fuzzy: (term) => (term.length >= 5 && !this.vocabulary.has(term) ? 0.25 : false),
-        maxFuzzy: 2,
-        combineWith: "OR",
-      });
-      const mini = rankers[3]!.scores;
-      for (const r of found) mini[r.id as number] = r.score;
+    const [stems, prefixes, grams, words] = this.buffers as [
+      ScoreBuffer,
+      ScoreBuffer,
+      ScoreBuffer,
+      ScoreBuffer,
+    ];
+    for (const b of this.buffers) b.reset();
+    this.fused.reset();
+    if (this.weights.stems > 0) {
+      this.stems.score(stemQuery, stems);
+      this.pairs.score(weighted(pairsOf(terms.filter((t) => !t.expansion)), PAIR_WEIGHT), stems);
+    }
+    if (this.weights.prefixes > 0) this.prefixes.score(weighted(prefixQuery), prefixes);
+    if (this.weights.trigrams > 0) this.grams.score(weighted(gramQuery), grams);
+    const surfaces = new Map<string, number>();
+    for (const t of terms) {
+      if (t.weak || surfaces.has(t.surface)) continue;
+      surfaces.set(t.surface, t.expansion ? 1 / expansions.get(t.group)! : 1);
+    }
+    if (surfaces.size > 0 && this.weights.words > 0) {
+      this.words.score(
+        surfaces,
+        {
+          boost: [2, 1],
+          prefix: (word) => word.length >= PREFIX_LENGTH,
+          fuzzy: (word) => (word.length >= 5 && !this.vocabulary.has(word) ? 0.25 : false),
+          maxFuzzy: 2,
+        },
+        words,
+      );
     }
 
-    const fused = new Float64Array(n);
+    const fused = this.fused;
     const firsts: number[] = [];
-    const candidates = new Set<number>();
-    for (const ranker of rankers) {
-      if (ranker.weight === 0) continue;
-      const top = topDocs(ranker.scores, TOP_K, visible);
+    let active = 0;
+    for (const [i, name] of RANKERS.entries()) {
+      const weight = this.weights[name];
+      if (weight === 0) continue;
+      active++;
+      const top = this.buffers[i]!.top(TOP_K, visible);
       firsts.push(top[0] ?? -1);
-      for (const [rank, d] of top.entries()) {
-        fused[d]! += ranker.weight / (this.rrfK + rank + 1);
-        candidates.add(d);
-      }
+      for (const [rank, d] of top.entries()) fused.add(d, weight / (this.rrfK + rank + 1));
     }
-    const ranked = [...candidates].sort((x, y) => fused[y]! - fused[x]! || x - y);
+    // The first candidates are re-ordered with how closely the question matches one of their
+    // phrases as a whole: the question and an entry's phrasing sharing most of their words
+    // beats sharing the same words scattered over the question, phrasings and tags.
+    const byFused = [...fused.touched].sort((x, y) => fused.get(y) - fused.get(x) || x - y);
+    const similarity = new Map<number, number>();
+    const queryStems = this.queryGroups(terms);
+    const idf = (stem: string) => this.stems.idf(stem);
+    for (const d of byFused.slice(0, RERANK))
+      similarity.set(d, this.phrases.similarity(queryStems, d, idf));
+    const score = (d: number) => fused.get(d) + PHRASE_WEIGHT * (similarity.get(d) ?? 0);
+    const ranked = [
+      ...byFused.slice(0, RERANK).sort((x, y) => score(y) - score(x) || x - y),
+      ...byFused.slice(RERANK),
+    ];
+    // Coverage of the first five only: related entries and "did you mean" need no more.
+    const matches = ranked.slice(0, 5).map((d) => this.match(terms, d));
     const hits: EngineHit[] = ranked.slice(0, limit).map((d, i) => ({
       id: this.ids[d]!,
-      score: fused[d]!,
-      coverage: i < 5 ? this.coverage(terms, d) : 0,
+      score: score(d),
+      coverage: matches[i]?.coverage ?? 0,
     }));
     const best = ranked[0];
-    const maxFused = rankers.reduce((s, r) => s + r.weight / (this.rrfK + 1), 0);
+    const maxFused = RANKERS.reduce((s, r) => s + this.weights[r] / (this.rrfK + 1), 0);
     const features: ConfidenceFeatures = {
       coverage: hits[0]?.coverage ?? 0,
-      agreement:
-        best === undefined
-          ? 0
-          : firsts.filter((d) => d === best).length / rankers.filter((r) => r.weight > 0).length,
-      fused: best === undefined ? 0 : fused[best]! / maxFused,
+      missing: matches[0]?.missing ?? 1,
+      similarity: best === undefined ? 0 : (similarity.get(best) ?? 0),
+      agreement: best === undefined ? 0 : firsts.filter((d) => d === best).length / active,
+      fused: best === undefined ? 0 : score(best) / maxFused,
       margin:
         best === undefined
           ? 0
-          : (fused[best]! - (ranked[1] === undefined ? 0 : fused[ranked[1]]!)) / fused[best]!,
+          : (score(best) - (ranked[1] === undefined ? 0 : score(ranked[1]))) / score(best),
       contentWords: new Set(terms.filter((t) => !t.weak).map((t) => t.group)).size,
     };
     return { hits, confidence: confidenceOf(features), features };
+  }
+
+  /** The question's content words as groups (a typed word with its synonyms) of stems. */
+  private queryGroups(terms: readonly Term[]): QueryWord[] {
+    const groups = new Map<number, { stems: Set<string>; idf: number }>();
+    for (const t of terms) {
+      if (t.weak) continue;
+      let g = groups.get(t.group);
+      if (!g) {
+        g = { stems: new Set(), idf: 0 };
+        groups.set(t.group, g);
+      }
+      for (const s of t.stems) {
+        g.stems.add(s);
+        if (!t.expansion) g.idf = Math.max(g.idf, this.stems.idf(s));
+      }
+    }
+    return [...groups.values()];
   }
 
   /**
@@ -231,8 +321,16 @@ export class FaqSearchEngine {
    * corpus has never seen weigh as much as the rarest word.
    */
   coverage(terms: readonly Term[], d: number): number {
+    return this.match(terms, d).coverage;
+  }
+
+  /**
+   * Coverage (above) and the most specific question word the entry lacks: the IDF share, of the
+   * rarest possible, of the word weighing most among those the entry does not contain.
+   */
+  match(terms: readonly Term[], d: number): { coverage: number; missing: number } {
     const maxIdf = this.stems.idf("\u0000");
-    const groups = new Map<number, { idf: number; found: boolean }>();
+    const groups = new Map<number, { idf: number; found: number }>();
     for (const term of terms) {
       if (term.weak) continue;
       const known = term.stems.filter((s) => this.stems.has(s));
@@ -242,24 +340,32 @@ export class FaqSearchEngine {
           : this.prefixes.has(prefixOf(term.surface))
             ? this.prefixes.idf(prefixOf(term.surface))
             : maxIdf;
+      const prefix = prefixOf(term.surface);
+      // A word the entry's question, phrasings or tags contain counts fully; a word found only
+      // in the long answer or the source is weaker evidence of what the entry is about.
       const found =
-        known.some((s) => this.stems.contains(s, d)) ||
-        this.prefixes.contains(prefixOf(term.surface), d);
+        known.some((s) => this.strong.contains(s, d)) || this.strong.contains(`${prefix}…`, d)
+          ? 1
+          : known.some((s) => this.stems.contains(s, d)) || this.prefixes.contains(prefix, d)
+            ? ANSWER_ONLY_CREDIT
+            : 0;
       const g = groups.get(term.group);
       if (!g) groups.set(term.group, { idf: term.expansion ? 0 : idf, found });
       else {
         if (!term.expansion) g.idf = Math.max(g.idf, idf);
-        g.found ||= found;
+        g.found = Math.max(g.found, found);
       }
     }
     let total = 0;
     let found = 0;
+    let missing = 0;
     for (const g of groups.values()) {
       const idf = g.idf || maxIdf / 2;
       total += idf;
-      if (g.found) found += idf;
+      found += idf * g.found;
+      missing = Math.max(missing, (idf * (1 - g.found)) / maxIdf);
     }
-    return total === 0 ? 0 : found / total;
+    return { coverage: total === 0 ? 0 : found / total, missing };
   }
 
   private chooseSpelling(variants: string[]): string {
@@ -273,53 +379,12 @@ export class FaqSearchEngine {
     }
     return variants[0]!;
   }
-
-  /** Replaces a word the corpus does not know by its closest known word, if one is close. */
-  private correct(term: Term): Term {
-    if (term.surface.length < 4 || /\d/.test(term.surface)) return term;
-    if (term.stems.some((s) => this.stems.has(s)) || this.vocabulary.has(term.surface)) return term;
-    const grams = new Set(trigrams(term.surface));
-    const shared = new Map<string, number>();
-    for (const g of grams) {
-      for (const word of this.vocabularyGrams.get(g) ?? [])
-        shared.set(word, (shared.get(word) ?? 0) + 1);
-    }
-    let best: string | undefined;
-    let bestSim = CORRECTION_MIN_SIMILARITY;
-    for (const [word, count] of shared) {
-      const sim = (2 * count) / (grams.size + new Set(trigrams(word)).size);
-      if (sim > bestSim || (sim === bestSim && best !== undefined && word < best)) {
-        best = word;
-        bestSim = sim;
-      }
-    }
-    if (!best) return term;
-    return { ...term, surface: best, stems: [...(this.vocabulary.get(best) ?? [])] };
-  }
 }
 
 function add(map: Map<string, number>, key: string, weight: number): void {
   map.set(key, (map.get(key) ?? 0) + weight);
 }
 
-function weighted(map: ReadonlyMap<string, number>): WeightedTerm[] {
-  return [...map].map(([term, weight]) => ({ term, weight }));
-}
-
-/** Indexes of the k highest positive scores among visible documents, best first. */
-function topDocs(scores: Float64Array, k: number, visible: (d: number) => boolean): number[] {
-  const top: number[] = [];
-  for (let d = 0; d < scores.length; d++) {
-    const s = scores[d]!;
-    if (s <= 0 || !visible(d)) continue;
-    if (top.length === k && s <= scores[top[k - 1]!]!) continue;
-    let i = top.length < k ? top.length : k - 1;
-    if (top.length < k) top.push(d);
-    while (i > 0 && scores[top[i - 1]!]! < s) {
-      top[i] = top[i - 1]!;
-      i--;
-    }
-    top[i] = d;
-  }
-  return top;
+function weighted(map: ReadonlyMap<string, number>, scale = 1): WeightedTerm[] {
+  return [...map].map(([term, weight]) => ({ term, weight: weight * scale }));
 }

@@ -5,6 +5,7 @@
  */
 import { collapseRepeats, foldCyrillic } from "./fold";
 import { stemKy } from "./stem-ky";
+import { stemRu } from "./stem-ru";
 
 const STOP_RU = `и в во не на с со что а то так но да к у же вы за бы по только ее её мне было вот от
 меня еще ещё о об из ему теперь даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж
@@ -18,11 +19,12 @@ const STOP_RU = `и в во не на с со что а то так но да к
 
 const STOP_KY = `жана же менен үчүн деген бул ал алар ошол ошондой эле гана да дагы ооба мен сен биз силер
 сиз менин сенин биздин сиздин анын алардын деп экен саламатсызбы салам рахмат ушул тууралуу
-жөнүндө кыскача жалпы азыр эми ар бир`;
+жөнүндө кыскача жалпы азыр эми ар бир өзү өзүм өзүң өзүбүз өздөрү`;
 
 /** Question words and modal verbs: they carry little of what a question is about. */
 const WEAK = `кто что когда где куда откуда сколько скока какой какая какое какие каком какую каких зачем
 почему как можно нужно надо нужен нужна нужны должен должна должны обязан может могут могу
+каким какими какого какому кому кого чему
 кантип ким кимдер качан кайда канча кандай кайсы эмне эмнеге эмнелер эмнени эмнеси барбы бар болобу
 болот керек керекпи мүмкүн мүмкүнбү кылыш кылат алабы алат берет бериши`;
 
@@ -92,6 +94,12 @@ const SYNONYMS_SOURCE: Record<string, string> = {
   ютуб: "онлайн",
   мусор: "мусор вывоз",
   депутатка: "депутат",
+  сотрудник: "служащий",
+  работник: "служащий",
+  чиновник: "служащий",
+  молчат: "не отвечают",
+  игнорируют: "не отвечают",
+  игнор: "не отвечают",
   закон: "мыйзам",
   мыйзам: "закон",
   // Kyrgyz: the words people type for what the entries call otherwise (matched by stem too).
@@ -113,7 +121,7 @@ const SYNONYMS_SOURCE: Record<string, string> = {
   отчет: "отчет",
   эсеп: "отчет",
   кызыкчылык: "кызыкчылыктардын кагылышы",
-  бизнес: "ишкердик",
+  бизнес: "ишкердик предпринимательство",
   ишкер: "ишкердик",
   көчүрмө: "документ",
   кагаз: "документ",
@@ -127,9 +135,16 @@ export const SYNONYMS: ReadonlyMap<string, string> = new Map(
     .map(([word, expansion]) => [foldWord(word), expansion]),
 );
 
+const STEMMABLE = Object.entries(SYNONYMS_SOURCE).filter(
+  ([word, expansion]) => expansion !== "" && word.length >= 3 && !/\d/.test(word),
+);
+
 /** The synonym table keyed by Kyrgyz stem, for inflected forms («жыйналышына» → «жыйналыш»). */
 export const SYNONYM_STEMS: ReadonlyMap<string, string> = new Map(
-  Object.entries(SYNONYMS_SOURCE)
-    .filter(([word, expansion]) => expansion !== "" && word.length >= 3 && !/\d/.test(word))
-    .map(([word, expansion]) => [collapseRepeats(stemKy(foldCyrillic(word))), expansion]),
+  STEMMABLE.map(([word, expansion]) => [collapseRepeats(stemKy(foldCyrillic(word))), expansion]),
+);
+
+/** The same by Russian stem («сотрудников», «бизнесом» → «сотрудник», «бизнес»). */
+export const SYNONYM_STEMS_RU: ReadonlyMap<string, string> = new Map(
+  STEMMABLE.map(([word, expansion]) => [collapseRepeats(stemRu(foldCyrillic(word))), expansion]),
 );

@@ -171,6 +171,36 @@ const WHOLE = new Set(
 /** Two-letter roots a suffix may be peeled down to («элге» → «эл», «иштер» → «иш», «үйгө» → «үй»). */
 const SHORT_ROOTS = new Set(["ел", "иш", "уи"]);
 
+/**
+ * Suffixes that end a verb form: tense, participle, gerund, conditional, verbal noun. Once one
+ * is peeled the word is a verb, and its voice and negation can go too.
+ */
+const VERBAL = new Set(
+  `ат ет от ит ган ген гон кан кен кон ип уп са се со сам сем сан сен сак сек саниз сениз
+  баи беи бои паи пеи пои иш уш уу`.split(/\s+/),
+);
+
+/**
+ * Voice and negation, peeled only from a verb (after a VERBAL suffix): the passive -ыл/-ил/
+ * -ул/-үл and -ын after л («берилет», «жазылат», «салынат») and the negative -ба/-па/-ма
+ * («беришпесе», «болбойт», «жазбаса»). On nouns they would cut roots such as «кабыл».
+ */
+const VOICE = [
+  "ил",
+  "ул",
+  "ин",
+  "ун",
+  "ба",
+  "бе",
+  "бо",
+  "па",
+  "пе",
+  "по",
+  "ма",
+  "ме",
+  "мо",
+] as const;
+
 const BY_LENGTH = [...SUFFIXES].sort((a, b) => b.length - a.length);
 const MIN_STEM = 3;
 const MAX_PEELS = 4;
@@ -185,16 +215,18 @@ export function stemKy(word: string): string {
       break;
     }
   }
+  let verb = false;
   for (let peel = 0; peel < MAX_PEELS; peel++) {
     if (w.length <= floor) break;
-    const suffix = BY_LENGTH.find(
-      (s) =>
-        w.endsWith(s) &&
-        w.length - s.length >= floor &&
-        (w.length - s.length >= (s.length === 1 || TENSE.has(s) ? MIN_STEM + 1 : MIN_STEM) ||
-          (s.length > 1 && SHORT_ROOTS.has(w.slice(0, -s.length)))),
-    );
+    const fits = (s: string) =>
+      w.endsWith(s) &&
+      w.length - s.length >= floor &&
+      (w.length - s.length >= (s.length === 1 || TENSE.has(s) ? MIN_STEM + 1 : MIN_STEM) ||
+        (s.length > 1 && SHORT_ROOTS.has(w.slice(0, -s.length))));
+    const voice = verb ? VOICE.find(fits) : undefined;
+    const suffix = voice ?? BY_LENGTH.find(fits);
     if (!suffix) break;
+    verb ||= VERBAL.has(suffix);
     w = w.slice(0, -suffix.length);
   }
   return w;

@@ -72,7 +72,7 @@ const MAX_VARIANTS = 16;
  * Candidate Cyrillic (folded) spellings of a Latin word, most likely first. Characters with no
  * rule (digits, other scripts) are kept as they are.
  */
-export function latinToCyrillicVariants(word: string): string[] {
+export function latinToCyrillicVariants(word: string, lang?: "ru" | "ky"): string[] {
   const segments: (readonly string[])[] = [];
   let i = 0;
   while (i < word.length) {
@@ -81,6 +81,13 @@ export function latinToCyrillicVariants(word: string): string[] {
       let options = rule[1];
       // Before e/i/y a "c" is ц (ocenka); elsewhere it is usually к (konkurs typed «conkurs»).
       if (rule[0] === "c" && !/[eiy]/.test(word[i + 1] ?? "")) options = ["к", "ц"];
+      // j is ж in Kyrgyz («jer», «jyiyn», «joop») but й in Russian («rajon», «jolka»).
+      if (rule[0].startsWith("j") && lang !== undefined) {
+        const zh = options.filter((o) => o.startsWith("ж"));
+        const other = options.filter((o) => !o.startsWith("ж"));
+        if (rule[0] === "j" && lang === "ru") other.splice(0, other.length, "и");
+        options = lang === "ky" ? [...zh, ...other] : [...other, ...zh];
+      }
       segments.push(options);
       i += rule[0].length;
     } else {
@@ -103,6 +110,6 @@ export function latinToCyrillicVariants(word: string): string[] {
 }
 
 /** The most likely Cyrillic (folded) spelling of a Latin word. */
-export function latinToCyrillic(word: string): string {
-  return latinToCyrillicVariants(word)[0]!;
+export function latinToCyrillic(word: string, lang?: "ru" | "ky"): string {
+  return latinToCyrillicVariants(word, lang)[0]!;
 }
