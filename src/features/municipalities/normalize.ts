@@ -183,16 +183,24 @@ export function editDistance(a: string, b: string, max: number): number {
   if (a === b) return 0;
   if (Math.abs(a.length - b.length) > max) return max + 1;
   const width = b.length + 1;
-  let prevPrev = new Array<number>(width).fill(0);
-  let prev = Array.from({ length: width }, (_, j) => j);
-  let current = new Array<number>(width).fill(0);
+  // A search compares the typed word with every name in the directory: three reused rows
+  // instead of three new arrays per comparison.
+  if (rows[0]!.length < width) rows = [0, 1, 2].map(() => new Int32Array(width * 2));
+  let [prevPrev, prev, current] = rows as [Int32Array, Int32Array, Int32Array];
+  for (let j = 0; j < width; j++) prev[j] = j;
   for (let i = 1; i <= a.length; i++) {
     current[0] = i;
     let rowMin = i;
+    const ai = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const cost = ai === b.charCodeAt(j - 1) ? 0 : 1;
       let value = Math.min(prev[j]! + 1, current[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+      if (
+        i > 1 &&
+        j > 1 &&
+        ai === b.charCodeAt(j - 2) &&
+        a.charCodeAt(i - 2) === b.charCodeAt(j - 1)
+      ) {
         value = Math.min(value, prevPrev[j - 2]! + 1);
       }
       current[j] = value;
@@ -203,6 +211,8 @@ export function editDistance(a: string, b: string, max: number): number {
   }
   return prev[b.length]!;
 }
+
+let rows: Int32Array[] = [0, 1, 2].map(() => new Int32Array(64));
 
 /** Typos tolerated for a word of this length: none for short words, 1 up to 6, else 2. */
 export function allowedTypos(length: number): number {
