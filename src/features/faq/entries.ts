@@ -167,3 +167,17 @@ export function rowToEntry(r: FaqEntryRow): FaqEntry {
     phrasings: r.phrasings,
   };
 }
+
+const LANGUAGE_FALLBACK: Record<FaqLang, readonly FaqLang[]> = {
+  ky: ["ky", "ru", "en"],
+  ru: ["ru", "ky", "en"],
+  en: ["en", "ru", "ky"],
+};
+
+/**
+ * The language to show an entry in: the asker's when the entry has both question and answer in
+ * it, else the nearest one it has (Kyrgyz and Russian stand in for each other, English last).
+ */
+export function shownLanguage(e: FaqEntry, lang: FaqLang): FaqLang {
+  return LANGUAGE_FALLBACK[lang].find((l) => e.question[l] && e.answer[l]) ?? lang;
+}

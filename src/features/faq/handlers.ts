@@ -4,7 +4,7 @@ import type { FaqAudience, FaqLang } from "../../db/schema/faq";
 import { escapeHtml, formatDate, formatDateTime } from "../../i18n";
 import { isDeputyOrStaff, isLawyer } from "../roles/permissions";
 import { FAQ_ANSWER, FAQ_PUBLISH, faqServiceOf } from "./conversations";
-import type { FaqEntry } from "./entries";
+import { type FaqEntry, shownLanguage } from "./entries";
 import { escalatePending, getEscalation, listOpen, take } from "./escalation";
 import { allowQuestion, savePending } from "./intake";
 import { abstainKeyboard, answerKeyboard, CB_PATTERN, queueKeyboard } from "./keyboards";
@@ -22,14 +22,8 @@ interface Shown {
   lastChecked: string;
 }
 
-const FALLBACK: Record<FaqLang, FaqLang[]> = {
-  ky: ["ky", "ru", "en"],
-  ru: ["ru", "ky", "en"],
-  en: ["en", "ru", "ky"],
-};
-
 function localizeEntry(e: FaqEntry, lang: FaqLang): Shown {
-  const shown = FALLBACK[lang].find((l) => e.question[l] && e.answer[l]) ?? lang;
+  const shown = shownLanguage(e, lang);
   return {
     id: e.id,
     question: e.question[shown] ?? "",

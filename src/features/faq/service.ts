@@ -11,7 +11,7 @@ import {
   faqEntries,
   faqFeedback,
 } from "../../db/schema/faq";
-import { entryToRow, type FaqEntry, loadShippedFaq, rowToEntry } from "./entries";
+import { entryToRow, type FaqEntry, loadShippedFaq, rowToEntry, shownLanguage } from "./entries";
 import { ABSTAIN_THRESHOLD } from "./search/confidence";
 import { FaqSearchEngine, type SearchDoc } from "./search/engine";
 
@@ -54,11 +54,6 @@ export interface FaqSearchResult {
 
 /** Field weights of the ranking: the question counts most, the answer body least. */
 const WEIGHT = { question: 3, phrasing: 2, tags: 2, answer: 0.5, source: 0.3 } as const;
-const FALLBACK: Record<FaqLang, FaqLang[]> = {
-  ky: ["ky", "ru", "en"],
-  ru: ["ru", "ky", "en"],
-  en: ["en", "ru", "ky"],
-};
 const RELATED_MIN_COVERAGE = 0.5;
 const DID_YOU_MEAN_MIN_COVERAGE = 0.25;
 
@@ -287,7 +282,7 @@ export class FaqService {
 
   private localize(id: string, score: number, lang: FaqLang): FaqHit {
     const e = this.entries.get(id)!;
-    const shown = FALLBACK[lang].find((l) => e.question[l] && e.answer[l]) ?? lang;
+    const shown = shownLanguage(e, lang);
     return {
       id,
       topic: e.topic,
