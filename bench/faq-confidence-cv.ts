@@ -1,0 +1,266 @@
+/**
+ * npm run bench:faq-cv — refits the FAQ search's confidence model (src/features/faq/search/
+ * confidence.ts) on the development queries and cross-validates it.
+ *
+ * - The engine is built over the shipped FAQ the way the service builds it (published entries,
+ *   sorted by id, entryToSearchDoc); each dev query is searched as deputies/staff in its own
+ *   language and its ConfidenceFeatures are kept.
+ * - Logistic regression (L2 0.01 on the weights, not the bias; Newton's method) of "the first
+ *   hit is the expected entry" over bias, coverage, agreement × coverage and missing;
+ *   unanswerable queries and wrong first hits are the negatives. Queries without content
+ *   words get confidence 0 from confidenceOf and are left out of the fit.
+ * - Threshold: the lowest value that answers at most 5% of the unanswerable training questions,
+ *   plus a safety margin of 0.07.
+ * - Cross-validation: 5 folds × 10 seeded shuffles; model and threshold fitted on four fifths,
+ *   judged on the held-out fifth; per shuffle the five held-out fifths are pooled.
+ *   "answered wrongly" is the share of answerable questions answered with another entry.
+ */
+import { readFileSync } from "node:fs";
+import { loadShippedFaq } from "../src/features/faq/entries";
+import type { ConfidenceFeatures } from "../src/features/faq/search/confidence";
+import { FaqSearchEngine } from "../src/features/faq/search/engine";
+import { entryToSearchDoc } from "../src/features/faq/service";
+
+const QUERIES = process.env.FAQ_CV_QUERIES ?? "tests/fixtures/faq-queries-dev.json";
+const L2 = 0.01;
+const MAX_UNANSWERABLE = 0.05;
+const MARGIN = 0.07;
+const FOLDS = 5;
+const SHUFFLES = 10;
+
+interface Query {
+  q: string;
+  lang: "ru" | "ky";
+  expect: string | null;
+}
+
+interface Sample {
+  q: string;
+  features: ConfidenceFeatures;
+  x: number[];
+  /** Expected entry is the first hit. */
+  top1: boolean;
+  unanswerable: boolean;
+}
+
+const NAMES = ["bias", "coverage", "agreedCoverage", "missing"] as const;
+
+function featuresOf(f: ConfidenceFeatures): number[] {
+  return [1, f.coverage, f.agreement * f.coverage, f.missing];
+}
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+function confidence(w: readonly number[], s: Sample): number {
+  if (s.features.contentWords === 0) return 0;
+  return sigmoid(s.x.reduce((z, xi, i) => z + w[i]! * xi, 0));
+}
+
+/** Solves A·v = b (small dense system, Gaussian elimination with partial pivoting). */
+function solve(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((row, i) => [...row, b[i]!]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
+    [m[c], m[p]] = [m[p]!, m[c]!];
+    for (let r = c + 1; r < n; r++) {
+      const f = m[r]![c]! / m[c]![c]!;
+      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+    }
+  }
+  const v = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = m[r]![n]!;
+    for (let k = r + 1; k < n; k++) s -= m[r]![k]! * v[k]!;
+    v[r] = s / m[r]![r]!;
+  }
+  return v;
+}
+
+/** Minimises mean log-loss + L2/2·|w|² (bias unpenalised) by Newton's method. */
+function fitLogistic(samples: readonly Sample[]): number[] {
+  const data = samples.filter((s) => s.features.contentWords > 0);
+  const d = NAMES.length;
+  const n = data.length;
+  let w = new Array<number>(d).fill(0);
+  for (let iter = 0; iter < 100; iter++) {
+    const grad = new Array<number>(d).fill(0);
+    const hess = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+    for (const s of data) {
+      const p = sigmoid(s.x.reduce((z, xi, i) => z + w[i]! * xi, 0));
+      const y = s.top1 ? 1 : 0;
+      for (let i = 0; i < d; i++) {
+        grad[i]! += ((p - y) * s.x[i]!) / n;
+        for (let j = 0; j < d; j++) hess[i]![j]! += (p * (1 - p) * s.x[i]! * s.x[j]!) / n;
+      }
+    }
+    for (let i = 1; i < d; i++) {
+      grad[i]! += L2 * w[i]!;
+      hess[i]![i]! += L2;
+    }
+    const step = solve(hess, grad);
+    w = w.map((wi, i) => wi - step[i]!);
+    if (Math.max(...step.map(Math.abs)) < 1e-10) break;
+  }
+  return w;
+}
+
+/** Lowest threshold answering at most 5% of the unanswerable samples, plus the margin. */
+function thresholdOf(w: readonly number[], samples: readonly Sample[], margin = MARGIN): number {
+  const conf = samples
+    .filter((s) => s.unanswerable)
+    .map((s) => confidence(w, s))
+    .sort((a, b) => b - a);
+  const allowed = Math.floor(MAX_UNANSWERABLE * conf.length + 1e-9);
+  // Answered means confidence ≥ threshold: just above the (allowed+1)-th highest confidence.
+  const base = allowed < conf.length ? conf[allowed]! + 1e-9 : 0;
+  return base + margin;
+}
+
+interface Outcome {
+  unanswerableAnswered: number;
+  answeredCorrectly: number;
+  answeredWrongly: number;
+}
+
+function judge(w: readonly number[], t: number, samples: readonly Sample[]): Outcome {
+  let u = 0;
+  let uAnswered = 0;
+  let a = 0;
+  let right = 0;
+  let wrong = 0;
+  for (const s of samples) {
+    const answered = confidence(w, s) >= t;
+    if (s.unanswerable) {
+      u++;
+      if (answered) uAnswered++;
+    } else {
+      a++;
+      if (answered && s.top1) right++;
+      if (answered && !s.top1) wrong++;
+    }
+  }
+  return {
+    unanswerableAnswered: u === 0 ? 0 : uAnswered / u,
+    answeredCorrectly: a === 0 ? 0 : right / a,
+    answeredWrongly: a === 0 ? 0 : wrong / a,
+  };
+}
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+function crossValidate(samples: readonly Sample[], margin: number): Outcome[] {
+  const perShuffle: Outcome[] = [];
+  for (let shuffle = 0; shuffle < SHUFFLES; shuffle++) {
+    const order = shuffled(samples, rng(1000 + shuffle));
+    const held: { w: number[]; t: number; s: Sample }[] = [];
+    for (let k = 0; k < FOLDS; k++) {
+      const test = order.filter((_, i) => i % FOLDS === k);
+      const train = order.filter((_, i) => i % FOLDS !== k);
+      const w = fitLogistic(train);
+      const t = thresholdOf(w, train, margin);
+      for (const s of test) held.push({ w, t, s });
+    }
+    // Pooled over the five held-out fifths, each judged by its own model and threshold.
+    let u = 0;
+    let uAnswered = 0;
+    let a = 0;
+    let right = 0;
+    let wrong = 0;
+    for (const { w, t, s } of held) {
+      const answered = confidence(w, s) >= t;
+      if (s.unanswerable) {
+        u++;
+        if (answered) uAnswered++;
+      } else {
+        a++;
+        if (answered && s.top1) right++;
+        if (answered && !s.top1) wrong++;
+      }
+    }
+    perShuffle.push({
+      unanswerableAnswered: uAnswered / u,
+      answeredCorrectly: right / a,
+      answeredWrongly: wrong / a,
+    });
+  }
+  return perShuffle;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function summarise(label: string, outcomes: readonly Outcome[]): void {
+  const mean = (f: (o: Outcome) => number) =>
+    outcomes.reduce((s, o) => s + f(o), 0) / outcomes.length;
+  const max = (f: (o: Outcome) => number) => Math.max(...outcomes.map(f));
+  const min = (f: (o: Outcome) => number) => Math.min(...outcomes.map(f));
+  console.log(`CV ${label} (${FOLDS} folds × ${SHUFFLES} shuffles, held-out, mean / worst):`);
+  console.log(
+    `  unanswerable answered   ${pct(mean((o) => o.unanswerableAnswered))} / ${pct(max((o) => o.unanswerableAnswered))}`,
+  );
+  console.log(
+    `  answerable answered correctly ${pct(mean((o) => o.answeredCorrectly))} / ${pct(min((o) => o.answeredCorrectly))}`,
+  );
+  console.log(
+    `  answerable answered wrongly   ${pct(mean((o) => o.answeredWrongly))} / ${pct(max((o) => o.answeredWrongly))}`,
+  );
+}
+
+const entries = loadShippedFaq()
+  .filter((e) => e.status === "published")
+  .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+const engine = new FaqSearchEngine(entries.map(entryToSearchDoc));
+const queries = JSON.parse(readFileSync(QUERIES, "utf8")) as Query[];
+const samples: Sample[] = queries.map((q) => {
+  const r = engine.search(q.q, { viewer: "deputies_staff", lang: q.lang, limit: 5 });
+  return {
+    q: q.q,
+    features: r.features,
+    x: featuresOf(r.features),
+    top1: q.expect !== null && r.hits[0]?.id === q.expect,
+    unanswerable: q.expect === null,
+  };
+});
+
+const w = fitLogistic(samples);
+const t = thresholdOf(w, samples);
+const r2 = (x: number) => Math.round(x * 100) / 100;
+console.log(
+  `queries: ${samples.length} (${samples.filter((s) => s.unanswerable).length} unanswerable, ${samples.filter((s) => s.top1).length} with the expected first hit, ${samples.filter((s) => s.features.contentWords === 0).length} without content words)`,
+);
+console.log(`weights: ${JSON.stringify(Object.fromEntries(NAMES.map((k, i) => [k, r2(w[i]!)])))}`);
+console.log(
+  `threshold on all of dev: ${(t - MARGIN).toFixed(3)} + ${MARGIN} = ${t.toFixed(3)} (use ${(Math.ceil((t - MARGIN) * 100) / 100 + MARGIN).toFixed(2)})`,
+);
+for (const s of samples
+  .filter((s) => s.unanswerable)
+  .sort((a, b) => confidence(w, b) - confidence(w, a))
+  .slice(0, 3))
+  console.log(`  unanswerable ${confidence(w, s).toFixed(3)}  ${s.q}`);
+const all = judge(w, t, samples);
+console.log(
+  `  on all of dev (in-sample): unanswerable answered ${pct(all.unanswerableAnswered)}, correctly ${pct(all.answeredCorrectly)}, wrongly ${pct(all.answeredWrongly)}`,
+);
+summarise("with margin", crossValidate(samples, MARGIN));
+summarise("without margin", crossValidate(samples, 0));
