@@ -105,4 +105,17 @@ describe("engine", () => {
     expect(offTopic.confidence).toBeLessThan(onTopic.confidence);
     expect(offTopic.features.missing).toBeGreaterThan(0.5);
   });
+
+  it("never matches the parliament's name, even in an entry that mentions it in passing", () => {
+    const engine = new FaqSearchEngine([
+      doc("elections", "жергиликтүү кеңешке шайлоо качан болот"),
+      doc("deadline", "арызга канча күндө жооп берет", "Жогорку Кеңеш мөөнөттү кыскартты"),
+    ]);
+    const parliament = engine.search("Жогорку Кеңешке шайлоо качан болот", { viewer: "everyone" });
+    const local = engine.search("жергиликтүү кеңешке шайлоо качан", { viewer: "everyone" });
+    expect(engine.search("Жогорку Кеңеш", { viewer: "everyone" }).hits).toEqual([]);
+    // The name is the question's most specific word, and no entry covers it.
+    expect(parliament.features.missing).toBe(1);
+    expect(parliament.confidence).toBeLessThan(local.confidence);
+  });
 });

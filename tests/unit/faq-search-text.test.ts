@@ -162,6 +162,24 @@ describe("analysis", () => {
     expect(analyze("малды тоого чыгаруу", "ky").map((t) => t.surface)).toContain("того");
   });
 
+  it("keeps the parliament's name whole, apart from the local kenesh", () => {
+    const joined = { surface: "жогоркукенеш", stems: ["жогоркукенеш"], weak: false };
+    for (const text of ["Жогорку Кеңешке шайлоо", "zhogorku kenesh", "жогорку кенешинин"]) {
+      const terms = analyze(text, "any");
+      expect(terms[0]).toMatchObject({ ...joined, expansion: false });
+      expect(terms.some((t) => t.stems.includes("кенеш"))).toBe(false);
+    }
+    expect(analyze("Жогорку Кеңешке шайлоо", "any").map((t) => t.surface)).toEqual([
+      "жогоркукенеш",
+      "шаило",
+    ]);
+    expect(analyze("айыл кеңешине", "ky").some((t) => t.stems.includes("кенеш"))).toBe(true);
+    expect(analyze("жогорку билим", "ky")).toEqual([
+      { surface: "жогорку", stems: ["жогорк"], weak: false, expansion: false, group: 0 },
+      { surface: "билим", stems: ["бил"], weak: false, expansion: false, group: 1 },
+    ]);
+  });
+
   it("marks question words as weak", () => {
     expect(analyze("кантип алса болот", "ky").find((t) => t.surface === "кантип")?.weak).toBe(true);
   });

@@ -3,7 +3,14 @@
  * repair, Latin → Cyrillic, folding, stop words, domain synonyms, stemming.
  */
 import { collapseRepeats, foldCyrillic } from "./fold";
-import { STOPWORDS, SYNONYM_STEMS, SYNONYM_STEMS_RU, SYNONYMS, WEAK_WORDS } from "./lexicon";
+import {
+  COMPOUNDS,
+  STOPWORDS,
+  SYNONYM_STEMS,
+  SYNONYM_STEMS_RU,
+  SYNONYMS,
+  WEAK_WORDS,
+} from "./lexicon";
 import { isLatinWord, tokenize } from "./normalize";
 import { stemKy } from "./stem-ky";
 import { stemRu } from "./stem-ru";
@@ -75,9 +82,18 @@ export function analyze(
 ): Term[] {
   const terms: Term[] = [];
   let group = 0;
-  for (const token of tokenize(text)) {
+  const tokens = tokenize(text);
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
     const folded = foldToken(token, choose, typed);
     const surface = collapseRepeats(folded);
+    const compound = compoundOf(token, tokens[i + 1], typed);
+    if (compound !== undefined) {
+      terms.push({ surface: compound, stems: [compound], weak: false, expansion: false, group });
+      group++;
+      i++;
+      continue;
+    }
     if (surface.length === 0 || STOPWORDS.has(folded)) continue;
     if (surface.length === 1 && !/\d/.test(surface)) continue;
     const weak = WEAK_WORDS.has(surface);
@@ -91,6 +107,26 @@ export function analyze(
     group++;
   }
   return terms;
+}
+
+/**
+ * The joined term when a word and the next one form a name that must stay whole (see COMPOUNDS).
+ * Every reading of a Latin word is tried, so «zhogorku kenesh» joins whatever spelling the
+ * vocabulary would pick.
+ */
+function compoundOf(
+  token: string,
+  next: string | undefined,
+  typed: "ru" | "ky" | undefined,
+): string | undefined {
+  if (next === undefined) return undefined;
+  const readings = (t: string) =>
+    (isLatinWord(t) ? latinToCyrillicVariants(t, typed) : [foldCyrillic(t)]).map(collapseRepeats);
+  for (const c of COMPOUNDS) {
+    if (!readings(token).some((r) => r.startsWith(c.first))) continue;
+    if (readings(next).some((r) => r.startsWith(c.second))) return c.joined;
+  }
+  return undefined;
 }
 
 /** The synonym table's expansion of a word: as typed, else by its Kyrgyz or Russian stem. */

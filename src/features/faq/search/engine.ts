@@ -22,6 +22,7 @@ import {
 } from "./analyze";
 import { Bm25Index, type WeightedTerm } from "./bm25";
 import { type ConfidenceFeatures, confidenceOf } from "./confidence";
+import { UNINDEXED_TERMS } from "./lexicon";
 import { PhraseIndex, type QueryWord } from "./phrases";
 import { ScoreBuffer } from "./scores";
 import { Vocabulary } from "./spelling";
@@ -134,13 +135,13 @@ export class FaqSearchEngine {
       const q: string[] = [];
       const a: string[] = [];
       for (const field of doc.fields) {
-        const terms = analyze(field.text, field.lang, undefined, false);
+        const terms = indexTerms(field.text, field.lang);
         if (field.weight > 1) {
           for (const [k, w] of pairsOf(terms)) add(pairTf, k, w * field.weight);
           // Tags arrive as one field separated by ";": each tag is a phrase of its own.
           const parts = field.text.includes(";") ? field.text.split(";") : [undefined];
           for (const part of parts) {
-            const words = (part === undefined ? terms : analyze(part, field.lang, undefined, false))
+            const words = (part === undefined ? terms : indexTerms(part, field.lang))
               .filter((t) => !t.weak)
               .map((t) => t.stems);
             phrases.push(words);
@@ -197,6 +198,9 @@ export class FaqSearchEngine {
   search(query: string, options: EngineSearchOptions): EngineResult {
     const limit = options.limit ?? 10;
     const terms = this.analyzeQuery(query, options.lang);
+    // Names no entry is indexed under rank nothing (not even by their letters); they still count
+    // as words of the question that no entry covers.
+    const ranking = terms.filter((t) => !UNINDEXED_TERMS.has(t.surface));
     const visible = (d: number) =>
       options.viewer === "deputies_staff" || this.audiences[d] === "everyone";
 
@@ -207,9 +211,9 @@ export class FaqSearchEngine {
     // word's weight instead of each counting as a word of the question («обс» is one concept,
     // not three).
     const expansions = new Map<number, number>();
-    for (const t of terms)
+    for (const t of ranking)
       if (t.expansion) expansions.set(t.group, (expansions.get(t.group) ?? 0) + 1);
-    for (const term of terms) {
+    for (const term of ranking) {
       const w = (term.weak ? WEAK_WEIGHT : 1) / (term.expansion ? expansions.get(term.group)! : 1);
       const known = term.stems.filter((s) => this.stems.has(s));
       for (const stem of known) stemQuery.push({ term: stem, weight: w / known.length });
@@ -226,12 +230,12 @@ export class FaqSearchEngine {
     this.fused.reset();
     if (this.weights.stems > 0) {
       this.stems.score(stemQuery, stems);
-      this.pairs.score(weighted(pairsOf(terms.filter((t) => !t.expansion)), PAIR_WEIGHT), stems);
+      this.pairs.score(weighted(pairsOf(ranking.filter((t) => !t.expansion)), PAIR_WEIGHT), stems);
     }
     if (this.weights.prefixes > 0) this.prefixes.score(weighted(prefixQuery), prefixes);
     if (this.weights.trigrams > 0) this.grams.score(weighted(gramQuery), grams);
     const surfaces = new Map<string, number>();
-    for (const t of terms) {
+    for (const t of ranking) {
       if (t.weak || surfaces.has(t.surface)) continue;
       surfaces.set(t.surface, t.expansion ? 1 / expansions.get(t.group)! : 1);
     }
@@ -334,10 +338,12 @@ export class FaqSearchEngine {
     for (const term of terms) {
       if (term.weak) continue;
       const known = term.stems.filter((s) => this.stems.has(s));
+      // A name the entries are never indexed under (see UNINDEXED_TERMS) is as specific as a word
+      // can be: its prefix must not lend it the weight of ordinary words that share it.
       const idf =
         known.length > 0
           ? Math.max(...known.map((s) => this.stems.idf(s)))
-          : this.prefixes.has(prefixOf(term.surface))
+          : !UNINDEXED_TERMS.has(term.surface) && this.prefixes.has(prefixOf(term.surface))
             ? this.prefixes.idf(prefixOf(term.surface))
             : maxIdf;
       const prefix = prefixOf(term.surface);
@@ -379,6 +385,11 @@ export class FaqSearchEngine {
     }
     return variants[0]!;
   }
+}
+
+/** An entry's text as indexed: analysed like a question, minus the names it must not match. */
+function indexTerms(text: string, lang: StemLang): Term[] {
+  return analyze(text, lang, undefined, false).filter((t) => !UNINDEXED_TERMS.has(t.surface));
 }
 
 function add(map: Map<string, number>, key: string, weight: number): void {

@@ -46,6 +46,28 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
 export const WEAK_WORDS: ReadonlySet<string> = new Set(words(WEAK).map(foldWord));
 
 /**
+ * Names of two words that must stay one term, matched by the beginnings of their folded words
+ * (any case ending) and indexed as `joined`. «Жогорку Кеңеш» is the national parliament: read as
+ * two words, its «кеңеш» matches every entry about the local kenesh, and a question about
+ * parliamentary elections was answered with the local ones. Such names are outside what the
+ * FAQ answers, so entries that mention them in passing are not indexed under them: in a
+ * question the name stays a content word no entry covers, which lowers the confidence.
+ */
+const COMPOUNDS_SOURCE: readonly { first: string; second: string; joined: string }[] = [
+  { first: "жогорк", second: "кеңеш", joined: "жогоркукеңеш" },
+];
+
+export const COMPOUNDS: readonly { first: string; second: string; joined: string }[] =
+  COMPOUNDS_SOURCE.map((c) => ({
+    first: foldWord(c.first),
+    second: foldWord(c.second),
+    joined: foldWord(c.joined),
+  }));
+
+/** The joined compounds: never indexed from entries (see COMPOUNDS). */
+export const UNINDEXED_TERMS: ReadonlySet<string> = new Set(COMPOUNDS.map((c) => c.joined));
+
+/**
  * Abbreviations and colloquial words → what the FAQ texts say. The original word is kept too,
  * so an entry that uses the abbreviation itself still matches it.
  */
