@@ -20,6 +20,7 @@ import { loadShippedFaq } from "../src/features/faq/entries";
 import type { ConfidenceFeatures } from "../src/features/faq/search/confidence";
 import { FaqSearchEngine } from "../src/features/faq/search/engine";
 import { entryToSearchDoc } from "../src/features/faq/service";
+import { rng } from "./lib/random";
 
 const QUERIES = process.env.FAQ_CV_QUERIES ?? "tests/fixtures/faq-queries-dev.json";
 const L2 = 0.01;
@@ -126,14 +127,14 @@ interface Outcome {
   answeredWrongly: number;
 }
 
-function judge(w: readonly number[], t: number, samples: readonly Sample[]): Outcome {
+/** Shares of unanswerable questions answered and of answerable ones answered right or wrong. */
+function tally(judged: readonly { s: Sample; answered: boolean }[]): Outcome {
   let u = 0;
   let uAnswered = 0;
   let a = 0;
   let right = 0;
   let wrong = 0;
-  for (const s of samples) {
-    const answered = confidence(w, s) >= t;
+  for (const { s, answered } of judged) {
     if (s.unanswerable) {
       u++;
       if (answered) uAnswered++;
@@ -150,15 +151,8 @@ function judge(w: readonly number[], t: number, samples: readonly Sample[]): Out
   };
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+function judge(w: readonly number[], t: number, samples: readonly Sample[]): Outcome {
+  return tally(samples.map((s) => ({ s, answered: confidence(w, s) >= t })));
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
@@ -183,27 +177,7 @@ function crossValidate(samples: readonly Sample[], margin: number): Outcome[] {
       for (const s of test) held.push({ w, t, s });
     }
     // Pooled over the five held-out fifths, each judged by its own model and threshold.
-    let u = 0;
-    let uAnswered = 0;
-    let a = 0;
-    let right = 0;
-    let wrong = 0;
-    for (const { w, t, s } of held) {
-      const answered = confidence(w, s) >= t;
-      if (s.unanswerable) {
-        u++;
-        if (answered) uAnswered++;
-      } else {
-        a++;
-        if (answered && s.top1) right++;
-        if (answered && !s.top1) wrong++;
-      }
-    }
-    perShuffle.push({
-      unanswerableAnswered: uAnswered / u,
-      answeredCorrectly: right / a,
-      answeredWrongly: wrong / a,
-    });
+    perShuffle.push(tally(held.map(({ w, t, s }) => ({ s, answered: confidence(w, s) >= t }))));
   }
   return perShuffle;
 }

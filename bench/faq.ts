@@ -12,20 +12,10 @@ import { type DatabaseHandle, openDatabase } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
 import { type FaqEntry, loadShippedFaq } from "../src/features/faq/entries";
 import { FaqService } from "../src/features/faq/service";
+import { rng } from "./lib/random";
 
 const ENTRIES = Number(process.env.BENCH_FAQ_ENTRIES ?? 10_000);
 const QUERIES = Number(process.env.BENCH_FAQ_QUERIES ?? 400);
-
-/** Deterministic PRNG (mulberry32), so every run searches the same corpus. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function words(text: string): string[] {
   return text.split(/\s+/).filter((w) => w.length > 0);
