@@ -9,14 +9,18 @@ import { isSyntheticChatId, SYNTHETIC_CHAT_ID_BASE } from "./channels/types";
 import { WebchatAdapter } from "./channels/webchat/adapter";
 import { WebchatHub } from "./channels/webchat/hub";
 import { webchatRoutes } from "./channels/webchat/routes";
+import { cliEndpointRoutes } from "./cli/admin-endpoint";
+import { runCli } from "./cli/run";
 import type { Config } from "./config";
 import { type DatabaseHandle, openDatabase } from "./db/client";
+import { lockDataDirForApp } from "./db/data-dir-lock";
 import { migrate } from "./db/migrate";
 import { adapterSender, type ChannelSettings, DeliveryEngine, telegramSender } from "./delivery";
 import { announcementProgressHooks } from "./features/announcements/progress";
 import { registerFaqJobs } from "./features/faq/jobs";
 import { FaqService, seedFaqIfEmpty } from "./features/faq/service";
 import { seedDemoDirectoryIfEmpty } from "./features/municipalities/service";
+import { announceFirstAdmin } from "./features/roles/bootstrap";
 import { healthRoutes, type RunningServer, startHttpServer } from "./http/server";
 import { getI18n } from "./i18n";
 import type { Logger } from "./logger";
@@ -31,6 +35,13 @@ export interface AppOptions {
   database?: DatabaseHandle;
   /** Cron expressions replacing the defaults of named periodic jobs (tests run them often). */
   jobSchedules?: Record<string, string>;
+  /** Web chat event-stream ping interval (tests shorten it to reach "after a keep-alive"). */
+  webchatPingMs?: number;
+  /**
+   * Where notices for the person running the app go (the first-admin invite). Unset: stdout when
+   * the app opened its database itself, none when one was passed in (tests, benchmarks).
+   */
+  notices?: (text: string) => void;
 }
 
 export interface App {
@@ -48,9 +59,19 @@ export interface App {
 
 export const TELEGRAM_WEBHOOK_PATH = "/telegram/webhook";
 
+const stdoutNotices = (text: string) => {
+  process.stdout.write(text);
+};
+
 /** Builds the whole application from its configuration; nothing starts until start(). */
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, logger } = options;
+  // One process at a time on an embedded data folder; throws DataDirBusyError if it is taken.
+  const lock = options.database
+    ? undefined
+    : await lockDataDirForApp(config, (other) =>
+        logger.warn({ pid: other.pid }, "waiting for a command-line run on the data folder"),
+      );
   const database =
     options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
   await migrate(database.db);
@@ -115,8 +136,21 @@ export async function createApp(options: AppOptions): Promise<App> {
       hub,
       directory,
       defaultLocale: config.defaultLocale,
+      ...(options.webchatPingMs ? { pingEveryMs: options.webchatPingMs } : {}),
     }),
   );
+  if (lock?.info.token) {
+    // `npm run cli` beside the app runs its commands here, on this process's open database.
+    const cliDatabase = async () => database;
+    http.route(
+      "/",
+      cliEndpointRoutes({
+        token: lock.info.token,
+        logger,
+        run: (argv, io) => runCli(argv, { config, logger, database: cliDatabase, ...io }),
+      }),
+    );
+  }
 
   // Every proactive message goes through the durable delivery engine; the scheduler wakes it.
   const channels: ChannelSettings[] = [{ channel: "web", sender: adapterSender(adapter) }];
@@ -149,6 +183,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     scheduler,
     async start() {
       server = await startHttpServer(http, config.host, config.port, logger);
+      lock?.update({ http: { host: config.host, port: server.port } });
       engine.start();
       scheduler.start();
       if (config.botToken) {
@@ -163,10 +198,23 @@ export async function createApp(options: AppOptions): Promise<App> {
       } else {
         logger.info("telegram: off (no BOT_TOKEN); the web chat is the only channel");
       }
+      const notices = options.notices ?? (options.database ? undefined : stdoutNotices);
+      if (notices) {
+        await announceFirstAdmin(database.db, {
+          host: config.host,
+          port: server.port,
+          botUsername: deps.botUsername,
+          timezone: config.timezone,
+          logger,
+          print: notices,
+        });
+      }
       return { port: server.port };
     },
     async stop() {
       // Stop taking new work first, then let what was already taken finish.
+      // Open web chat streams end (their pages reconnect later); nothing holds the server open.
+      hub.closeAll();
       await server?.close();
       if (runner?.isRunning()) await runner.stop();
       await adapter.drain();
@@ -174,6 +222,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await scheduler.stop();
       await engine.stop();
       await database.close();
+      lock?.release();
     },
   };
 }

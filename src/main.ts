@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { ConfigError, parseConfig } from "./config";
+import { DataDirBusyError } from "./db/data-dir-lock";
 import { createLogger } from "./logger";
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -45,6 +46,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof DataDirBusyError) {
+    // Someone else has the data folder: that is all the person needs to know, not a stack.
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`aimak failed to start: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

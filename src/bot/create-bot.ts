@@ -99,9 +99,11 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
   pm.use(onboardingConversations(deps));
   pm.use(faqConversations(deps));
   pm.use(announcementConversations(deps));
+  // With the other conversations, before the roles feature: a flow that is waiting gets what
+  // the person sends first, invite codes included (the flow redeems them itself).
+  pm.use(settingsFeature(deps));
   pm.use(rolesFeature(deps));
   pm.use(onboardingHandlers());
-  pm.use(settingsFeature(deps));
   pm.use(helpFeature(deps));
   pm.use(announcementsFeature(deps));
   // Free text that nothing above consumed is a FAQ question: keep this last before the fallback.

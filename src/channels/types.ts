@@ -14,8 +14,14 @@ export interface ChannelAdapter {
    * Throws ChannelError for failures that the caller must tell apart.
    */
   call(method: string, payload: Record<string, unknown>): Promise<unknown>;
-  /** Whether a proactive message can reach this chat now (e.g. the web page is open). */
+  /** Whether a proactive message can reach this chat now (false: skipped as unreachable). */
   canReach(chatId: number): boolean | Promise<boolean>;
+  /**
+   * Optional, for channels that keep messages for people who are away (the web chat keeps its
+   * history): false means the message is stored but not seen yet; the delivery is `held` until
+   * the channel reports it shown.
+   */
+  isPresent?(chatId: number): boolean | Promise<boolean>;
 }
 
 export type ChannelErrorKind =
@@ -51,3 +57,9 @@ export function syntheticChatId(userId: number): number {
 export function isSyntheticChatId(chatId: number): boolean {
   return chatId >= SYNTHETIC_CHAT_ID_BASE;
 }
+
+/**
+ * The longest message a person may send, on every channel: Telegram's own limit for one
+ * message. The web chat's box counts down to it; the FAQ takes questions of any length up to it.
+ */
+export const MAX_MESSAGE_LENGTH = 4096;

@@ -1,3 +1,4 @@
+import { readFile, writeFile } from "node:fs/promises";
 import type { Config } from "../config";
 import type { DatabaseHandle } from "../db/client";
 import type { Logger } from "../logger";
@@ -10,6 +11,26 @@ export interface CliContext {
   logger: Logger;
   out(line: string): void;
   err(line: string): void;
+  /**
+   * The files named on the command line. Absent: this process's own file system. A command run
+   * inside the app for a command line beside it gets the files that command line sent.
+   */
+  files?: CliFiles;
+}
+
+export interface CliFiles {
+  read(path: string): Promise<string>;
+  write(path: string, content: string): Promise<void>;
+}
+
+/** Reads a file named on the command line (UTF-8). */
+export function readCliFile(ctx: CliContext, path: string): Promise<string> {
+  return ctx.files ? ctx.files.read(path) : readFile(path, "utf8");
+}
+
+/** Writes a file named on the command line. */
+export function writeCliFile(ctx: CliContext, path: string, content: string): Promise<void> {
+  return ctx.files ? ctx.files.write(path, content) : writeFile(path, content);
 }
 
 export interface CliCommand {
@@ -19,6 +40,11 @@ export interface CliCommand {
   usage: string[];
   /** Returns the process exit code. */
   run(args: string[], ctx: CliContext): Promise<number>;
+  /**
+   * Whether this run works on the configured database (default: yes). Runs that do not (e.g.
+   * `faq eval`, which loads its own in-memory one) always run in the command line's own process.
+   */
+  usesDatabase?(args: string[]): boolean;
 }
 
 /** Minimal --flag value / --flag parser shared by commands. */

@@ -1,10 +1,16 @@
+import { resolve } from "node:path";
 import { ConfigError, parseConfig } from "../config";
 import { type DatabaseHandle, openDatabase } from "../db/client";
+import { acquireDataDirLock, isOnDiskDataDir } from "../db/data-dir-lock";
 import { migrate } from "../db/migrate";
 import { seedDemoDirectoryIfEmpty } from "../features/municipalities/service";
 import { createLogger } from "../logger";
-import type { CliCommand, CliContext } from "./command";
-import { commands } from "./registry";
+import type { CliContext } from "./command";
+import { runInApp } from "./remote";
+import { runCli, usesDatabase } from "./run";
+
+/** How long to wait for another command-line run on the same data folder to finish. */
+const WAIT_FOR_OTHER_CLI_MS = 30_000;
 
 async function main(argv: string[]): Promise<number> {
   let config: ReturnType<typeof parseConfig>;
@@ -18,7 +24,31 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(process.env.LOG_LEVEL ?? "warn");
-  const [name, ...rest] = argv;
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+
+  // An embedded data folder is opened by one process at a time (PGlite does not survive two).
+  // A PostgreSQL server is safe to share: then the command line simply connects.
+  const dir =
+    !config.databaseUrl && isOnDiskDataDir(config.dataDir) && usesDatabase(argv)
+      ? resolve(config.dataDir)
+      : undefined;
+  const locked = dir
+    ? await acquireDataDirLock(dir, {
+        holder: "cli",
+        waitForCliMs: WAIT_FOR_OTHER_CLI_MS,
+        onWait: (other) =>
+          err(`Waiting for another command-line run (pid ${other.pid}) on ${dir} to finish…`),
+      })
+    : undefined;
+  if (locked && !locked.ok) {
+    if (locked.heldBy.holder === "app") return runInApp(locked.heldBy, dir!, argv, { out, err });
+    err(
+      `Another command-line run (pid ${locked.heldBy.pid}) is still using the data folder ${dir}; try again when it finishes.`,
+    );
+    return 1;
+  }
+
   let handle: DatabaseHandle | undefined;
   const ctx: CliContext = {
     config,
@@ -27,25 +57,19 @@ async function main(argv: string[]): Promise<number> {
       if (!handle) {
         handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
         await migrate(handle.db);
-        // A fresh database gets the demo directory, except when a real one is being imported.
-        if (name !== "municipalities") await seedDemoDirectoryIfEmpty(handle.db);
+        // A fresh database gets the shipped directory, except when another one is being imported.
+        if (argv[0] !== "municipalities") await seedDemoDirectoryIfEmpty(handle.db);
       }
       return handle;
     },
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out,
+    err,
   };
-  const command: CliCommand | undefined = commands.find((c) => c.name === name);
-  if (!command) {
-    ctx.err(name && name !== "help" ? `Unknown command: ${name}\n` : "");
-    ctx.err("Usage: npm run cli -- <command> ...");
-    for (const c of commands) for (const u of c.usage) ctx.err(`  ${u}`);
-    return name && name !== "help" ? 2 : 0;
-  }
   try {
-    return await command.run(rest, ctx);
+    return await runCli(argv, ctx);
   } finally {
     await handle?.close();
+    if (locked?.ok) locked.lock.release();
   }
 }
 

@@ -112,7 +112,26 @@ const button = z
   .strict()
   .refine((b) => Boolean(b.callbackData) !== Boolean(b.url), "a button has callbackData or url");
 
-/** Validates content; caption/text length limits are Telegram's (the strictest channel). */
+const NAMED_ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"' };
+
+/** What a reader sees of a Telegram HTML text: tags dropped, character entities decoded. */
+export function visibleText(html: string): string {
+  return html
+    .replace(/<[^>]*>/g, "")
+    .replace(
+      /&(?:#(\d+)|#x([0-9a-f]+)|([a-z]+));/gi,
+      (m, dec?: string, hex?: string, name?: string) => {
+        if (dec) return String.fromCodePoint(Number(dec));
+        if (hex) return String.fromCodePoint(Number.parseInt(hex, 16));
+        return NAMED_ENTITIES[name?.toLowerCase() ?? ""] ?? m;
+      },
+    );
+}
+
+/**
+ * Validates content; caption/text length limits are Telegram's (the strictest channel), which
+ * counts what the reader sees: markup of an HTML text does not count.
+ */
 export const messageContentSchema = z
   .object({
     text: localizedText,
@@ -128,7 +147,7 @@ export const messageContentSchema = z
     }
     const max = c.photo || c.document ? 1024 : 4096;
     for (const [l, t] of Object.entries(c.text)) {
-      if (t && t.length > max) {
+      if (t && (c.parseMode === "HTML" ? visibleText(t) : t).length > max) {
         ctx.addIssue({ code: "custom", path: ["text", l], message: `longer than ${max}` });
       }
     }

@@ -68,6 +68,8 @@ export interface DeliveryEngineOptions {
 
 export interface EngineCounters {
   sent: number;
+  /** Kept in a closed web chat's history (sent once a page shows it). */
+  held: number;
   blocked: number;
   unreachable: number;
   failed: number;
@@ -113,6 +115,7 @@ export class DeliveryEngine {
   readonly workerId = randomBytes(6).toString("hex");
   readonly counters: EngineCounters = {
     sent: 0,
+    held: 0,
     blocked: 0,
     unreachable: 0,
     failed: 0,
@@ -404,8 +407,13 @@ export class DeliveryEngine {
         });
       rt.lastSentAt.set(row.chatId, Date.now());
       this.pruneChats(rt);
-      outcome = { kind: "sent", channelMessageId: result.channelMessageId };
-      this.counters.sent++;
+      if (result.held) {
+        outcome = { kind: "held", channelMessageId: result.channelMessageId };
+        this.counters.held++;
+      } else {
+        outcome = { kind: "sent", channelMessageId: result.channelMessageId };
+        this.counters.sent++;
+      }
     } catch (err) {
       outcome = await this.failureOutcome(rt, row, err);
     }

@@ -50,6 +50,7 @@ export {
   type RenderedMessage,
   renderForRecipient,
   validateContent,
+  visibleText,
 } from "./content";
 export {
   type ChannelSettings,

@@ -19,12 +19,15 @@ export interface Recipient {
  * anything else thrown counts as transient.
  */
 export interface DeliverySender {
-  send(
-    recipient: Recipient,
-    message: RenderedMessage,
-  ): Promise<{ channelMessageId: string | null }>;
+  send(recipient: Recipient, message: RenderedMessage): Promise<SendResult>;
   /** Optional: opens connections before the first send (so the first sends do not bunch). */
   warmUp?(): Promise<void>;
+}
+
+export interface SendResult {
+  channelMessageId: string | null;
+  /** Stored for a person who is not looking now (closed web chat): `held` until shown. */
+  held?: boolean;
 }
 
 /** A Bot API method call: (method, payload) → result, throwing ChannelError on failure. */
@@ -75,14 +78,19 @@ function messageIdOf(result: unknown): string | null {
 export function botApiSender(
   call: BotApiCall,
   canReach?: (chatId: number) => boolean | Promise<boolean>,
+  isPresent?: (chatId: number) => boolean | Promise<boolean>,
 ): DeliverySender {
   return {
     async send(recipient, message) {
       if (canReach && !(await canReach(recipient.chatId))) {
         throw new ChannelError("unreachable", "not connected");
       }
+      // Asked before the send: a page that opens meanwhile finds the message in its history,
+      // and showing it there turns `held` into `sent`.
+      const held = isPresent ? !(await isPresent(recipient.chatId)) : false;
       const { method, payload } = toBotApiCall(recipient.chatId, message);
-      return { channelMessageId: messageIdOf(await call(method, payload)) };
+      const channelMessageId = messageIdOf(await call(method, payload));
+      return held ? { channelMessageId, held } : { channelMessageId };
     },
   };
 }
@@ -92,6 +100,7 @@ export function adapterSender(adapter: ChannelAdapter): DeliverySender {
   return botApiSender(
     (method, payload) => adapter.call(method, payload),
     (chatId) => adapter.canReach(chatId),
+    adapter.isPresent ? (chatId) => adapter.isPresent?.(chatId) ?? true : undefined,
   );
 }
 

@@ -214,8 +214,10 @@ export interface MessageProgress {
   skipped: number;
   /** Of `skipped`: people who blocked the bot or deleted their account. */
   blocked: number;
-  /** Of `skipped`: web chat pages not open, etc. */
+  /** Of `skipped`: not reachable on their channel now. */
   unreachable: number;
+  /** Kept in a closed web chat's history; counted as sent once a page shows it. */
+  held: number;
 }
 
 /** The per-status counts of deliveries, as select columns (one place for every report). */
@@ -226,7 +228,8 @@ export const PROGRESS_COUNTS = sql.raw(`count(*)::int as total,
   count(*) filter (where status = 'failed')::int as failed,
   count(*) filter (where status = 'skipped')::int as skipped,
   count(*) filter (where status = 'skipped' and skip_reason = 'blocked')::int as blocked,
-  count(*) filter (where status = 'skipped' and skip_reason = 'unreachable')::int as unreachable`);
+  count(*) filter (where status = 'skipped' and skip_reason = 'unreachable')::int as unreachable,
+  count(*) filter (where status = 'held')::int as held`);
 
 export async function getMessageProgress(
   db: Executor,
@@ -245,6 +248,7 @@ export async function getMessageProgress(
     skipped: Number(r?.skipped ?? 0),
     blocked: Number(r?.blocked ?? 0),
     unreachable: Number(r?.unreachable ?? 0),
+    held: Number(r?.held ?? 0),
   };
 }
 
@@ -331,6 +335,7 @@ export async function claimDue(
 
 export type RowOutcome =
   | { kind: "sent"; channelMessageId: string | null }
+  | { kind: "held"; channelMessageId: string | null }
   | { kind: "skipped"; reason: string; error?: string }
   | { kind: "retry"; delayMs: number; error: string; giveBackAttempt?: boolean }
   | { kind: "failed"; error: string };
@@ -346,6 +351,9 @@ export async function recordOutcome(
   switch (outcome.kind) {
     case "sent":
       set = sql`status = 'sent', sent_at = now(), channel_message_id = ${outcome.channelMessageId}, last_error = null`;
+      break;
+    case "held":
+      set = sql`status = 'held', channel_message_id = ${outcome.channelMessageId}, last_error = null`;
       break;
     case "skipped":
       set = sql`status = 'skipped', skip_reason = ${outcome.reason}, last_error = ${outcome.error ?? null}`;

@@ -108,6 +108,11 @@ export function formatDate(date: Date, locale: Locale, timeZone: string): string
   return new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: "long", timeZone }).format(date);
 }
 
+/** "1,234" / "1 234": a count written the way the language groups digits. */
+export function formatNumber(value: number, locale: Locale): string {
+  return new Intl.NumberFormat(INTL_LOCALE[locale]).format(value);
+}
+
 /** Escapes text for Telegram's HTML parse mode. */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

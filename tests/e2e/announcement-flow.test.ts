@@ -5,6 +5,7 @@ import { parseConfig } from "../../src/config";
 import { auditLog, users } from "../../src/db/schema";
 import { createOutgoingMessage } from "../../src/delivery";
 import { createInvite, redeemInvite } from "../../src/features/roles/service";
+import { translator } from "../../src/i18n";
 import { createLogger } from "../../src/logger";
 import { fakeTelegram, person, pressUpdate, TEST_TOKEN, textUpdate } from "../helpers/bot";
 import { createTestDatabase } from "../helpers/db";
@@ -80,8 +81,18 @@ describe("announcement from composition to delivery", () => {
       received(chatId)
         .map((c) => String(c.payload.text))
         .filter((t) => t.includes("10:00"));
-    expect(texts(residents[0]!.id)).toEqual(["Бюджеттик угуу 1-декабрда саат 10:00до болот."]);
-    expect(texts(residents[1]!.id)).toEqual(["Бюджетные слушания пройдут 1 декабря в 10:00."]);
+    // Each in their language, under the line saying which body sends it.
+    const [ky, ru] = [translator("ky"), translator("ru")];
+    const body =
+      m1!.kind === "city" ? "announcements.sender_city" : "announcements.sender_aiyl_aimak";
+    const kyHeader = `📢 <b>${ky(body, { name: m1!.nameKy })}</b>`;
+    const ruHeader = `📢 <b>${ru(body, { name: m1!.nameRu })}</b>`;
+    expect(texts(residents[0]!.id)).toEqual([
+      `${kyHeader}\n\nБюджеттик угуу 1-декабрда саат 10:00до болот.`,
+    ]);
+    expect(texts(residents[1]!.id)).toEqual([
+      `${ruHeader}\n\nБюджетные слушания пройдут 1 декабря в 10:00.`,
+    ]);
     expect(texts(residents[2]!.id)).toHaveLength(1);
     expect(texts(outsider.id)).toHaveLength(0);
     const audit = await db.select().from(auditLog).where(eq(auditLog.actorUserId, staffRow!.id));

@@ -53,12 +53,13 @@ describe("the app as a process", () => {
       expect((await fetch(first.url)).status).toBe(200);
       const session = await fetch(`${first.url}chat/session`, { method: "POST" });
       const cookie = session.headers.get("set-cookie")?.split(";")[0] ?? "";
-      const { userId } = (await session.json()) as { userId: number };
-      await fetch(`${first.url}chat/send`, {
+      const { userId, csrf } = (await session.json()) as { userId: number; csrf: string };
+      const sent = await fetch(`${first.url}chat/send`, {
         method: "POST",
-        headers: { cookie, "content-type": "application/json" },
+        headers: { cookie, "content-type": "application/json", "x-aimak-csrf": csrf },
         body: JSON.stringify({ text: "/start" }),
       });
+      expect(sent.status).toBe(202);
       const started = Date.now();
       const exited = exitCode(first.child);
       first.child.kill("SIGTERM");

@@ -110,6 +110,9 @@ describe("an unanswered question from the deputy to the lawyer and back", () => 
     await send(pressUpdate(lawyer, `faq:take:${q!.id}`));
     const answer = "Нет: статья 10 Закона о статусе депутатов местных кенешей это запрещает.";
     await send(textUpdate(lawyer, answer));
+    // Shown back first; only "Send" delivers it.
+    expect(buttonsOf(sentTo(lawyer.id).at(-1))).toContain("faq:ans:send:1");
+    await send(pressUpdate(lawyer, "faq:ans:send:1"));
     await waitFor("the answer at the deputy", () =>
       sentTo(deputy.id).some((c) => String(c.payload.text).includes("статья 10")),
     );

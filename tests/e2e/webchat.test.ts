@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ky from "../../locales/ky.json";
+import { canRunBrowser, launchBrowser, PHONE, visible } from "../helpers/browser";
 
 /**
  * The web chat end to end: the real app (`src/main.ts`) in a child process without a bot token,
@@ -17,30 +18,7 @@ import ky from "../../locales/ky.json";
  */
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOT = "/tmp/webchat-e2e.png";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-// Without chromium a developer's `npm test` skips this file; CI installs it and never skips.
-const canRun = existsSync(CHROMIUM) || Boolean(process.env.CI);
-
-/** The visible text of a locale string: markup dropped, cut before the first placeholder/line. */
-function visible(text: string): string {
-  return text
-    .replace(/<[^>]+>/g, "")
-    .split("{{")[0]!
-    .split("\n")[0]!
-    .trim();
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -121,7 +99,7 @@ class App {
   }
 }
 
-describe.skipIf(!canRun)("web chat in a browser", () => {
+describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
   let dataDir: string;
   let database: { url: string; drop: () => Promise<void> } | undefined;
   let app: App;
@@ -164,16 +142,9 @@ describe.skipIf(!canRun)("web chat in a browser", () => {
     app = new App(child);
     await app.waitHealthy(baseUrl, 45_000);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchBrowser();
     context = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      deviceScaleFactor: 2,
-      isMobile: true,
-      hasTouch: true,
+      ...PHONE,
       locale: "ky-KG",
       timezoneId: "Asia/Bishkek",
     });

@@ -89,7 +89,8 @@ describe("announcements service", () => {
 
   it("previews exactly what a recipient gets and counts the audience", async () => {
     const ru = await previewAnnouncement(handle.db, staffA, { municipalityId: muniA, text }, "ru");
-    expect(ru.rendered.text).toBe("Отключат воду");
+    expect(ru.rendered.text).toBe("📢 <b>Айыл окмоту Село 0</b>\n\nОтключат воду");
+    expect(ru.rendered.parseMode).toBe("HTML");
     // 501, 503, 504 subscribe to announcements in A (506 does not).
     expect(ru.recipients).toBe(3);
     const deputies = await previewAnnouncement(
@@ -98,7 +99,8 @@ describe("announcements service", () => {
       { municipalityId: muniA, text: { ru: "Только ru" }, role: "deputy" },
       "ky",
     );
-    expect(deputies.rendered.text).toBe("Только ru");
+    // Only a Russian text: a Kyrgyz reader gets it, with its Russian sender line.
+    expect(deputies.rendered.text).toBe("📢 <b>Айыл окмоту Село 0</b>\n\nТолько ru");
     expect(deputies.recipients).toBe(1);
   });
 

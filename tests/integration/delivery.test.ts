@@ -303,19 +303,22 @@ describe("delivery engine", () => {
     expect(server.stats().duplicates).toBe(0);
   });
 
-  it("skips web chat recipients whose page is not connected, with a reason", async () => {
+  it("skips recipients their channel cannot reach and holds those who are away", async () => {
     const server = await fakeServer();
-    const [webUser, webOnline] = await seedUsers(handle.db, [
+    const [webUser, webOnline, webAway] = await seedUsers(handle.db, [
       { chatId: 2 ** 52 + 700_001, municipalityId: muniA, channel: "web" },
       { chatId: 2 ** 52 + 700_002, municipalityId: muniA, channel: "web" },
+      { chatId: 2 ** 52 + 700_003, municipalityId: muniA, channel: "web" },
     ]);
     const calls: { method: string; payload: Record<string, unknown> }[] = [];
     const webSender = adapterSender({
       channel: "web",
-      canReach: (chatId) => chatId === 2 ** 52 + 700_002,
+      canReach: (chatId) => chatId !== 2 ** 52 + 700_001,
+      // Away: the adapter keeps the message for them (a web chat's history).
+      isPresent: (chatId) => chatId === 2 ** 52 + 700_002,
       call: async (method, payload) => {
         calls.push({ method, payload });
-        return { message_id: 1 };
+        return { message_id: calls.length };
       },
     });
     const api = createTelegramApi({ token: TOKEN, apiRoot: server.apiRoot });
@@ -328,13 +331,19 @@ describe("delivery engine", () => {
     });
     engine.start();
     running.push(engine);
-    const id = await broadcastTo([webUser!, webOnline!]);
+    const id = await broadcastTo([webUser!, webOnline!, webAway!]);
     await waitFor(() => settled(id), 20_000, "web deliveries");
     const rows = await handle.db.select().from(deliveries).where(eq(deliveries.messageId, id));
     expect(rows.find((r) => r.userId === webUser)?.skipReason).toBe("unreachable");
     expect(rows.find((r) => r.userId === webOnline)?.status).toBe("sent");
-    expect(calls).toHaveLength(1);
-    expect(calls[0]?.method).toBe("sendMessage");
+    expect(rows.find((r) => r.userId === webAway)).toMatchObject({ status: "held" });
+    expect(rows.find((r) => r.userId === webAway)?.channelMessageId).toEqual(expect.any(String));
+    expect(await getMessageProgress(handle.db, id)).toMatchObject({
+      sent: 1,
+      held: 1,
+      unreachable: 1,
+    });
+    expect(calls.map((c) => c.method)).toEqual(["sendMessage", "sendMessage"]);
   });
 
   it("treats an unexpected sender exception as transient", async () => {

@@ -93,14 +93,18 @@ describe("FAQ in the bot", () => {
     expect(related.length).toBeGreaterThan(0);
     expect(related.length).toBeLessThanOrEqual(2);
 
+    // One vote per person and entry: 👎 then 👍 leaves one row, 👍, and each answer says so.
     await t.send(pressUpdate(citizen, "faq:fb:appeal-language:0"));
-    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("faq.thanks"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("faq.feedback_saved_0"));
     await t.send(pressUpdate(citizen, "faq:fb:appeal-language:1"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("faq.feedback_changed_1"));
     const votes = await handle.db
       .select()
       .from(faqFeedback)
       .where(eq(faqFeedback.userId, await userIdOf(citizen.id)));
     expect(votes.map((v) => [v.entryId, v.helpful])).toEqual([["appeal-language", true]]);
+    await t.send(pressUpdate(citizen, "faq:fb:appeal-language:1"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("faq.feedback_saved_1"));
 
     const relatedId = related[0]!.slice("faq:show:".length);
     await t.send(pressUpdate(citizen, related[0]!));
@@ -157,8 +161,9 @@ describe("FAQ in the bot", () => {
   it("rejects overlong questions and limits the question rate", async () => {
     const t = createTestBot(handle.db);
     const p = person(7401);
-    await t.send(textUpdate(p, "а".repeat(1200)));
-    expect(t.texts().at(-1)).toBe(ru("errors.too_long", { length: 1200, max: 1000 }));
+    // One limit for every message: Telegram's 4,096 characters (the web chat's box shows it).
+    await t.send(textUpdate(p, "а".repeat(4097)));
+    expect(t.texts().at(-1)).toBe(ru("errors.too_long", { length: 4097, max: 4096 }));
     for (let i = 0; i < 10; i++) await t.send(textUpdate(p, ANSWERABLE));
     expect(t.texts().at(-1)).not.toBe(ru("faq.rate_limited"));
     await t.send(textUpdate(p, ANSWERABLE));
@@ -217,6 +222,8 @@ describe("FAQ in the bot", () => {
     expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("faq.taken_by_other"));
 
     await t.send(textUpdate(lawyer, "Нет, совмещение не допускается (ст. 10)."));
+    expect(t.lastButtons().map((b) => b.data)).toContain("faq:ans:send:1");
+    await t.send(pressUpdate(lawyer, "faq:ans:send:1"));
     expect(t.texts().at(-1)).toBe(ru("faq.answer_sent", { id: row!.id }));
     // The answer reaches the deputy once, through the engine, in their language.
     await delivery.drain();

@@ -20,8 +20,12 @@ import {
 } from "../../src/features/faq/jobs";
 import { remindLawyers } from "../../src/features/faq/reminders";
 import { FaqService, seedFaqIfEmpty } from "../../src/features/faq/service";
-import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
-import { translator } from "../../src/i18n";
+import {
+  getMunicipality,
+  placeLabel,
+  seedDemoDirectoryIfEmpty,
+} from "../../src/features/municipalities/service";
+import { escapeHtml, translator } from "../../src/i18n";
 import { createLogger } from "../../src/logger";
 import { Scheduler } from "../../src/scheduler";
 import { createTestBot, fakeTelegram, person, pressUpdate, textUpdate } from "../helpers/bot";
@@ -261,6 +265,7 @@ describe("lawyer rights are checked on the server", () => {
     // The role is revoked while the lawyer is typing.
     await handle.db.delete(roleGrants).where(eq(roleGrants.userId, lawyer.userId));
     await t.send(textUpdate(lawyer, "Ответ после отзыва роли"));
+    await t.send(pressUpdate(lawyer, "faq:ans:send:1"));
     expect(t.texts().at(-1)).toBe(ru("faq.answer_failed"));
     const [row] = await handle.db.select().from(faqEscalations).where(eq(faqEscalations.id, q.id));
     expect(row).toMatchObject({ status: "taken", answerText: null });
@@ -282,6 +287,7 @@ describe("lawyer rights are checked on the server", () => {
     const t = createTestBot(handle.db);
     await t.send(pressUpdate(lawyer, `faq:take:${q.id}`));
     await t.send(textUpdate(lawyer, "Ответ, который не будет опубликован"));
+    await t.send(pressUpdate(lawyer, "faq:ans:send:1"));
     expect(t.texts().at(-1)).toBe(ru("faq.answer_sent", { id: q.id }));
     await t.send(pressUpdate(lawyer, `faq:pub:${q.id}`));
     await t.send(pressUpdate(lawyer, "faq:p:keep"));
@@ -513,5 +519,159 @@ describe("the reminder job on the scheduler", () => {
     });
     expect(off.jobNames).toEqual([FAQ_PENDING_CLEANUP_JOB]);
     expect(parseConfig({}).faqRemindAfterHours).toBe(24);
+  });
+});
+
+describe("lawyers see which municipality a question comes from", () => {
+  beforeEach(async () => {
+    // /queue shows the oldest open questions first: start from an empty queue.
+    await handle.db
+      .update(faqEscalations)
+      .set({ status: "answered", answeredAt: new Date() })
+      .where(sql`${faqEscalations.status} <> 'answered'`);
+  });
+
+  it("in the new-question notice, in /queue, when taking it and in reminders", async () => {
+    const deputy = await withRole("deputy");
+    const lawyer = await withRole("lawyer", "ky");
+    const m = await getMunicipality(handle.db, m1);
+    const [placeRu, placeKy] = [placeLabel(m!, "ru"), placeLabel(m!, "ky")];
+    expect(placeRu).toContain(m!.nameRu);
+    const t = createTestBot(handle.db);
+    const question = "Кто утверждает план по месту? (вопрос с адресом)";
+    await t.send(textUpdate(deputy, question));
+    await t.send(pressUpdate(deputy, escalateButton(t)));
+    const [q] = await questionsOf(deputy.userId);
+
+    await delivery.drain();
+    const notice = delivery.sentTo(lawyer.id).find((n) => String(n.text).includes(question));
+    expect(String(notice?.text)).toContain(`🏘 ${escapeHtml(placeKy)}`);
+
+    const lawyerRu = await withRole("lawyer", "ru");
+    await t.send(textUpdate(lawyerRu, "/queue"));
+    const queue = String(t.lastCall("sendMessage")?.payload.text);
+    const item = queue.split("\n\n").find((i) => i.includes(question));
+    expect(item).toContain(`🏘 ${escapeHtml(placeRu)}`);
+
+    // Reminded a day later: the reminder's list says it too.
+    const r = await remindLawyers(handle.db, {
+      afterHours: 24,
+      timezone: TZ,
+      now: new Date(Date.now() + 25 * HOUR),
+    });
+    expect(r.open).toContain(q!.id);
+    await delivery.drain();
+    const reminder = delivery
+      .sentTo(lawyerRu.id)
+      .find((n) => String(n.text).startsWith("⏰") && String(n.text).includes(question));
+    const listed = String(reminder?.text)
+      .split("\n\n")
+      .find((i) => i.includes(question));
+    expect(listed).toContain(`🏘 ${escapeHtml(placeRu)}`);
+
+    await t.send(pressUpdate(lawyerRu, `faq:take:${q!.id}`));
+    expect(t.texts().at(-2)).toBe(
+      ru("faq.taken", { id: q!.id, municipality: escapeHtml(placeRu), text: question }),
+    );
+  });
+
+  it("says so when the asker gave no municipality", async () => {
+    const lawyer = await withRole("lawyer", "en");
+    const asker = await withRole(null);
+    const q = await escalate(handle.db, {
+      askerUserId: asker.userId,
+      municipalityId: null,
+      text: "A question from nowhere in particular",
+      lang: "en",
+      searchSnapshot: {},
+    });
+    await delivery.drain();
+    const notice = delivery.sentTo(lawyer.id).find((n) => String(n.text).includes("nowhere"));
+    expect(String(notice?.text)).toContain(`🏘 ${translator("en")("faq.municipality_unknown")}`);
+    expect(q.municipalityId).toBeNull();
+  });
+});
+
+describe("the lawyer confirms an answer before it is sent", () => {
+  async function openQuestion(text: string) {
+    const deputy = await withRole("deputy");
+    const q = await escalate(handle.db, {
+      askerUserId: deputy.userId,
+      municipalityId: m1,
+      text,
+      lang: "ru",
+      searchSnapshot: {},
+    });
+    return { deputy, q };
+  }
+
+  const answersTo = (chatId: number) =>
+    delivery.sentTo(chatId).filter((m) => String(m.text).startsWith("📬"));
+
+  it("shows the answer back; Edit and typing again replace it; only Send delivers, once", async () => {
+    const { deputy, q } = await openQuestion("Вопрос для подтверждения ответа");
+    const lawyer = await withRole("lawyer");
+    const t = createTestBot(handle.db);
+    await t.send(pressUpdate(lawyer, `faq:take:${q.id}`));
+    expect(t.texts().at(-1)).toBe(ru("faq.type_answer"));
+
+    await t.send(textUpdate(lawyer, "Первый вариант <с ошибкой>"));
+    expect(t.lastCall("sendMessage")?.payload).toMatchObject({
+      text: ru("faq.answer_preview", { id: q.id, answer: "Первый вариант &lt;с ошибкой&gt;" }),
+      parse_mode: "HTML",
+    });
+    expect(t.lastButtons().map((b) => b.data)).toEqual([
+      "faq:ans:send:1",
+      "faq:ans:edit:1",
+      "faq:ans:cancel:1",
+    ]);
+    // Nothing is stored or sent while the lawyer looks at it.
+    const stillTaken = async () =>
+      (await handle.db.select().from(faqEscalations).where(eq(faqEscalations.id, q.id)))[0];
+    expect(await stillTaken()).toMatchObject({ status: "taken", answerText: null });
+
+    await t.send(pressUpdate(lawyer, "faq:ans:edit:1"));
+    expect(t.texts().at(-1)).toBe(ru("faq.answer_retype"));
+    await t.send(textUpdate(lawyer, "Второй вариант"));
+    // The first draft's buttons are stale now: pressing "Send" there sends nothing.
+    await t.send(pressUpdate(lawyer, "faq:ans:send:1"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.stale_button"));
+    // Typing once more replaces the draft too.
+    await t.send(textUpdate(lawyer, "Окончательный ответ: да, можно."));
+    expect(t.lastButtons().map((b) => b.data)).toContain("faq:ans:send:3");
+    expect(await stillTaken()).toMatchObject({ status: "taken", answerText: null });
+
+    await t.send(pressUpdate(lawyer, "faq:ans:send:3"));
+    expect(t.texts().at(-1)).toBe(ru("faq.answer_sent", { id: q.id }));
+    await t.send(pressUpdate(lawyer, "faq:ans:send:3"));
+    await delivery.drain();
+    const got = answersTo(deputy.id);
+    expect(got).toHaveLength(1);
+    expect(String(got[0]!.text)).toContain("Окончательный ответ: да, можно.");
+    expect(await stillTaken()).toMatchObject({
+      status: "answered",
+      answerText: "Окончательный ответ: да, можно.",
+    });
+  });
+
+  it("Cancel sends nothing and leaves the question with the lawyer, with a button to go on", async () => {
+    const { deputy, q } = await openQuestion("Вопрос, ответ на который отменят");
+    const lawyer = await withRole("lawyer");
+    const t = createTestBot(handle.db);
+    await t.send(pressUpdate(lawyer, `faq:take:${q.id}`));
+    await t.send(textUpdate(lawyer, "Черновик"));
+    await t.send(pressUpdate(lawyer, "faq:ans:cancel:1"));
+    expect(t.texts().at(-1)).toBe(ru("faq.answer_cancelled", { id: q.id }));
+    expect(t.lastButtons().map((b) => b.data)).toEqual([`faq:take:${q.id}`]);
+    await delivery.drain();
+    expect(answersTo(deputy.id)).toHaveLength(0);
+    const [row] = await handle.db.select().from(faqEscalations).where(eq(faqEscalations.id, q.id));
+    expect(row).toMatchObject({ status: "taken", takenByUserId: lawyer.userId, answerText: null });
+    // The flow is over: the next text is a FAQ question, not an answer.
+    await t.send(textUpdate(lawyer, "на каком языке можно подать обращение"));
+    expect(t.lastButtons().map((b) => b.data)).toContain("faq:fb:appeal-language:1");
+    // The button takes it up again.
+    await t.send(pressUpdate(lawyer, `faq:take:${q.id}`));
+    expect(t.texts().at(-1)).toBe(ru("faq.type_answer"));
   });
 });

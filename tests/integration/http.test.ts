@@ -95,7 +95,8 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
 
     const session = await fetch(`${base}/chat/session`, { method: "POST" });
     const cookie = session.headers.get("set-cookie")?.split(";")[0] ?? "";
-    const { userId } = (await session.json()) as { userId: number };
+    const { userId, csrf } = (await session.json()) as { userId: number; csrf: string };
+    const json = { cookie, "content-type": "application/json", "x-aimak-csrf": csrf };
     expect(cookie).toMatch(/^aimak_chat=/);
     const again = (await (
       await fetch(`${base}/chat/session`, { method: "POST", headers: { cookie } })
@@ -106,7 +107,7 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
 
     const sent = await fetch(`${base}/chat/send`, {
       method: "POST",
-      headers: { cookie, "content-type": "application/json" },
+      headers: json,
       body: JSON.stringify({ text: "/start" }),
     });
     expect(sent.status).toBe(202);
@@ -128,12 +129,12 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
     const welcome = history.messages[1] as unknown as { id: number };
     await fetch(`${base}/chat/press`, {
       method: "POST",
-      headers: { cookie, "content-type": "application/json" },
+      headers: json,
       body: JSON.stringify({ messageId: welcome.id, data: "lang:ky" }),
     });
     await fetch(`${base}/chat/send`, {
       method: "POST",
-      headers: { cookie, "content-type": "application/json" },
+      headers: json,
       body: JSON.stringify({ text: "Сокулук" }),
     });
     let texts: string[] = [];
@@ -149,7 +150,7 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
 
     const tooLong = await fetch(`${base}/chat/send`, {
       method: "POST",
-      headers: { cookie, "content-type": "application/json" },
+      headers: json,
       body: JSON.stringify({ text: "x".repeat(5000) }),
     });
     expect(tooLong.status).toBe(413);
@@ -158,7 +159,7 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
     expect(noSession.status).toBe(401);
     const forged = await fetch(`${base}/chat/press`, {
       method: "POST",
-      headers: { cookie, "content-type": "application/json" },
+      headers: json,
       body: JSON.stringify({ messageId: 999999, data: "lang:ky" }),
     });
     expect(forged.status).toBe(404);

@@ -7,10 +7,10 @@ import type { CliContext } from "../../src/cli/command";
 import type { DatabaseHandle } from "../../src/db/client";
 import { districts, municipalities, regions } from "../../src/db/schema";
 import { municipalitiesCommand } from "../../src/features/municipalities/cli";
-import { CSV_HEADER } from "../../src/features/municipalities/directory-file";
+import { CSV_HEADER, parseJsonDirectory } from "../../src/features/municipalities/directory-file";
 import {
   countDirectory,
-  DEMO_DIRECTORY_PATH,
+  DIRECTORY_PATH,
   displayName,
   formatProblem,
   getMunicipality,
@@ -25,7 +25,14 @@ import { createTestDatabase } from "../helpers/db";
 
 let handle: DatabaseHandle;
 let tmp: string;
-const demo = readFileSync(DEMO_DIRECTORY_PATH, "utf8");
+const demo = readFileSync(DIRECTORY_PATH, "utf8");
+/** The shipped file's own counts; tests/unit/municipalities-directory.test.ts pins the numbers. */
+const shipped = (() => {
+  const parsed = parseJsonDirectory(demo);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.data;
+})();
+const shippedCount = shipped.municipalities.length;
 
 beforeAll(async () => {
   handle = await createTestDatabase();
@@ -71,19 +78,19 @@ function fakeCli(): CliContext & { stdout: string[]; stderr: string[] } {
   };
 }
 
-describe("demo directory", () => {
+describe("shipped directory", () => {
   it("is seeded once into an empty database", async () => {
     const first = await seedDemoDirectoryIfEmpty(handle.db);
     expect(first.seeded).toBe(true);
-    expect(first.summary?.municipalities.added).toBe(51);
+    expect(first.summary?.municipalities.added).toBe(shippedCount);
     expect(await countDirectory(handle.db)).toEqual({
       regions: 9,
       districts: 40,
-      municipalities: 51,
+      municipalities: shippedCount,
     });
     const second = await seedDemoDirectoryIfEmpty(handle.db);
     expect(second.seeded).toBe(false);
-    expect((await countDirectory(handle.db)).municipalities).toBe(51);
+    expect((await countDirectory(handle.db)).municipalities).toBe(shippedCount);
   });
 
   it("has all 7 oblasts and both cities of republican significance, with their districts", async () => {
@@ -113,7 +120,9 @@ describe("demo directory", () => {
       .select({ n: sql<number>`count(*)::int` })
       .from(municipalities)
       .where(eq(municipalities.kind, "aiyl_aimak"));
-    expect(aiylAimaks[0]!.n).toBeGreaterThanOrEqual(25);
+    expect(aiylAimaks[0]!.n).toBe(
+      shipped.municipalities.filter((m) => m.kind === "aiyl_aimak").length,
+    );
   });
 
   it("lists cities under the region and aiyl aimaks under their district", async () => {
@@ -121,7 +130,8 @@ describe("demo directory", () => {
     const chui = all.find((r) => r.code === "chui")!;
     const bishkek = all.find((r) => r.code === "bishkek")!;
     const direct = await listMunicipalities(handle.db, { regionId: chui.id, districtId: null });
-    expect(direct.map((m) => m.code)).toEqual(["chui.tokmok"]);
+    // Cities of regional significance sit under the region, by name: Кант, Кара-Балта, Токмок.
+    expect(direct.map((m) => m.code)).toEqual(["chui.kant", "chui.kara-balta", "chui.tokmok"]);
     expect(
       (await listMunicipalities(handle.db, { regionId: bishkek.id, districtId: null })).map(
         (m) => m.code,
@@ -135,7 +145,14 @@ describe("demo directory", () => {
       { regionId: chui.id, districtId: sokuluk.id },
       { locale: "ru" },
     );
-    expect(inSokuluk.map((m) => m.nameRu)).toEqual(["Кожомкул", "Кызыл-Туу", "Сокулук"]);
+    // The town of Шопоков first, then the aiyl aimaks by their Russian name.
+    const names = inSokuluk.map((m) => m.nameRu);
+    expect(names[0]).toBe("Шопоков");
+    expect(names).toEqual(expect.arrayContaining(["Кожомкул", "Кызыл-Туу", "Сокулук"]));
+    expect(names.slice(1)).toEqual([...names.slice(1)].sort((a, b) => a.localeCompare(b, "ru")));
+    expect(names).toHaveLength(
+      shipped.municipalities.filter((m) => m.district === "chui.sokuluk").length,
+    );
     // Bad ids from forged callback data match nothing instead of failing.
     expect(await listDistricts(handle.db, Number.NaN)).toEqual([]);
     expect(await listMunicipalities(handle.db, { regionId: -1, districtId: null })).toEqual([]);
@@ -172,7 +189,7 @@ describe("demo directory", () => {
     expect(result.ok && result.summary).toEqual({
       regions: { added: 0, updated: 0, unchanged: 9 },
       districts: { added: 0, updated: 0, unchanged: 40 },
-      municipalities: { added: 0, updated: 0, unchanged: 51 },
+      municipalities: { added: 0, updated: 0, unchanged: shippedCount },
       notInFile: 0,
     });
     expect(await codesToIds()).toEqual(before);
@@ -184,7 +201,7 @@ describe("demo directory", () => {
       importDirectory(handle.db, demo, "json"),
     ]);
     expect(results.every((r) => r.ok)).toBe(true);
-    expect((await countDirectory(handle.db)).municipalities).toBe(51);
+    expect((await countDirectory(handle.db)).municipalities).toBe(shippedCount);
   });
 });
 
@@ -206,7 +223,7 @@ describe("CSV import", () => {
       regions: { added: 1, updated: 0, unchanged: 1 },
       districts: { added: 1, updated: 0, unchanged: 0 },
       municipalities: { added: 2, updated: 1, unchanged: 0 },
-      notInFile: 50,
+      notInFile: shippedCount - 1,
     });
     expect(await idOf("chui.tokmok")).toBe(tokmokId);
     expect((await getMunicipality(handle.db, tokmokId))?.nameRu).toBe("Токмак");
@@ -377,7 +394,15 @@ describe("municipalities CLI", () => {
     writeFileSync(file, demo);
     const cli = fakeCli();
     expect(await municipalitiesCommand.run(["import", file], cli)).toBe(0);
-    expect(cli.stdout).toContain("municipalities: 0 added, 0 updated, 51 unchanged");
+    expect(cli.stdout).toContain(`municipalities: 0 added, 0 updated, ${shippedCount} unchanged`);
+  });
+
+  it("reloads the shipped directory, under its old name too", async () => {
+    for (const sub of ["seed", "seed-demo"]) {
+      const cli = fakeCli();
+      expect(await municipalitiesCommand.run([sub], cli)).toBe(0);
+      expect(cli.stdout).toContain(`municipalities: 0 added, 0 updated, ${shippedCount} unchanged`);
+    }
   });
 
   it("imports the shipped example CSV", async () => {
@@ -419,7 +444,8 @@ describe("municipalities CLI", () => {
     const one = fakeCli();
     expect(await municipalitiesCommand.run(["list", "--region", "batken"], one)).toBe(0);
     expect(one.stdout.join("\n")).toContain("batken.leilek.toguz-bulak");
-    expect(one.stdout.at(-1)).toBe("3 districts, 9 municipalities");
+    const inBatken = shipped.municipalities.filter((m) => m.region === "batken").length;
+    expect(one.stdout.at(-1)).toBe(`3 districts, ${inBatken} municipalities`);
     const none = fakeCli();
     expect(await municipalitiesCommand.run(["list", "--region", "atlantis"], none)).toBe(1);
   });

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "../../src/db/client";
 import { users } from "../../src/db/schema";
+import { FaqService, seedFaqIfEmpty } from "../../src/features/faq/service";
 import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
 import { translator } from "../../src/i18n";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
@@ -15,6 +16,7 @@ describe("/settings", () => {
   beforeAll(async () => {
     handle = await createTestDatabase();
     await seedDemoDirectoryIfEmpty(handle.db);
+    await seedFaqIfEmpty(handle.db);
   });
   afterAll(() => handle.close());
 
@@ -74,5 +76,49 @@ describe("/settings", () => {
     // The flow is over: its buttons are stale now and change nothing.
     await t.send(pressUpdate(dana, "settings:topics"));
     expect((await userRow(dana.id))?.topics).toEqual(["hearings", "announcements"]);
+  });
+
+  // From tests/fixtures/faq-queries-dev.json; the FAQ answers it with appeal-how-to-submit.
+  const QUESTION = "как написать жалобу в айыл окмоту чтобы приняли";
+
+  it("takes a question typed into the open menu as a question: answered, the menu gone", async () => {
+    const t = createTestBot(handle.db);
+    const eli = person(3002, "ru");
+    const entry = await new FaqService(handle.db).getEntry("appeal-how-to-submit");
+    await t.send(textUpdate(eli, "/settings"));
+    const menu = t.texts().at(-1)!;
+    expect(menu).toMatch(/^Настройки:/);
+
+    const before = t.texts().length;
+    await t.send(textUpdate(eli, QUESTION));
+    // One reply, the answer; the menu is not shown again.
+    expect(t.texts().slice(before)).toHaveLength(1);
+    expect(t.texts().at(-1)).toContain(entry!.question.ru!);
+    expect(t.lastButtons().map((b) => b.data)).toContain("faq:fb:appeal-how-to-submit:1");
+
+    // The menu's conversation is over: its old buttons are stale and open nothing.
+    await t.send(pressUpdate(eli, "settings:topics"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.stale_button"));
+    expect(t.texts().slice(before)).toHaveLength(1);
+  });
+
+  it("does the same from a settings step and from /language, where only buttons answer", async () => {
+    const t = createTestBot(handle.db);
+    const fay = person(3003, "ru");
+    await t.send(textUpdate(fay, "/settings"));
+    await t.send(pressUpdate(fay, "settings:topics"));
+    expect(t.texts().at(-1)).toBe(ru("onboarding.topics_ask"));
+    await t.send(textUpdate(fay, QUESTION));
+    expect(t.lastButtons().map((b) => b.data)).toContain("faq:fb:appeal-how-to-submit:1");
+    await t.send(pressUpdate(fay, "topics:done"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.stale_button"));
+
+    await t.send(textUpdate(fay, "/language"));
+    expect(t.texts().at(-1)).toBe(ru("language.choose"));
+    await t.send(textUpdate(fay, QUESTION));
+    expect(t.lastButtons().map((b) => b.data)).toContain("faq:fb:appeal-how-to-submit:1");
+    await t.send(pressUpdate(fay, "lang:en"));
+    expect(t.lastCall("answerCallbackQuery")?.payload.text).toBe(ru("errors.stale_button"));
+    expect((await userRow(fay.id))?.locale).toBeNull();
   });
 });

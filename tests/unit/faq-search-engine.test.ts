@@ -119,3 +119,36 @@ describe("engine", () => {
     expect(parliament.confidence).toBeLessThan(local.confidence);
   });
 });
+
+describe("how much of a question is in the FAQ's domain", () => {
+  const engine = new FaqSearchEngine([
+    {
+      id: "city-elections",
+      audience: "everyone",
+      fields: [{ text: "как избирают городской кенеш в Бишкеке и Оше", lang: "ru", weight: 3 }],
+    },
+    {
+      id: "budget",
+      audience: "everyone",
+      fields: [
+        { text: "кто утверждает местный бюджет", lang: "ru", weight: 3 },
+        { text: "Бюджет утверждает кенеш. Завтра рассмотрим подробнее.", lang: "ru", weight: 0.5 },
+      ],
+    },
+  ]);
+
+  it("counts neither place names nor words found only in answers as the FAQ's subject", () => {
+    const weather = engine.search("какая погода завтра в Бишкеке", { viewer: "everyone" });
+    // «Бишкек» is in an entry's question and «завтра» in an answer: neither makes it a question
+    // for the FAQ, nor the Bishkek entry a visible match.
+    expect(weather.domainShare).toBe(0);
+    expect(weather.hits.every((h) => !h.topical)).toBe(true);
+
+    const near = engine.search("когда кенеш в Бишкеке утверждает бюджет", { viewer: "everyone" });
+    expect(near.domainShare).toBe(1);
+    expect(near.hits.find((h) => h.id === "budget")?.topical).toBe(true);
+
+    const half = engine.search("бюджет футбольного клуба", { viewer: "everyone" });
+    expect(half.domainShare).toBeCloseTo(1 / 3);
+  });
+});

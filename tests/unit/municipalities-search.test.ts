@@ -1,42 +1,9 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseJsonDirectory } from "../../src/features/municipalities/directory-file";
 import { editDistance, fold, tokens } from "../../src/features/municipalities/normalize";
-import {
-  buildSearchIndex,
-  type SearchEntry,
-  searchIndex,
-} from "../../src/features/municipalities/search";
-import { DEMO_DIRECTORY_PATH } from "../../src/features/municipalities/service";
+import { buildSearchIndex, searchIndex } from "../../src/features/municipalities/search";
+import { shippedSearch } from "../helpers/directory";
 
-/** The shipped demo directory as search entries; id = position + 1, code kept for asserts. */
-function demoEntries(): Array<SearchEntry & { code: string }> {
-  const parsed = parseJsonDirectory(readFileSync(DEMO_DIRECTORY_PATH, "utf8"));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const { regions, districts, municipalities } = parsed.data;
-  const region = new Map(regions.map((r) => [r.code, r]));
-  const district = new Map(districts.map((d) => [d.code, d]));
-  return municipalities.map((m, i) => {
-    const r = region.get(m.region)!;
-    const d = m.district ? district.get(m.district) : undefined;
-    return {
-      id: i + 1,
-      code: m.code,
-      kind: m.kind,
-      nameKy: m.name_ky,
-      nameRu: m.name_ru,
-      context: [r.name_ky, r.name_ru, ...(d ? [d.name_ky, d.name_ru] : [])],
-    };
-  });
-}
-
-const entries = demoEntries();
-const index = buildSearchIndex(entries);
-const codeOf = new Map(entries.map((e) => [e.id, e.code]));
-
-function search(query: string, limit = 6): string[] {
-  return searchIndex(index, query, limit).map((hit) => codeOf.get(hit.id)!);
-}
+const search = shippedSearch();
 
 function top(query: string): string | undefined {
   return search(query)[0];
@@ -92,7 +59,8 @@ describe("municipality search", () => {
   it("does not need ө, ү, ң", () => {
     expect(top("Жети-Огуз")).toBe("issyk-kul.jeti-oguz.jeti-oguz");
     expect(top("Озгон")).toBe("osh.ozgon.ozgon");
-    expect(top("Уч-Коргон")).toBe("jalal-abad.aksy.uch-korgon");
+    // Three aiyl aimaks are called Үч-Коргон; the district tells them apart.
+    expect(top("Уч-Коргон Аксы")).toBe("jalal-abad.aksy.uch-korgon");
     expect(top("Таш-Комур")).toBe("jalal-abad.tash-komur");
     expect(top("Сулукту")).toBe("batken.sulukta");
   });
@@ -103,7 +71,7 @@ describe("municipality search", () => {
     expect(top("dzhalal-abad")).toBe("jalal-abad.jalal-abad");
     expect(top("Jalal-Abad")).toBe("jalal-abad.jalal-abad");
     expect(top("Ozgon")).toBe("osh.ozgon.ozgon");
-    expect(top("Üch-Korgon")).toBe("jalal-abad.aksy.uch-korgon");
+    expect(top("Üch-Korgon Aksy")).toBe("jalal-abad.aksy.uch-korgon");
     expect(top("kyzyl kiya")).toBe("batken.kyzyl-kiya");
     expect(top("zheek")).toBe("chui.ysyk-ata.jeek");
     expect(top("Ormon Khan")).toBe("naryn.kochkor.ormon-khan");
@@ -133,17 +101,22 @@ describe("municipality search", () => {
   });
 
   it("uses district or region words to tell namesakes apart", () => {
-    // Two Кара-Суу: the town in Osh oblast and the aiyl aimak in At-Bashy district.
-    expect(search("Кара-Суу").slice(0, 2).sort()).toEqual([
-      "naryn.at-bashy.kara-suu",
-      "osh.kara-suu.kara-suu",
-    ]);
+    // Six Кара-Суу: the town in Osh oblast, which goes first, and five aiyl aimaks.
+    const karaSuu = search("Кара-Суу", 10);
+    expect(karaSuu[0]).toBe("osh.kara-suu.kara-suu");
+    expect(karaSuu).toContain("naryn.at-bashy.kara-suu");
+    expect(karaSuu.filter((code) => code.endsWith(".kara-suu"))).toHaveLength(6);
     expect(search("Кара-Суу Ат-Башы")).toEqual(["naryn.at-bashy.kara-suu"]);
     expect(top("Кара-Суу Ош облусу")).toBe("osh.kara-suu.kara-suu");
   });
 
   it("puts the name spelled as typed first", () => {
-    expect(search("Каракол").slice(0, 2)).toEqual(["issyk-kul.karakol", "jalal-abad.kara-kol"]);
+    // The city of Каракол, then the aiyl aimak of the same name in Ak-Suu district.
+    expect(search("Каракол").slice(0, 3)).toEqual([
+      "issyk-kul.karakol",
+      "issyk-kul.ak-suu.karakol",
+      "jalal-abad.kara-kol",
+    ]);
     expect(search("Кара-Көл").slice(0, 2)).toEqual(["jalal-abad.kara-kol", "issyk-kul.karakol"]);
   });
 
@@ -157,10 +130,20 @@ describe("municipality search", () => {
   });
 
   it("respects the limit and ranks scores in order", () => {
+    const index = buildSearchIndex(
+      ["Кара-Суу", "Кара-Көл", "Кара-Балта", "Каракол"].map((name, i) => ({
+        id: i + 1,
+        kind: "aiyl_aimak" as const,
+        nameKy: name,
+        nameRu: name,
+        context: [],
+      })),
+    );
     const hits = searchIndex(index, "кара", 3);
     expect(hits.length).toBe(3);
     for (let i = 1; i < hits.length; i++) {
       expect(hits[i]!.score).toBeLessThanOrEqual(hits[i - 1]!.score);
     }
+    expect(search("кара", 3)).toHaveLength(3);
   });
 });

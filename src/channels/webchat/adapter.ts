@@ -1,7 +1,8 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Message, Update, UserFromGetMe } from "grammy/types";
 import type { Database } from "../../db/client";
 import {
+  deliveries,
   type UserRow,
   type WebchatButton,
   type WebchatPayload,
@@ -24,7 +25,13 @@ export function toView(row: Row): MessageView {
     fromBot: row.fromBot,
     updatedAt: row.updatedAt.toISOString(),
     ...row.payload,
+    ...(row.seenAt === null ? { unread: true } : {}),
   };
+}
+
+/** Whether `data` is the callback data of one of the buttons the bot put on a message. */
+function hasButtonData(payload: WebchatPayload, data: string): boolean {
+  return payload.buttons?.some((row) => row.some((b) => b.callbackData === data)) ?? false;
 }
 
 interface InlineButton {
@@ -68,7 +75,13 @@ export class WebchatAdapter implements ChannelAdapter {
     private readonly dispatch: (update: Update) => Promise<void>,
   ) {}
 
-  canReach(chatId: number): boolean {
+  /** Always: a closed page's messages wait in the person's history (an inbox). */
+  canReach(): boolean {
+    return true;
+  }
+
+  /** Whether a page of the person is open, so a message is seen as it arrives. */
+  isPresent(chatId: number): boolean {
     return this.hub.isConnected(chatId - SYNTHETIC_CHAT_ID_BASE);
   }
 
@@ -131,9 +144,11 @@ export class WebchatAdapter implements ChannelAdapter {
   }
 
   private async send(userId: number, chatId: number, payload: WebchatPayload): Promise<Message> {
+    // Seen at once when a page is open; otherwise it waits in the history, marked as new.
+    const seen = this.hub.isConnected(userId);
     const [row] = await this.db
       .insert(webchatMessages)
-      .values({ userId, fromBot: true, payload })
+      .values({ userId, fromBot: true, payload, seenAt: seen ? sql`now()` : null })
       .returning();
     if (!row) throw new ChannelError("transient", "could not store the message");
     this.hub.publish(userId, { type: "message", data: toView(row) });
@@ -193,6 +208,11 @@ export class WebchatAdapter implements ChannelAdapter {
 
   // ---- inbound: the person's side ----
 
+  /**
+   * The newest `limit` messages, oldest first, for a page that is showing them now. Those that
+   * arrived while every page was closed come back marked `unread` (once) and count from now as
+   * seen; their deliveries turn from `held` into `sent`.
+   */
   async history(userId: number, limit = 200): Promise<MessageView[]> {
     const rows = await this.db
       .select()
@@ -200,15 +220,46 @@ export class WebchatAdapter implements ChannelAdapter {
       .where(and(eq(webchatMessages.userId, userId), eq(webchatMessages.deleted, false)))
       .orderBy(desc(webchatMessages.id))
       .limit(limit);
-    // The newest `limit` messages, shown oldest first.
-    return rows.reverse().map(toView);
+    const views = rows.reverse().map(toView);
+    await this.markSeen(userId);
+    return views;
   }
 
-  /** Stores what the person typed and hands it to the bot as a Telegram-shaped message update. */
-  async receiveText(user: UserRow, text: string): Promise<MessageView> {
+  /** Marks every unseen message of the person seen, and their held deliveries sent. */
+  private async markSeen(userId: number): Promise<void> {
+    await this.db
+      .update(webchatMessages)
+      .set({ seenAt: sql`now()` })
+      .where(and(eq(webchatMessages.userId, userId), isNull(webchatMessages.seenAt)));
+    // Every held delivery whose message is now seen, including one recorded as held after a
+    // page had already shown it (a page that opened while the engine was sending).
+    await this.db
+      .update(deliveries)
+      .set({ status: "sent", sentAt: sql`now()`, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(deliveries.userId, userId),
+          eq(deliveries.channel, "web"),
+          eq(deliveries.status, "held"),
+          sql`${deliveries.channelMessageId} in (select id::text from webchat_messages
+            where user_id = ${userId} and seen_at is not null)`,
+        ),
+      );
+  }
+
+  /**
+   * Stores what the person typed and hands it to the bot as a Telegram-shaped message update.
+   * `browserLocale` stands in for Telegram's app language until the person picks a language.
+   */
+  async receiveText(user: UserRow, text: string, browserLocale?: string): Promise<MessageView> {
     const [row] = await this.db
       .insert(webchatMessages)
-      .values({ userId: user.id, fromBot: false, payload: { text, format: "plain" } })
+      .values({
+        userId: user.id,
+        fromBot: false,
+        payload: { text, format: "plain" },
+        seenAt: sql`now()`,
+      })
       .returning();
     if (!row) throw new Error("could not store the message");
     const chatId = syntheticChatId(user.id);
@@ -223,7 +274,7 @@ export class WebchatAdapter implements ChannelAdapter {
           id: chatId,
           is_bot: false,
           first_name: user.firstName ?? "",
-          language_code: user.locale ?? undefined,
+          language_code: user.locale ?? browserLocale,
         },
         text,
         ...(command
@@ -235,8 +286,16 @@ export class WebchatAdapter implements ChannelAdapter {
     return toView(row);
   }
 
-  /** A tap on a button of one of the bot's messages becomes a callback query. */
-  async receivePress(user: UserRow, messageId: number, data: string): Promise<boolean> {
+  /**
+   * A tap on a button of one of the bot's messages becomes a callback query, but only with data
+   * that the bot put on that very message: anything else is refused before the bot sees it.
+   */
+  async receivePress(
+    user: UserRow,
+    messageId: number,
+    data: string,
+    browserLocale?: string,
+  ): Promise<boolean> {
     const [row] = await this.db
       .select()
       .from(webchatMessages)
@@ -247,7 +306,7 @@ export class WebchatAdapter implements ChannelAdapter {
           eq(webchatMessages.fromBot, true),
         ),
       );
-    if (!row || row.deleted) return false;
+    if (!row || row.deleted || !hasButtonData(row.payload, data)) return false;
     const chatId = syntheticChatId(user.id);
     const update: Update = {
       update_id: this.nextUpdateId(),
@@ -257,7 +316,7 @@ export class WebchatAdapter implements ChannelAdapter {
           id: chatId,
           is_bot: false,
           first_name: user.firstName ?? "",
-          language_code: user.locale ?? undefined,
+          language_code: user.locale ?? browserLocale,
         },
         chat_instance: String(chatId),
         data,

@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
 import type { Locale } from "../../config";
@@ -10,14 +10,16 @@ import type { UserRow } from "../../db/schema";
 import { createSyntheticUser, findUserByChannelId } from "../../features/users/service";
 import { getI18n, resolveLocale, translator } from "../../i18n";
 import type { ChannelDirectory } from "../directory";
-import { syntheticChatId } from "../types";
+import { MAX_MESSAGE_LENGTH, syntheticChatId } from "../types";
 import type { WebchatAdapter } from "./adapter";
-import type { WebchatHub } from "./hub";
+import type { WebchatEvent, WebchatHub } from "./hub";
 
 const COOKIE = "aimak_chat";
+/** The header that proves a state-changing request comes from the chat page itself. */
+export const CSRF_HEADER = "x-aimak-csrf";
 const PAGE_DIR = fileURLToPath(new URL("./page/", import.meta.url));
-/** Telegram's own limit for one message. */
-export const MAX_WEB_MESSAGE = 4096;
+/** How often an open event stream hears from the server (the page reconnects after silence). */
+export const PING_EVERY_MS = 20_000;
 const ASSET_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -33,10 +35,51 @@ export interface WebchatRoutesDeps {
   hub: WebchatHub;
   directory: ChannelDirectory;
   defaultLocale: Locale;
+  /** Ping interval of the event stream (default PING_EVERY_MS; tests shorten it). */
+  pingEveryMs?: number;
 }
 
 function tokenHash(token: string): string {
   return createHash("sha256").update(token).digest("hex");
+}
+
+/**
+ * The session's anti-forgery token: derived from the secret cookie (which scripts cannot read),
+ * so it needs no storage and every app instance computes the same one. Only the page, which
+ * receives it from POST /chat/session, can send it back in CSRF_HEADER.
+ */
+function csrfToken(cookie: string): string {
+  return createHash("sha256").update(`aimak-csrf\0${cookie}`).digest("base64url");
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Whether the browser says the request comes from this very origin. Browsers send
+ * Sec-Fetch-Site and Origin with every POST; a page on another port or subdomain (same site,
+ * other origin) gets "same-site" and its own Origin, and is refused. Clients that send neither
+ * (scripts, tests) still need the token.
+ */
+function fromSameOrigin(c: Context): boolean {
+  const site = c.req.header("sec-fetch-site");
+  if (site !== undefined && site !== "same-origin") return false;
+  const origin = c.req.header("origin");
+  if (origin === undefined) return true;
+  const host = c.req.header("x-forwarded-host") ?? c.req.header("host");
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+function isJson(c: Context): boolean {
+  const type = c.req.header("content-type") ?? "";
+  return /^application\/json\s*(;|$)/i.test(type);
 }
 
 function stringsFor(locale: Locale): unknown {
@@ -67,6 +110,7 @@ class Throttle {
  */
 export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
   const app = new Hono();
+  const pingEveryMs = deps.pingEveryMs ?? PING_EVERY_MS;
   const throttle = new Throttle(20, 10_000);
 
   async function currentUser(cookie: string | undefined): Promise<UserRow | undefined> {
@@ -76,6 +120,22 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
 
   function localeOf(user: UserRow | undefined, acceptLanguage: string | undefined): Locale {
     return resolveLocale(user?.locale, acceptLanguage?.split(",")[0], deps.defaultLocale);
+  }
+
+  /** The browser's first language, as Telegram's app language would be (until one is chosen). */
+  const browserLanguage = (c: Context): string | undefined =>
+    c.req.header("accept-language")?.split(",")[0]?.split(";")[0]?.trim() || undefined;
+
+  /** What the page needs to start: who, in which language, and how to prove it is the page. */
+  function sessionBody(user: UserRow, cookie: string, locale: Locale) {
+    return {
+      userId: user.id,
+      locale,
+      strings: stringsFor(locale),
+      csrf: csrfToken(cookie),
+      maxLength: MAX_MESSAGE_LENGTH,
+      pingMs: pingEveryMs,
+    };
   }
 
   app.get("/", async (c) => {
@@ -96,8 +156,13 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
   });
 
   app.post("/chat/session", async (c) => {
-    let user = await currentUser(getCookie(c, COOKIE));
-    if (!user) {
+    const refused = translator(localeOf(undefined, c.req.header("accept-language")))(
+      "errors.forged_request",
+    );
+    if (!fromSameOrigin(c)) return c.json({ error: refused }, 403);
+    const cookie = getCookie(c, COOKIE);
+    let user = await currentUser(cookie);
+    if (!user || !cookie) {
       const token = randomBytes(32).toString("base64url");
       const locale = localeOf(undefined, c.req.header("accept-language"));
       user = await createSyntheticUser(deps.db, "web", tokenHash(token), null);
@@ -109,10 +174,9 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
         maxAge: 60 * 60 * 24 * 365,
         secure: c.req.header("x-forwarded-proto") === "https",
       });
-      return c.json({ userId: user.id, locale, strings: stringsFor(locale) });
+      return c.json(sessionBody(user, token, locale));
     }
-    const locale = localeOf(user, c.req.header("accept-language"));
-    return c.json({ userId: user.id, locale, strings: stringsFor(locale) });
+    return c.json(sessionBody(user, cookie, localeOf(user, c.req.header("accept-language"))));
   });
 
   // Everything below needs a session.
@@ -122,6 +186,17 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
     if (!user)
       return c.json({ error: translator(deps.defaultLocale)("errors.need_onboarding") }, 401);
     c.set("user" as never, user as never);
+    // Anything that changes state must come from the page: same origin, JSON, and the token.
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      const t = translator(localeOf(user, c.req.header("accept-language")));
+      if (!fromSameOrigin(c) || !isJson(c)) {
+        return c.json({ error: t("errors.forged_request") }, 403);
+      }
+      const sent = c.req.header(CSRF_HEADER) ?? "";
+      if (!sameSecret(sent, csrfToken(getCookie(c, COOKIE) ?? ""))) {
+        return c.json({ error: t("errors.forged_request") }, 403);
+      }
+    }
     return next();
   });
 
@@ -136,14 +211,17 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
   app.get("/chat/events", (c) => {
     const user = userOf(c);
     return streamSSE(c, async (stream) => {
-      const unsubscribe = deps.hub.subscribe(user.id, (event) => {
+      const listener = (event: WebchatEvent) => {
         void stream.writeSSE({ event: event.type, data: JSON.stringify(event.data) });
-      });
+      };
+      const unsubscribe = deps.hub.subscribe(user.id, listener);
       stream.onAbort(unsubscribe);
-      // Keep-alives stop proxies from closing an idle stream; the loop ends when the page goes.
-      while (!stream.aborted && !stream.closed) {
-        await stream.write(": keep-alive\n\n");
-        await stream.sleep(25_000);
+      // Pings keep proxies from closing an idle stream and let the page notice a dead one (it
+      // reconnects after a silence). The loop ends when the page goes, or when this stream no
+      // longer receives the person's events (then the page reconnects and resubscribes).
+      while (!stream.aborted && !stream.closed && deps.hub.isSubscribed(user.id, listener)) {
+        await stream.writeSSE({ event: "ping", data: JSON.stringify({ at: Date.now() }) });
+        await stream.sleep(pingEveryMs);
       }
       unsubscribe();
     });
@@ -156,13 +234,13 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
     const body = (await c.req.json().catch(() => undefined)) as { text?: unknown } | undefined;
     const text = typeof body?.text === "string" ? body.text.trim() : "";
     if (!text) return c.json({ error: t("errors.empty") }, 400);
-    if (text.length > MAX_WEB_MESSAGE) {
+    if (text.length > MAX_MESSAGE_LENGTH) {
       return c.json(
-        { error: t("errors.too_long", { length: text.length, max: MAX_WEB_MESSAGE }) },
+        { error: t("errors.too_long", { length: text.length, max: MAX_MESSAGE_LENGTH }) },
         413,
       );
     }
-    const message = await deps.adapter.receiveText(user, text);
+    const message = await deps.adapter.receiveText(user, text, browserLanguage(c));
     return c.json({ message }, 202);
   });
 
@@ -179,7 +257,7 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
     if (!Number.isSafeInteger(messageId) || !data || Buffer.byteLength(data) > 64) {
       return c.json({ error: t("errors.stale_button") }, 400);
     }
-    const ok = await deps.adapter.receivePress(user, messageId, data);
+    const ok = await deps.adapter.receivePress(user, messageId, data, browserLanguage(c));
     if (!ok) return c.json({ error: t("errors.stale_button") }, 404);
     return c.json({ ok: true }, 202);
   });

@@ -32,7 +32,18 @@ export type MessageKind = (typeof MESSAGE_KINDS)[number];
 export const MESSAGE_STATUSES = ["draft", "scheduled", "sending", "done", "cancelled"] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export const DELIVERY_STATUSES = ["pending", "sending", "sent", "failed", "skipped"] as const;
+/**
+ * `held`: kept for a person who is not looking right now (a web chat whose page is closed): the
+ * message waits in their history and becomes `sent` when a page of theirs first shows it.
+ */
+export const DELIVERY_STATUSES = [
+  "pending",
+  "sending",
+  "sent",
+  "held",
+  "failed",
+  "skipped",
+] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**

@@ -40,6 +40,12 @@ export const municipalities = pgTable(
     districtId: integer("district_id").references(() => districts.id),
     nameKy: text("name_ky").notNull(),
     nameRu: text("name_ru").notNull(),
+    // How to reach the executive body (the aiyl okmotu or the mayor's office), when the
+    // directory file gives it: told to residents whose question the FAQ cannot answer.
+    phone: text("phone"),
+    email: text("email"),
+    website: text("website"),
+    address: text("address"),
   },
   (t) => [
     index("municipalities_region_idx").on(t.regionId),

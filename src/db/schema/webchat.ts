@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigint, bigserial, boolean, index, jsonb, pgTable, timestamp } from "drizzle-orm/pg-core";
 import { users } from "./users";
 
@@ -15,10 +16,18 @@ export const webchatMessages = pgTable(
     fromBot: boolean("from_bot").notNull(),
     payload: jsonb("payload").$type<WebchatPayload>().notNull(),
     deleted: boolean("deleted").notNull().default(false),
+    /**
+     * When a page of the person first showed the message; null while it waits for them (it
+     * arrived while every page was closed). The page marks such messages as new.
+     */
+    seenAt: timestamp("seen_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("webchat_messages_user_idx").on(t.userId, t.id)],
+  (t) => [
+    index("webchat_messages_user_idx").on(t.userId, t.id),
+    index("webchat_messages_unseen_idx").on(t.userId).where(sql`${t.seenAt} is null`),
+  ],
 );
 
 export interface WebchatButton {

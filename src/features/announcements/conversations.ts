@@ -1,12 +1,14 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer } from "grammy";
+import type { MessageEntity } from "grammy/types";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { once } from "../../bot/conversation-kit";
-import { toBotApiCall } from "../../delivery";
-import { escapeHtml, formatDateTime } from "../../i18n";
+import { toBotApiCall, visibleText } from "../../delivery";
+import { escapeHtml, formatDateTime, formatNumber, type TFunction } from "../../i18n";
 import { displayName, getMunicipality, searchMunicipalities } from "../municipalities/service";
 import { isAdmin, staffMunicipalities } from "../roles/permissions";
 import { findPersonByChatId } from "../users/service";
+import { type FormattedText, trimFormatted } from "./format";
 import {
   audienceKeyboard,
   CB,
@@ -20,8 +22,11 @@ import {
   type Actor,
   type AnnouncementInput,
   AnnouncementNotAllowedError,
+  audienceSize,
   createAnnouncement,
   previewAnnouncement,
+  senderLine,
+  senderNames,
 } from "./service";
 import { parseSendTime } from "./time";
 
@@ -34,7 +39,7 @@ const MAX_CAPTION = 1024;
 class Aborted extends Error {}
 
 type Input =
-  | { kind: "text"; text: string; ctx: ConvContext }
+  | { kind: "text"; text: string; entities?: MessageEntity[]; ctx: ConvContext }
   | { kind: "button"; data: string; ctx: ConvContext }
   | { kind: "photo"; fileId: string; ctx: ConvContext }
   | { kind: "document"; fileId: string; ctx: ConvContext };
@@ -45,7 +50,8 @@ function isCommand(ctx: ConvContext): boolean {
 
 /**
  * The next thing the person sends. Commands end the flow (and run as usual), "Cancel" aborts,
- * buttons outside `buttons` are answered as stale. Text keeps its formatting as HTML.
+ * buttons outside `buttons` are answered as stale. Text comes trimmed, with the messenger's
+ * formatting entities moved along.
  */
 async function next(conversation: AppConversation, buttons: RegExp): Promise<Input> {
   for (;;) {
@@ -73,9 +79,32 @@ async function next(conversation: AppConversation, buttons: RegExp): Promise<Inp
       if (largest) return { kind: "photo", fileId: largest.file_id, ctx };
     }
     if (msg?.document) return { kind: "document", fileId: msg.document.file_id, ctx };
-    if (msg?.text?.trim()) return { kind: "text", text: msg.text.trim(), ctx };
+    if (msg?.text?.trim()) {
+      const typed = trimFormatted({ text: msg.text, entities: msg.entities ?? [] });
+      return typed.entities?.length
+        ? { kind: "text", text: typed.text, entities: [...typed.entities], ctx }
+        : { kind: "text", text: typed.text, ctx };
+    }
     await ctx.reply(ctx.t("announcements.unexpected"));
   }
+}
+
+/**
+ * "Audience: all residents (Sokuluk) — 1,234 people" in the sender's language (HTML): the
+ * audience said back in words wherever the sender decides.
+ */
+function audienceSummary(
+  t: TFunction,
+  locale: ConvContext["locale"],
+  choice: string,
+  municipality: string,
+  n: number,
+): string {
+  const key = choice === "deputy" || choice === "staff" || choice === "all" ? choice : "sub";
+  return t("announcements.audience_chosen", {
+    audience: t(`announcements.audience_label_${key}`, { municipality: escapeHtml(municipality) }),
+    people: t("announcements.people", { count: n, n: formatNumber(n, locale) }),
+  });
 }
 
 /** Reloads the person and their roles from the database: every step re-checks rights. */
@@ -149,12 +178,17 @@ async function chooseMunicipality(
   }
 }
 
+/**
+ * Asks for the text in one language. `max` is what is left of Telegram's limit once the sender
+ * line is added (it counts what the reader sees, so the typed characters).
+ */
 async function askText(
   conversation: AppConversation,
   ctx: ConvContext,
   key: "ask_text_ky" | "ask_text_ru",
   optional: boolean,
-): Promise<string | undefined> {
+  max: number,
+): Promise<FormattedText | undefined> {
   const prompt = ctx.t(`announcements.${key}`);
   await ctx.reply(prompt, {
     reply_markup: optional ? skipKeyboard(ctx.t, ctx.t("announcements.skip")) : undefined,
@@ -164,13 +198,15 @@ async function askText(
     const answer = await next(conversation, optional ? new RegExp(`^${CB.skip}$`) : /^(?!)/);
     if (answer.kind === "button") return undefined;
     if (answer.kind === "text") {
-      if (answer.text.length > MAX_TEXT) {
+      if (answer.text.length > max) {
         await answer.ctx.reply(
-          ctx.t("announcements.too_long", { length: answer.text.length, max: MAX_TEXT }),
+          ctx.t("announcements.too_long", { length: answer.text.length, max }),
         );
         continue;
       }
-      return answer.text;
+      return answer.entities
+        ? { text: answer.text, entities: answer.entities }
+        : { text: answer.text };
     }
     await answer.ctx.reply(prompt);
   }
@@ -204,9 +240,22 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
     parse_mode: "HTML",
   });
 
-  const ky = await askText(conversation, ctx, "ask_text_ky", true);
-  const ru = await askText(conversation, ctx, "ask_text_ru", ky !== undefined);
-  const input: AnnouncementInput = { municipalityId: municipality.id, text: { ky, ru } };
+  // Every language's text starts with who sends it; Telegram's limits count that line too.
+  const sender = await once(conversation, () => senderNames(deps.db, municipality.id));
+  const reserve = (l: "ky" | "ru") => visibleText(senderLine(sender[l])).length + 2;
+  const ky = await askText(conversation, ctx, "ask_text_ky", true, MAX_TEXT - reserve("ky"));
+  const ru = await askText(
+    conversation,
+    ctx,
+    "ask_text_ru",
+    ky !== undefined,
+    MAX_TEXT - reserve("ru"),
+  );
+  const input: AnnouncementInput = {
+    municipalityId: municipality.id,
+    text: { ky: ky?.text, ru: ru?.text },
+    entities: { ky: ky?.entities, ru: ru?.entities },
+  };
 
   await ctx.reply(t("announcements.ask_media"), {
     reply_markup: skipKeyboard(t, t("announcements.no_media")),
@@ -215,12 +264,13 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
     const answer = await next(conversation, new RegExp(`^${CB.skip}$`));
     if (answer.kind === "button") break;
     if (answer.kind === "photo" || answer.kind === "document") {
-      const longest = Math.max(ky?.length ?? 0, ru?.length ?? 0);
-      if (longest > MAX_CAPTION) {
-        await answer.ctx.reply(
-          t("announcements.caption_too_long", { length: longest, max: MAX_CAPTION }),
-          { reply_markup: skipKeyboard(t, t("announcements.no_media")) },
-        );
+      const over = (["ky", "ru"] as const)
+        .map((l) => ({ length: input.text[l]?.length ?? 0, max: MAX_CAPTION - reserve(l) }))
+        .find((c) => c.length > c.max);
+      if (over) {
+        await answer.ctx.reply(t("announcements.caption_too_long", over), {
+          reply_markup: skipKeyboard(t, t("announcements.no_media")),
+        });
         continue;
       }
       if (answer.kind === "photo") input.photo = answer.fileId;
@@ -233,17 +283,32 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
   }
 
   await ctx.reply(t("announcements.ask_audience"), { reply_markup: audienceKeyboard(t) });
-  const audienceAnswer = await next(conversation, CB.audience);
-  const choice = audienceAnswer.kind === "button" ? CB.audience.exec(audienceAnswer.data)?.[1] : "";
+  let audienceAnswer = await next(conversation, CB.audience);
+  while (audienceAnswer.kind !== "button") {
+    await audienceAnswer.ctx.reply(t("announcements.ask_audience"), {
+      reply_markup: audienceKeyboard(t),
+    });
+    audienceAnswer = await next(conversation, CB.audience);
+  }
+  const choice = CB.audience.exec(audienceAnswer.data)?.[1] ?? "sub";
   if (choice === "all") input.topic = null;
   if (choice === "deputy" || choice === "staff") {
     input.role = choice;
     input.topic = null;
   }
+  let recipients = await once(conversation, async () => {
+    const actor = await actorOf(deps, chatId);
+    if (!actor) throw new AnnouncementNotAllowedError();
+    return audienceSize(deps.db, actor, input);
+  });
+  // Said back in words on the audience message itself, so the choice stays visible above.
+  const summary = (n: number) => audienceSummary(t, ctx.locale, choice, municipality.name, n);
+  await audienceAnswer.ctx
+    .editMessageText(summary(recipients), { parse_mode: "HTML" })
+    .catch(() => {});
 
   // Preview: the very Bot API calls recipients get, once per language written.
   const languages = (["ky", "ru"] as const).filter((l) => input.text[l]);
-  let recipients = 0;
   for (const locale of languages) {
     const preview = await once(conversation, async () => {
       const actor = await actorOf(deps, chatId);
@@ -265,7 +330,8 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
     await ctx.reply(t("announcements.preview_one_language"));
   }
 
-  await ctx.reply(t("announcements.ask_when", { n: recipients }), {
+  await ctx.reply(t("announcements.ask_when", { audience: summary(recipients) }), {
+    parse_mode: "HTML",
     reply_markup: whenKeyboard(t),
   });
   const when = await next(conversation, new RegExp(`^(${CB.now}|${CB.later})$`));
@@ -288,10 +354,10 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
   const whenText = at
     ? t("announcements.confirm_later", {
         time: formatDateTime(at, ctx.locale, deps.config.timezone),
-        n: recipients,
+        audience: summary(recipients),
       })
-    : t("announcements.confirm_now", { n: recipients });
-  await ctx.reply(whenText, { reply_markup: confirmKeyboard(t) });
+    : t("announcements.confirm_now", { audience: summary(recipients) });
+  await ctx.reply(whenText, { parse_mode: "HTML", reply_markup: confirmKeyboard(t) });
   await next(conversation, new RegExp(`^${CB.confirm}$`));
 
   if (at) {

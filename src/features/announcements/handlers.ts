@@ -1,6 +1,5 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { AppContext, BotDeps } from "../../bot/context";
-import { pickText } from "../../delivery";
 import { escapeHtml, formatDateTime } from "../../i18n";
 import { ANNOUNCE } from "./conversations";
 import { CB } from "./keyboards";
@@ -12,6 +11,7 @@ import {
   getAnnouncement,
   listAnnouncements,
   mayAnnounce,
+  typedText,
 } from "./service";
 
 function actorOf(ctx: AppContext): Actor {
@@ -45,7 +45,7 @@ export function announcementsFeature(deps: BotDeps): Composer<AppContext> {
     const kb = new InlineKeyboard();
     for (const { message, progress } of list) {
       const when = message.scheduledAt ?? message.startedAt ?? message.createdAt;
-      const snippet = pickText(message.content.text, ctx.locale).replace(/\s+/g, " ");
+      const snippet = typedText(message.content, ctx.locale).replace(/\s+/g, " ");
       lines.push(
         ctx.t("announcements.list_item", {
           id: message.id,

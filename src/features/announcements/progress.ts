@@ -25,6 +25,7 @@ export function progressText(
     failed: p.failed,
     blocked: p.blocked,
     unreachable: p.unreachable,
+    held: p.held,
     left: p.pending + p.sending,
     eta: duration(t, etaSeconds(p)),
   };

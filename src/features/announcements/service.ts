@@ -1,5 +1,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { MessageEntity } from "grammy/types";
 import type { RoleGrant } from "../../bot/context";
+import type { Locale } from "../../config";
 import type { Database } from "../../db/client";
 import { type OutgoingMessageRow, outgoingMessages, type Role, type Topic } from "../../db/schema";
 import {
@@ -10,15 +12,20 @@ import {
   getMessageProgress,
   type MessageContent,
   type MessageProgress,
+  pickText,
   type RenderedMessage,
   renderForRecipient,
   scheduleMessage,
   setProgressMessage,
   startMessage,
+  visibleText,
 } from "../../delivery";
 import { PROGRESS_COUNTS, rowsOf } from "../../delivery/store";
+import { escapeHtml, translator } from "../../i18n";
 import { recordAudit } from "../audit/service";
+import { displayName, getMunicipality } from "../municipalities/service";
 import { canManageMunicipality, isAdmin, staffMunicipalities } from "../roles/permissions";
+import { toHtml, trimFormatted } from "./format";
 
 /**
  * Staff announcements, channel-free. Every call takes the acting person and checks, on the
@@ -50,7 +57,10 @@ export const AUDIENCE_ROLES = ["deputy", "staff"] as const satisfies readonly Ro
 
 export interface AnnouncementInput {
   municipalityId: number;
+  /** As typed: shown to residents character for character (`<b>` stays `<b>`). */
   text: { ky?: string; ru?: string };
+  /** The messenger's formatting of each text (Telegram message entities), kept as formatting. */
+  entities?: { ky?: readonly MessageEntity[]; ru?: readonly MessageEntity[] };
   photo?: string;
   document?: string;
   /** Narrow the audience: a role (deputies / staff of the municipality), a topic. */
@@ -84,14 +94,60 @@ export function audienceOf(input: Pick<AnnouncementInput, "municipalityId" | "ro
   return audience;
 }
 
-export function contentOf(input: AnnouncementInput): MessageContent {
+/**
+ * The body that sends an announcement, per language: the municipality's aiyl okmotu or mayor's
+ * office, or, for an announcement to every municipality, the Union of Local Self-Governments.
+ */
+export async function senderNames(
+  db: Database,
+  municipalityId: number | null,
+): Promise<Record<Locale, string>> {
+  const m = municipalityId === null ? undefined : await getMunicipality(db, municipalityId);
+  const names = {} as Record<Locale, string>;
+  for (const locale of ["ky", "ru", "en"] as const) {
+    const t = translator(locale);
+    names[locale] = m
+      ? t(m.kind === "city" ? "announcements.sender_city" : "announcements.sender_aiyl_aimak", {
+          name: displayName(m, locale),
+        })
+      : t("announcements.sender_union");
+  }
+  return names;
+}
+
+/** The first line of every announcement: who sends it. */
+export function senderLine(sender: string): string {
+  return `📢 <b>${escapeHtml(sender)}</b>`;
+}
+
+/**
+ * What residents receive (Telegram HTML): the sender line, then the text as typed with the
+ * messenger's formatting. Each language carries its own sender line.
+ */
+export function contentOf(
+  input: AnnouncementInput,
+  sender: Record<Locale, string>,
+): MessageContent {
   const text: MessageContent["text"] = {};
-  if (input.text.ky?.trim()) text.ky = input.text.ky.trim();
-  if (input.text.ru?.trim()) text.ru = input.text.ru.trim();
-  const content: MessageContent = { text };
+  for (const l of ["ky", "ru"] as const) {
+    const typed = input.text[l];
+    if (!typed?.trim()) continue;
+    const body = trimFormatted({ text: typed, entities: input.entities?.[l] ?? [] });
+    text[l] = `${senderLine(sender[l])}\n\n${toHtml(body)}`;
+  }
+  const content: MessageContent = { text, parseMode: "HTML" };
   if (input.photo) content.photo = input.photo;
   if (input.document) content.document = input.document;
   return content;
+}
+
+/** An announcement's text as its sender typed it (no sender line, no markup), for lists. */
+export function typedText(content: MessageContent, locale: string): string {
+  const text = pickText(content.text, locale);
+  if (content.parseMode !== "HTML") return text;
+  const split = text.indexOf("\n\n");
+  const body = text.startsWith("📢 <b>") && split >= 0 ? text.slice(split + 2) : text;
+  return visibleText(body);
 }
 
 /** Exactly what a recipient with this locale will receive, and how many people will. */
@@ -102,10 +158,21 @@ export async function previewAnnouncement(
   locale: string,
 ): Promise<{ rendered: RenderedMessage; recipients: number }> {
   assertMayManage(actor, input.municipalityId);
+  const sender = await senderNames(db, input.municipalityId);
   return {
-    rendered: renderForRecipient(contentOf(input), locale),
+    rendered: renderForRecipient(contentOf(input, sender), locale),
     recipients: await countAudience(db, audienceOf(input)),
   };
+}
+
+/** How many people the chosen audience reaches now (checked like every other action). */
+export async function audienceSize(
+  db: Database,
+  actor: Actor,
+  input: Pick<AnnouncementInput, "municipalityId" | "role" | "topic">,
+): Promise<number> {
+  assertMayManage(actor, input.municipalityId);
+  return countAudience(db, audienceOf(input));
 }
 
 /**
@@ -123,12 +190,13 @@ export async function createAnnouncement(
     throw new AnnouncementStateError("the time is in the past");
   }
   const audience = audienceOf(input);
+  const content = contentOf(input, await senderNames(db, input.municipalityId));
   const message = await db.transaction(async (tx) => {
     const m = await createOutgoingMessage(tx, {
       kind: "announcement",
       municipalityId: input.municipalityId,
       createdByUserId: actor.userId,
-      content: contentOf(input),
+      content,
       audience,
       ...(options.at ? { scheduledAt: options.at } : {}),
     });
@@ -262,6 +330,7 @@ export async function listAnnouncements(
         skipped: n("skipped"),
         blocked: n("blocked"),
         unreachable: n("unreachable"),
+        held: n("held"),
       },
     };
   });

@@ -2,9 +2,15 @@
  * `npm run cli -- faq ...`: import/export the FAQ, search it, and evaluate retrieval on a
  * queries file against the shipped corpus in a fresh in-memory database.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { type CliCommand, type CliContext, parseFlags } from "../../cli/command";
+import {
+  type CliCommand,
+  type CliContext,
+  parseFlags,
+  readCliFile,
+  writeCliFile,
+} from "../../cli/command";
 import { openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { FAQ_LANGS, type FaqLang } from "../../db/schema/faq";
@@ -154,7 +160,7 @@ async function runImport(path: string | undefined, ctx: CliContext): Promise<num
     ctx.err("faq import: FILE is required");
     return 2;
   }
-  const parsed = parseFaqFile(readFileSync(path, "utf8"), formatOfPath(path));
+  const parsed = parseFaqFile(await readCliFile(ctx, path), formatOfPath(path));
   if (parsed.errors.length > 0) {
     for (const e of parsed.errors) ctx.err(`${path}: ${e}`);
     ctx.err(`Nothing imported: ${parsed.errors.length} problem(s).`);
@@ -174,7 +180,7 @@ async function runExport(path: string | undefined, ctx: CliContext): Promise<num
   const format = formatOfPath(path);
   const service = new FaqService((await ctx.database()).db);
   const entries = await service.exportEntries();
-  writeFileSync(path, serializeFaqFile(entries, format));
+  await writeCliFile(ctx, path, serializeFaqFile(entries, format));
   ctx.out(`Exported ${entries.length} entries to ${path}.`);
   return 0;
 }
@@ -221,6 +227,8 @@ export const faqCommand: CliCommand = {
     'faq search "text" [--lang ru|ky|en] [--citizen] [--json]',
     "faq eval --queries FILE             evaluate retrieval on the shipped FAQ",
   ],
+  // eval loads the shipped FAQ into its own in-memory database.
+  usesDatabase: (args) => args[0] !== "eval",
   async run(args, ctx) {
     const [sub, ...rest] = args;
     const { positional, flags } = parseFlags(rest);

@@ -25,11 +25,20 @@ function isCommand(ctx: ConvContext): boolean {
   return ctx.message?.entities?.some((e) => e.type === "bot_command" && e.offset === 0) ?? false;
 }
 
+/** The buttons under an answer draft; `n` numbers the drafts, so an older one's buttons are stale. */
+const ANS = {
+  send: (n: number) => `faq:ans:send:${n}`,
+  edit: (n: number) => `faq:ans:edit:${n}`,
+  cancel: (n: number) => `faq:ans:cancel:${n}`,
+  pattern: /^faq:ans:(send|edit|cancel):(\d{1,6})$/,
+} as const;
+
 /**
- * A lawyer who took question `questionId` types the answer; it is stored (audit-logged) and
- * delivered to the asker by the delivery engine. Any command or button press ends the flow and
- * is handled as usual; the question stays taken by this lawyer, who can take it again from
- * /queue.
+ * A lawyer who took question `questionId` types the answer and sees it once more with "Send",
+ * "Edit" and "Cancel"; only "Send" stores it (audit-logged) and hands it to the delivery engine
+ * for the asker. Typing again replaces the draft; an older draft's buttons are stale. Any
+ * command or another button ends the flow and is handled as usual; the question stays taken by
+ * this lawyer, whose reminder (or the "cancel" message) has a button to take it up again.
  */
 export function faqAnswerConversation(deps: BotDeps) {
   return async function faqAnswer(
@@ -39,9 +48,57 @@ export function faqAnswerConversation(deps: BotDeps) {
   ) {
     const lawyerId = await conversation.external((outer) => outer.user.id);
     await ctx.reply(ctx.t("faq.type_answer", { id: questionId }));
+    let draft: string | undefined;
+    let drafts = 0;
     for (;;) {
       const next = await conversation.wait();
-      if (isCommand(next) || next.callbackQuery) await conversation.halt({ next: true });
+      const data = next.callbackQuery?.data;
+      const pressed = data === undefined ? undefined : ANS.pattern.exec(data);
+      if (pressed) {
+        if (draft === undefined || Number(pressed[2]) !== drafts) {
+          await next.answerCallbackQuery({ text: next.t("errors.stale_button") });
+          continue;
+        }
+        await next.answerCallbackQuery();
+        await next.editMessageReplyMarkup().catch(() => {});
+        if (pressed[1] === "edit") {
+          draft = undefined;
+          await next.reply(next.t("faq.answer_retype"));
+          continue;
+        }
+        if (pressed[1] === "cancel") {
+          await next.reply(next.t("faq.answer_cancelled", { id: questionId }), {
+            reply_markup: new InlineKeyboard().text(
+              next.t("faq.resume_button", { id: questionId }),
+              CB.take(questionId),
+            ),
+          });
+          return;
+        }
+        // Stored, audit-logged and enqueued for the asker on the delivery engine in one
+        // transaction, with the lawyer role checked in the database at this moment; the engine
+        // sends it (rate-limited, retried) whatever happens to this process.
+        const text = draft;
+        const result = await conversation.external(async () => {
+          const r = await answer(deps.db, questionId, lawyerId, text);
+          return r ? { queued: r.queued } : undefined;
+        });
+        if (!result) {
+          await next.reply(next.t("faq.answer_failed"));
+          return;
+        }
+        await next.reply(
+          next.t(result.queued ? "faq.answer_sent" : "faq.answer_undelivered", { id: questionId }),
+          {
+            reply_markup: new InlineKeyboard().text(
+              next.t("faq.publish_button"),
+              CB.publish(questionId),
+            ),
+          },
+        );
+        return;
+      }
+      if (isCommand(next) || data !== undefined) await conversation.halt({ next: true });
       const text = next.message?.text?.trim();
       if (!text) {
         await next.reply(next.t("faq.text_only"));
@@ -53,27 +110,17 @@ export function faqAnswerConversation(deps: BotDeps) {
         );
         continue;
       }
-      // Stored, audit-logged and enqueued for the asker on the delivery engine in one
-      // transaction; the engine sends it (rate-limited, retried) whatever happens to this process.
-      const result = await conversation.external(async () => {
-        const r = await answer(deps.db, questionId, lawyerId, text);
-        return r ? { queued: r.queued } : undefined;
+      // Shown back as typed (the asker reads it so too); a newer text replaces the draft.
+      draft = text;
+      drafts += 1;
+      await next.reply(next.t("faq.answer_preview", { id: questionId, answer: escapeHtml(text) }), {
+        parse_mode: "HTML",
+        reply_markup: new InlineKeyboard()
+          .text(next.t("faq.answer_send"), ANS.send(drafts))
+          .text(next.t("faq.answer_edit"), ANS.edit(drafts))
+          .row()
+          .text(next.t("common.cancel"), ANS.cancel(drafts)),
       });
-      if (!result) {
-        await next.reply(next.t("faq.answer_failed"));
-        return;
-      }
-      const sent = result.queued;
-      await next.reply(
-        next.t(sent ? "faq.answer_sent" : "faq.answer_undelivered", { id: questionId }),
-        {
-          reply_markup: new InlineKeyboard().text(
-            next.t("faq.publish_button"),
-            CB.publish(questionId),
-          ),
-        },
-      );
-      return;
     }
   };
 }

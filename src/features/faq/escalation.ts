@@ -13,6 +13,7 @@
 import { and, asc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { Locale } from "../../config";
 import type { Database } from "../../db/client";
+import { districts, municipalities, regions } from "../../db/schema/directory";
 import {
   type FaqEscalationRow,
   type FaqLang,
@@ -32,6 +33,7 @@ import {
 } from "../../delivery";
 import { escapeHtml, isLocale, translator } from "../../i18n";
 import { recordAudit } from "../audit/service";
+import { placeLabel } from "../municipalities/service";
 import { CB } from "./keyboards";
 
 export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -73,6 +75,42 @@ export async function mayActAsLawyer(db: Database, userId: number): Promise<bool
   return rows.length > 0;
 }
 
+/**
+ * Where each asker is from, per language ("Сокулук · Сокулук району"), for what the lawyers
+ * see. Read through `q` (a transaction works too), so it is safe inside one.
+ */
+export async function askerPlaces(
+  q: Database | Tx,
+  municipalityIds: readonly (number | null)[],
+): Promise<Map<number, LocalizedText>> {
+  const ids = [...new Set(municipalityIds.filter((id): id is number => id !== null))];
+  const places = new Map<number, LocalizedText>();
+  if (ids.length === 0) return places;
+  const rows = await (q as Database)
+    .select({ m: municipalities, r: regions, d: districts })
+    .from(municipalities)
+    .innerJoin(regions, eq(regions.id, municipalities.regionId))
+    .leftJoin(districts, eq(districts.id, municipalities.districtId))
+    .where(inArray(municipalities.id, ids));
+  for (const { m, r, d } of rows) {
+    places.set(
+      m.id,
+      perLocale((_t, l) => placeLabel({ ...m, region: r, district: d }, l)),
+    );
+  }
+  return places;
+}
+
+/** The asker's municipality as shown to a lawyer in `locale` (HTML-escaped). */
+export function placeHtml(
+  places: Map<number, LocalizedText>,
+  municipalityId: number | null,
+  locale: Locale,
+): string {
+  const place = municipalityId === null ? undefined : places.get(municipalityId)?.[locale];
+  return place ? escapeHtml(place) : translator(locale)("faq.municipality_unknown");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Escalation
 
@@ -85,11 +123,23 @@ export interface EscalateInput {
   searchSnapshot: Record<string, unknown>;
 }
 
-/** The "new question" notice: every lawyer, in their language, with a button to take it. */
-export function newQuestionContent(row: Pick<FaqEscalationRow, "id" | "text">): MessageContent {
+/**
+ * The "new question" notice: every lawyer, in their language, with where the asker is from and a
+ * button to take it.
+ */
+export function newQuestionContent(
+  row: Pick<FaqEscalationRow, "id" | "text" | "municipalityId">,
+  places: Map<number, LocalizedText>,
+): MessageContent {
   const text = previewHtml(row.text, NOTICE_PREVIEW);
   return {
-    text: perLocale((t) => t("faq.new_question", { id: row.id, text })),
+    text: perLocale((t, l) =>
+      t("faq.new_question", {
+        id: row.id,
+        text,
+        municipality: placeHtml(places, row.municipalityId, l),
+      }),
+    ),
     parseMode: "HTML",
     buttons: [
       [
@@ -117,7 +167,7 @@ async function escalateIn(tx: Tx, input: EscalateInput): Promise<FaqEscalationRo
     kind: "faq_escalation",
     municipalityId: input.municipalityId,
     createdByUserId: input.askerUserId,
-    content: newQuestionContent(row!),
+    content: newQuestionContent(row!, await askerPlaces(tx, [row!.municipalityId])),
     audience: LAWYERS,
     dedupeKey: `faq:question:${row!.id}:new`,
   });

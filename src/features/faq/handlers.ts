@@ -1,16 +1,26 @@
 import { Composer } from "grammy";
 import type { AppContext, BotDeps } from "../../bot/context";
+import { MAX_MESSAGE_LENGTH } from "../../channels/types";
 import type { FaqAudience, FaqLang } from "../../db/schema/faq";
 import { escapeHtml, formatDate, formatDateTime } from "../../i18n";
+import { CONTACT_FIELDS } from "../municipalities/directory-file";
+import { displayName, getMunicipality } from "../municipalities/service";
 import { isDeputyOrStaff, isLawyer } from "../roles/permissions";
 import { FAQ_ANSWER, FAQ_PUBLISH, faqServiceOf } from "./conversations";
 import { type FaqEntry, shownLanguage } from "./entries";
-import { escalatePending, getEscalation, listOpen, take } from "./escalation";
+import {
+  askerPlaces,
+  escalatePending,
+  getEscalation,
+  listOpen,
+  placeHtml,
+  take,
+} from "./escalation";
 import { allowQuestion, savePending } from "./intake";
 import { abstainKeyboard, answerKeyboard, CB_PATTERN, queueKeyboard } from "./keyboards";
 
-/** Longer messages are not questions (and would only slow the search down). */
-export const MAX_QUESTION_LENGTH = 1000;
+/** One limit for every message (the web chat's box counts down to it): Telegram's. */
+export const MAX_QUESTION_LENGTH = MAX_MESSAGE_LENGTH;
 const QUEUE_PAGE = 10;
 const QUEUE_PREVIEW = 300;
 
@@ -62,6 +72,20 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
     return lines.join("\n");
   }
 
+  /** The person's own aiyl okmotu or mayor's office, with its contacts when the directory has them. */
+  async function whomToAsk(ctx: AppContext): Promise<string> {
+    const id = ctx.user.municipalityId;
+    const m = id === null ? undefined : await getMunicipality(deps.db, id);
+    if (!m) return ctx.t("faq.ask_anywhere");
+    const name = displayName(m, ctx.locale);
+    const lines = [ctx.t(m.kind === "city" ? "faq.ask_city" : "faq.ask_aiyl_aimak", { name })];
+    for (const field of CONTACT_FIELDS) {
+      const value = m[field];
+      if (value) lines.push(ctx.t(`faq.contact_${field}`, { value }));
+    }
+    return lines.join("\n");
+  }
+
   composer.on("message:text", async (ctx, next) => {
     if (isCommandMessage(ctx)) return next();
     const text = ctx.message.text.trim();
@@ -98,6 +122,9 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
         })
       : undefined;
     const parts = [ctx.t("faq.no_answer")];
+    // Residents are told whom to ask instead (deputies and staff are offered the lawyers,
+    // lawyers need neither).
+    if (audienceOf(ctx) === "everyone") parts.push(await whomToAsk(ctx));
     if (result.didYouMean.length > 0) parts.push(ctx.t("faq.did_you_mean"));
     if (pendingId !== undefined) parts.push(ctx.t("faq.escalate_offer"));
     const kb = abstainKeyboard(ctx.t, result.didYouMean, pendingId);
@@ -124,8 +151,13 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
     const visible =
       entry && (entry.audience === "everyone" || audienceOf(ctx) === "deputies_staff");
     if (!visible) return ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
-    await faq.recordFeedback(entry.id, ctx.user.id, ctx.match[2] === "1");
-    await ctx.answerCallbackQuery({ text: ctx.t("faq.thanks") });
+    const helpful = ctx.match[2] === "1";
+    // One vote per person and entry: a second press replaces the first, and the answer says so.
+    const { previous } = await faq.recordFeedback(entry.id, ctx.user.id, helpful);
+    const changed = previous !== undefined && previous !== helpful;
+    await ctx.answerCallbackQuery({
+      text: ctx.t(`faq.feedback_${changed ? "changed" : "saved"}_${helpful ? 1 : 0}`),
+    });
   });
 
   composer.callbackQuery(CB_PATTERN.escalate, async (ctx) => {
@@ -160,12 +192,17 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
       await ctx.reply(ctx.t("faq.queue_empty"));
       return;
     }
+    const places = await askerPlaces(
+      deps.db,
+      open.map((q) => q.municipalityId),
+    );
     const items = open.map((q) => {
       const preview =
         q.text.length > QUEUE_PREVIEW ? `${q.text.slice(0, QUEUE_PREVIEW - 1)}…` : q.text;
       return ctx.t("faq.queue_item", {
         id: q.id,
         date: formatDateTime(q.createdAt, ctx.locale, deps.config.timezone),
+        municipality: placeHtml(places, q.municipalityId, ctx.locale),
         text: escapeHtml(preview),
       });
     });
@@ -188,7 +225,9 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
       return ctx.answerCallbackQuery({ text: ctx.t("faq.taken_by_other"), show_alert: true });
     }
     await ctx.answerCallbackQuery();
-    await ctx.reply(ctx.t("faq.taken", { id: row.id, text: escapeHtml(row.text) }), {
+    const places = await askerPlaces(deps.db, [row.municipalityId]);
+    const municipality = placeHtml(places, row.municipalityId, ctx.locale);
+    await ctx.reply(ctx.t("faq.taken", { id: row.id, municipality, text: escapeHtml(row.text) }), {
       parse_mode: "HTML",
     });
     await ctx.conversation.exitAll();

@@ -25,7 +25,11 @@ export interface EntryLink {
   question: string;
 }
 
-const BUTTON_TEXT_MAX = 60;
+/**
+ * Labels are whole questions: the web chat wraps them and Telegram's apps shorten what does not
+ * fit on the screen themselves. Only a runaway text (a lawyer's long published question) is cut.
+ */
+const BUTTON_TEXT_MAX = 160;
 const CALLBACK_DATA_MAX = 64;
 
 function fits(data: string): boolean {

@@ -17,11 +17,13 @@ import {
 import { formatDateTime, translator } from "../../i18n";
 import { recordAudit } from "../audit/service";
 import {
+  askerPlaces,
   holdsLawyerRole,
   LAWYERS,
   LOCALES,
   MESSAGE_MAX,
   perLocale,
+  placeHtml,
   previewHtml,
 } from "./escalation";
 import { CB } from "./keyboards";
@@ -55,6 +57,7 @@ function reminderContent(
   kind: "open" | "taken",
   hours: number,
   timezone: string,
+  places: Map<number, LocalizedText>,
 ): MessageContent {
   const text: LocalizedText = {};
   let shown = REMINDER_LIST_MAX;
@@ -68,6 +71,7 @@ function reminderContent(
       const item = t("faq.queue_item", {
         id: q.id,
         date: formatDateTime(q.createdAt, l, timezone),
+        municipality: placeHtml(places, q.municipalityId, l),
         text: previewHtml(q.text, REMINDER_PREVIEW),
       });
       if (length + item.length + 2 > MESSAGE_MAX) break;
@@ -147,6 +151,10 @@ export async function remindLawyers(db: Database, options: RemindOptions): Promi
       )
       .returning();
     due.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id);
+    const places = await askerPlaces(
+      tx,
+      due.map((q) => q.municipalityId),
+    );
 
     const messages: number[] = [];
     const sentTo = new Map<number, { messageId: number; to: string }>();
@@ -156,7 +164,7 @@ export async function remindLawyers(db: Database, options: RemindOptions): Promi
         kind: "faq_reminder",
         municipalityId: null,
         createdByUserId: null,
-        content: reminderContent(open, "open", options.afterHours, options.timezone),
+        content: reminderContent(open, "open", options.afterHours, options.timezone, places),
         audience: LAWYERS,
       });
       await startMessage(tx as unknown as Database, message.id);
@@ -173,7 +181,7 @@ export async function remindLawyers(db: Database, options: RemindOptions): Promi
         kind: "faq_reminder",
         municipalityId: null,
         createdByUserId: null,
-        content: reminderContent(questions, "taken", options.afterHours, options.timezone),
+        content: reminderContent(questions, "taken", options.afterHours, options.timezone, places),
       });
       await enqueueUsers(tx, message.id, [holder]);
       await startMessage(tx as unknown as Database, message.id);

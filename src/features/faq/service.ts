@@ -2,7 +2,7 @@
  * The legal FAQ, independent of any channel: entries in the database, an in-memory search index
  * over the published ones (rebuilt whenever entries change through this service), feedback.
  */
-import { count, eq, sql } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import {
   type FaqAudience,
@@ -56,6 +56,16 @@ export interface FaqSearchResult {
 const WEIGHT = { question: 3, phrasing: 2, tags: 2, answer: 0.5, source: 0.3 } as const;
 const RELATED_MIN_COVERAGE = 0.5;
 const DID_YOU_MEAN_MIN_COVERAGE = 0.25;
+/**
+ * "Did you mean" is offered only for questions more than half made of words the FAQ's questions
+ * use (see EngineResult.domainShare), and only entries sharing such a word with the question:
+ * weather, football or recipes get no unrelated guesses. On the dev queries every abstained
+ * answerable question keeps its guesses (the least in-domain of them has 3 words of 5); weather,
+ * currency and passport questions (none or 1 word of 3) lose theirs. At exactly half, two-word
+ * questions with one FAQ word got guesses mostly unrelated («тамак кантип жасаса» → deputies'
+ * rights, «билет в Ош»), so half is not enough.
+ */
+const DID_YOU_MEAN_MIN_DOMAIN_SHARE = 0.5;
 
 export function entryToSearchDoc(e: FaqEntry): SearchDoc {
   const fields: SearchDoc["fields"] = [];
@@ -235,7 +245,19 @@ export class FaqService {
   }
 
   /** Stores a helpful / not helpful vote; a later vote by the same user replaces it. */
-  async recordFeedback(entryId: string, userId: number, helpful: boolean): Promise<void> {
+  /**
+   * One vote per person per entry (UNIQUE (entry_id, user_id)): a second press replaces the
+   * first. Returns what the person had said before, undefined when this is their first vote.
+   */
+  async recordFeedback(
+    entryId: string,
+    userId: number,
+    helpful: boolean,
+  ): Promise<{ previous: boolean | undefined }> {
+    const [before] = await this.db
+      .select({ helpful: faqFeedback.helpful })
+      .from(faqFeedback)
+      .where(and(eq(faqFeedback.entryId, entryId), eq(faqFeedback.userId, userId)));
     await this.db
       .insert(faqFeedback)
       .values({ entryId, userId, helpful })
@@ -243,6 +265,7 @@ export class FaqService {
         target: [faqFeedback.entryId, faqFeedback.userId],
         set: { helpful, updatedAt: sql`now()` },
       });
+    return { previous: before?.helpful };
   }
 
   async search(query: string, options: FaqSearchOptions): Promise<FaqSearchResult> {
@@ -265,12 +288,13 @@ export class FaqService {
             .filter((h) => h.coverage >= RELATED_MIN_COVERAGE)
             .slice(0, 2)
             .map((h) => hit(h.id, h.score)),
-      didYouMean: abstain
-        ? result.hits
-            .filter((h) => h.coverage >= DID_YOU_MEAN_MIN_COVERAGE)
-            .slice(0, 3)
-            .map((h) => hit(h.id, h.score))
-        : [],
+      didYouMean:
+        abstain && result.domainShare > DID_YOU_MEAN_MIN_DOMAIN_SHARE
+          ? result.hits
+              .filter((h) => h.topical && h.coverage >= DID_YOU_MEAN_MIN_COVERAGE)
+              .slice(0, 3)
+              .map((h) => hit(h.id, h.score))
+          : [],
       ranking: result.hits.slice(0, 5).map((h) => h.id),
     };
   }

@@ -1,8 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { eq } from "drizzle-orm";
 import type { CliCommand, CliContext } from "../../cli/command";
-import { parseFlags } from "../../cli/command";
+import { parseFlags, readCliFile } from "../../cli/command";
 import { regions } from "../../db/schema";
 import {
   countDirectory,
@@ -56,7 +55,7 @@ async function runImport(args: string[], ctx: CliContext): Promise<number> {
   }
   let content: string;
   try {
-    content = await readFile(file, "utf8");
+    content = await readCliFile(ctx, file);
   } catch (error) {
     ctx.err(`Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
@@ -149,7 +148,7 @@ export const municipalitiesCommand: CliCommand = {
     "municipalities import FILE [--format csv|json]   load a full directory (upsert by code)",
     "municipalities list [--region CODE]              regions with counts, or one region's units",
     "municipalities search TEXT                       try the typo-tolerant search",
-    "municipalities seed-demo                         load the shipped demo directory",
+    "municipalities seed                              load the shipped directory of the whole country",
   ],
   async run(args, ctx) {
     const [sub, ...rest] = args;
@@ -160,6 +159,8 @@ export const municipalitiesCommand: CliCommand = {
         return runList(rest, ctx);
       case "search":
         return runSearch(rest, ctx);
+      case "seed":
+      // The name it had while the shipped directory was a 51-unit demo.
       case "seed-demo": {
         const { db } = await ctx.database();
         printSummary(ctx, await seedDemoDirectory(db));

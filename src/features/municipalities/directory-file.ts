@@ -4,18 +4,24 @@ import { z } from "zod";
  * The two file formats `municipalities import` accepts. Both describe the full directory;
  * the import upserts by code, so a file may be loaded again after a fix or a rename.
  *
- * JSON (same shape as data/demo-directory.json):
+ * JSON (same shape as data/kyrgyzstan.json):
  *   { "regions":        [{ "code", "kind": "oblast"|"city", "name_ky", "name_ru" }],
  *     "districts":      [{ "code", "region": regionCode, "name_ky", "name_ru" }],
  *     "municipalities": [{ "code", "kind": "aiyl_aimak"|"city", "region": regionCode,
- *                          "district": districtCode | null, "name_ky", "name_ru" }] }
+ *                          "district": districtCode | null, "name_ky", "name_ru",
+ *                          "phone"?, "email"?, "website"?, "address"? }] }
  *
  * CSV (UTF-8, header row required, comma or semicolon separated, RFC 4180 quoting), one row
  * per municipality; region and district are repeated on each of their rows:
  *   region_code, region_kind (oblast|city), region_name_ky, region_name_ru,
  *   district_code, district_name_ky, district_name_ru   (all three empty: no district),
  *   code, kind (aiyl_aimak|city), name_ky, name_ru
+ *   and optionally phone, email, website, address
  * Column order is free; extra columns are ignored.
+ *
+ * The contacts are those of the municipality's executive body (aiyl okmotu, mayor's office).
+ * Each is optional: a file without the field (JSON key or CSV column) leaves what the database
+ * has, so older files import as before; an empty value clears it.
  *
  * Names are the unit's own name ("Сокулук", "Джети-Огуз"); the generic word ("айыл аймагы",
  * "айылный аймак", "шаары", "город") comes from `kind` in the interface, not from the data.
@@ -45,7 +51,15 @@ export interface MunicipalityRecord {
   district: string | null;
   name_ky: string;
   name_ru: string;
+  /** Absent: the file says nothing (the database keeps its value); null: no such contact. */
+  phone?: string | null | undefined;
+  email?: string | null | undefined;
+  website?: string | null | undefined;
+  address?: string | null | undefined;
 }
+
+export const CONTACT_FIELDS = ["phone", "email", "website", "address"] as const;
+export type ContactField = (typeof CONTACT_FIELDS)[number];
 
 export interface DirectoryData {
   regions: RegionRecord[];
@@ -94,6 +108,16 @@ const regionSchema = z.object({
 
 const districtSchema = z.object({ code, region: code, name_ky: name, name_ru: name });
 
+/** An optional contact: trimmed, one line; empty or null means none. */
+function contact(max: number, check?: { pattern: RegExp; message: string }) {
+  const text = z.string().max(max, `is longer than ${max} characters`);
+  return z
+    .union([z.string(), z.null()])
+    .transform((s) => (s === null ? null : s.normalize("NFC").replace(/\s+/g, " ").trim() || null))
+    .pipe((check ? text.regex(check.pattern, check.message) : text).nullable())
+    .optional();
+}
+
 const municipalitySchema = z.object({
   code,
   kind: z.enum(["aiyl_aimak", "city"], { error: 'must be "aiyl_aimak" or "city"' }),
@@ -101,6 +125,19 @@ const municipalitySchema = z.object({
   district: z.union([code, z.literal("").transform(() => null), z.null()]).default(null),
   name_ky: name,
   name_ru: name,
+  phone: contact(100, {
+    pattern: /^[0-9+()\-.,;\s/]*\d[0-9+()\-.,;\s/]*$/,
+    message: "may only contain digits, spaces and + ( ) - . , ; /",
+  }),
+  email: contact(200, {
+    pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
+    message: "is not an e-mail address",
+  }),
+  website: contact(200, {
+    pattern: /^(https?:\/\/)?[^\s/.]+(\.[^\s/.]+)+(\/\S*)?$/i,
+    message: "is not a web address",
+  }),
+  address: contact(300),
 });
 
 /**
@@ -374,6 +411,11 @@ export function parseCsvDirectory(content: string): ParseResult {
       // Its region code is the row's region_code, already checked above.
       rowProblems.push(issueText(district.error.issues, "district ", ["region"]));
     }
+    const contacts: Partial<Record<ContactField, string>> = {};
+    for (const field of CONTACT_FIELDS) {
+      const i = columnIndex.get(field);
+      if (i !== undefined) contacts[field] = row.fields[i] ?? "";
+    }
     const municipality = municipalitySchema.safeParse({
       code: get("code"),
       kind: get("kind"),
@@ -381,6 +423,7 @@ export function parseCsvDirectory(content: string): ParseResult {
       district: hasDistrict ? get("district_code") : null,
       name_ky: get("name_ky"),
       name_ru: get("name_ru"),
+      ...contacts,
     });
     if (!municipality.success) {
       rowProblems.push(issueText(municipality.error.issues, "", ["region", "district"]));

@@ -144,7 +144,6 @@ const NOISE_WORDS = new Set(
     "oblast",
     "obl",
     "oblusu",
-    "kenesh",
     "meriia",
     "village",
     "city",
@@ -158,8 +157,22 @@ const NOISE_WORDS = new Set(
     "v",
     "i",
     "jana",
+    "im",
+    "imeni",
   ].map((word) => fold(word)),
 );
+
+/**
+ * Words that usually describe the council ("айыл кеңеши") but also name three aiyl aimaks
+ * (Кеңеш in Bazar-Korgon, Kara-Kulja and Nookat districts): kept as tokens so those can be
+ * found, and skipped by the search when they match nothing.
+ */
+const SOFT_WORDS = new Set(["kenesh", "keneshi", "keneshinin"].map((word) => fold(word)));
+
+/** A query word the search may ignore when it matches neither the name nor its context. */
+export function isSoftWord(token: string): boolean {
+  return SOFT_WORDS.has(token);
+}
 
 /** Russian adjective endings, folded ("Сокулукский" → "sokuluk"). */
 const ADJECTIVE_ENDING = /(?:ski|skaia|skoe|skogo|skomu|skom|skoi|skie|skih)$/;

@@ -1,4 +1,4 @@
-import { allowedTypos, editDistance, fold, tokens } from "./normalize";
+import { allowedTypos, editDistance, fold, isSoftWord, tokens } from "./normalize";
 
 /** What the search needs to know about one municipality. */
 export interface SearchEntry {
@@ -14,6 +14,12 @@ interface NameKey {
   tokens: string[];
   /** The tokens run together, so "кок жар", "кокжар" and "Kok-Jar" meet. */
   joined: string;
+  /**
+   * Runs of two or more consecutive tokens, shorter than the whole name, run together: a
+   * name of several words is also found by one of its parts typed as one word ("Жалалабад"
+   * for "Манас (Жалал-Абад)").
+   */
+  runs: Array<{ key: string; size: number }>;
 }
 
 interface IndexedEntry {
@@ -54,7 +60,13 @@ function literalKey(text: string): string {
 
 function nameKey(name: string): NameKey {
   const t = tokens(name);
-  return { tokens: t, joined: t.join("") };
+  const runs: NameKey["runs"] = [];
+  for (let size = 2; size < t.length; size++) {
+    for (let start = 0; start + size <= t.length; start++) {
+      runs.push({ key: t.slice(start, start + size).join(""), size });
+    }
+  }
+  return { tokens: t, joined: t.join(""), runs };
 }
 
 export function buildSearchIndex(entries: SearchEntry[]): SearchIndex {
@@ -105,9 +117,14 @@ function nameScore(query: NameKey, name: NameKey, context: string[]): number {
   if (name.tokens.length === 0 || query.tokens.length === 0) return 0;
   // Whole-name comparison, blind to spaces and hyphens.
   let best = wordScore(query.joined, name.joined);
+  for (const run of name.runs) {
+    const s = wordScore(query.joined, run.key) * (0.85 + (0.15 * run.size) / name.tokens.length);
+    if (s > best) best = s;
+  }
   // Word by word: every typed word must belong to the name or to its district/region.
   let sum = 0;
   let inName = 0;
+  let skipped = 0;
   const used = new Set<number>();
   for (const typed of query.tokens) {
     let s = 0;
@@ -123,6 +140,9 @@ function nameScore(query: NameKey, name: NameKey, context: string[]): number {
       sum += s;
       inName++;
       used.add(at);
+    } else if (isSoftWord(typed) && bestWordScore(typed, context) < 0.75) {
+      // "кеңеш" that names neither this unit nor its district: most likely "the council".
+      skipped++;
     } else if (bestWordScore(typed, context) < 0.75) {
       sum = -1;
       break;
@@ -130,7 +150,7 @@ function nameScore(query: NameKey, name: NameKey, context: string[]): number {
   }
   if (sum > 0 && inName > 0) {
     const coverage = used.size / name.tokens.length;
-    const wordsScore = (sum / inName) * (0.85 + 0.15 * coverage);
+    const wordsScore = (sum / inName) * (0.7 + 0.3 * coverage) * 0.95 ** skipped;
     if (wordsScore > best) best = wordsScore;
   }
   return best;
@@ -145,16 +165,29 @@ export function searchIndex(index: SearchIndex, query: string, limit = 6): Searc
   const q = nameKey(query);
   if (q.joined.length < 2) return [];
   const literal = literalKey(query);
-  const hits: Array<SearchHit & { tie: string }> = [];
+  const hits: Array<SearchHit & { city: boolean; tie: string }> = [];
   for (const item of index.entries) {
     let score = 0;
     for (const name of item.names) score = Math.max(score, nameScore(q, name, item.context));
     // Folding makes "Каракол" and "Кара-Көл" equal; the one spelled as typed goes first.
     if (score === 1 && !item.literal.includes(literal)) score = 0.98;
     if (score >= MIN_SCORE) {
-      hits.push({ id: item.entry.id, score, tie: fold(item.entry.nameKy) });
+      hits.push({
+        id: item.entry.id,
+        score,
+        city: item.entry.kind === "city",
+        tie: fold(item.entry.nameKy),
+      });
     }
   }
-  hits.sort((a, b) => b.score - a.score || a.tie.length - b.tie.length || a.id - b.id);
+  // Namesakes that match equally well: the city first (Кара-Суу the town before the aiyl
+  // aimaks called Кара-Суу), as more people live there and more of them look it up.
+  hits.sort(
+    (a, b) =>
+      b.score - a.score ||
+      Number(b.city) - Number(a.city) ||
+      a.tie.length - b.tie.length ||
+      a.id - b.id,
+  );
   return hits.slice(0, limit).map(({ id, score }) => ({ id, score }));
 }

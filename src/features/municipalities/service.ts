@@ -4,6 +4,7 @@ import { and, count, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { districts, municipalities, regions } from "../../db/schema";
 import {
+  CONTACT_FIELDS,
   type DirectoryData,
   type ImportFormat,
   type ImportProblem,
@@ -32,7 +33,7 @@ export interface District {
   nameRu: string;
 }
 
-export interface Municipality {
+export interface Municipality extends MunicipalityContacts {
   id: number;
   code: string;
   kind: "aiyl_aimak" | "city";
@@ -40,6 +41,14 @@ export interface Municipality {
   districtId: number | null;
   nameKy: string;
   nameRu: string;
+}
+
+/** How to reach the municipality's executive body (aiyl okmotu, mayor's office), when known. */
+export interface MunicipalityContacts {
+  phone: string | null;
+  email: string | null;
+  website: string | null;
+  address: string | null;
 }
 
 export interface MunicipalityDetails extends Municipality {
@@ -60,6 +69,23 @@ export function displayName(
   locale: DirectoryLocale,
 ): string {
   return locale === "ky" ? item.nameKy : item.nameRu;
+}
+
+/**
+ * A municipality with where it is — "Кызыл-Суу · Жети-Өгүз району" — since the same name is
+ * found in several districts. Cities outside any district of an oblast get the oblast; Bishkek
+ * and Osh, regions of their own, just their name.
+ */
+export function placeLabel(
+  m: Pick<MunicipalityDetails, "nameKy" | "nameRu" | "district"> & {
+    region: Pick<Region, "kind" | "nameKy" | "nameRu">;
+  },
+  locale: DirectoryLocale,
+): string {
+  const where = m.district ?? (m.region.kind === "oblast" ? m.region : null);
+  return where
+    ? `${displayName(m, locale)} · ${displayName(where, locale)}`
+    : displayName(m, locale);
 }
 
 const collators = new Map<DirectoryLocale, Intl.Collator>();
@@ -377,7 +403,12 @@ async function writeDirectory(tx: Tx, data: DirectoryData): Promise<ImportSummar
       districtId: m.district === null ? null : districtIds.get(m.district)!,
       nameKy: m.name_ky,
       nameRu: m.name_ru,
-    };
+      // A contact the file does not mention keeps its value (files without contacts import as
+      // they always did); one it gives, even as empty, replaces it.
+      ...Object.fromEntries(
+        CONTACT_FIELDS.filter((f) => m[f] !== undefined).map((f) => [f, m[f] ?? null]),
+      ),
+    } satisfies typeof municipalities.$inferInsert;
     const old = existingMunicipalities.get(m.code);
     if (!old) newMunicipalities.push(row);
     else if (
@@ -385,7 +416,8 @@ async function writeDirectory(tx: Tx, data: DirectoryData): Promise<ImportSummar
       old.regionId === row.regionId &&
       old.districtId === row.districtId &&
       old.nameKy === row.nameKy &&
-      old.nameRu === row.nameRu
+      old.nameRu === row.nameRu &&
+      CONTACT_FIELDS.every((f) => m[f] === undefined || old[f] === (m[f] ?? null))
     ) {
       municipalityCounts.unchanged++;
     } else {
@@ -409,11 +441,13 @@ async function writeDirectory(tx: Tx, data: DirectoryData): Promise<ImportSummar
 }
 
 // ---------------------------------------------------------------------------------------------
-// Demo data
+// The shipped directory
 
-export const DEMO_DIRECTORY_PATH = fileURLToPath(
-  new URL("./data/demo-directory.json", import.meta.url),
-);
+/**
+ * Every city and aiyl aimak of the Kyrgyz Republic, compiled from public sources (see
+ * data/SOURCES.md for what they are and which date each part reflects).
+ */
+export const DIRECTORY_PATH = fileURLToPath(new URL("./data/kyrgyzstan.json", import.meta.url));
 
 export interface DirectoryCounts {
   regions: number;
@@ -430,17 +464,20 @@ export async function countDirectory(db: Database): Promise<DirectoryCounts> {
   return { regions: r?.n ?? 0, districts: d?.n ?? 0, municipalities: m?.n ?? 0 };
 }
 
-/** Loads the shipped demo directory (upsert by code; safe to run again). */
+/**
+ * Loads the shipped directory of the whole country (upsert by code; safe to run again). The
+ * name dates from the 51-unit demo this file replaced; app, CLI and tests call it by it.
+ */
 export async function seedDemoDirectory(db: Database): Promise<ImportSummary> {
-  const result = await importDirectory(db, await readFile(DEMO_DIRECTORY_PATH, "utf8"), "json");
+  const result = await importDirectory(db, await readFile(DIRECTORY_PATH, "utf8"), "json");
   if (!result.ok) {
     // The shipped file is covered by tests; reaching this means it was edited badly.
-    throw new Error(`demo directory is invalid: ${JSON.stringify(result.problems.slice(0, 3))}`);
+    throw new Error(`shipped directory is invalid: ${JSON.stringify(result.problems.slice(0, 3))}`);
   }
   return result.summary;
 }
 
-/** Seeds the demo directory when there is no municipality yet; returns whether it did. */
+/** Seeds the shipped directory when there is no municipality yet; returns whether it did. */
 export async function seedDemoDirectoryIfEmpty(
   db: Database,
 ): Promise<{ seeded: boolean; summary?: ImportSummary }> {

@@ -1,7 +1,10 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer } from "grammy";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
+import { once } from "../../bot/conversation-kit";
 import { translator } from "../../i18n";
+import { displayName, getMunicipality } from "../municipalities/service";
+import { findUserById } from "../users/service";
 import { askConsent, askLanguage, askMunicipality, askTopics } from "./steps";
 
 export const ONBOARDING = "onboarding";
@@ -13,9 +16,23 @@ export function onboardingConversation(deps: BotDeps) {
     const me = await conversation.external((outer) => ({
       id: outer.user.id,
       topics: outer.user.topics,
+      municipalityId: outer.user.municipalityId,
     }));
     const locale = await askLanguage(conversation, ctx, deps, me.id, { welcome: true });
-    const municipality = await askMunicipality(conversation, locale, ctx, deps, me.id);
+    // An invite code typed at the language step may have given the person their municipality
+    // (see redeemInvite): "you are now staff of X" and then "where do you live?" would be odd.
+    const invitedTo =
+      me.municipalityId === null
+        ? await once(conversation, async () => {
+            const user = await findUserById(deps.db, me.id);
+            const m = user?.municipalityId
+              ? await getMunicipality(deps.db, user.municipalityId)
+              : undefined;
+            return m ? { id: m.id, name: displayName(m, locale) } : null;
+          })
+        : null;
+    const municipality =
+      invitedTo ?? (await askMunicipality(conversation, locale, ctx, deps, me.id));
     await askTopics(conversation, locale, ctx, deps, me.id, me.topics);
     await askConsent(conversation, locale, ctx, deps, me.id);
     await ctx.reply(translator(locale)("onboarding.finished", { name: municipality.name }));
@@ -26,7 +43,8 @@ export function onboardingConversation(deps: BotDeps) {
 export function languageConversation(deps: BotDeps) {
   return async function language(conversation: AppConversation, ctx: ConvContext) {
     const userId = await conversation.external((outer) => outer.user.id);
-    await askLanguage(conversation, ctx, deps, userId, { welcome: false });
+    // Like /settings: text typed instead of choosing is a question, and goes to the FAQ.
+    await askLanguage(conversation, ctx, deps, userId, { welcome: false, textEnds: true });
   };
 }
 

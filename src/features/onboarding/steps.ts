@@ -12,6 +12,7 @@ import {
   listRegions,
   searchMunicipalities,
 } from "../municipalities/service";
+import { redeemTypedInvite } from "../roles/invite-redemption";
 import { updateUserSettings } from "../users/service";
 import {
   browseKeyboard,
@@ -25,23 +26,47 @@ import {
 /**
  * The steps of onboarding, each a small conversation of its own. /start runs them in a row;
  * /settings and /language run single ones. Every write happens inside `once` (conversation
- * external), so replays never write twice.
+ * external), so replays never write twice. At any step an invite code is redeemed (see
+ * redeemTypedInvite) and the step's question asked again.
  */
+
+/** How a step treats typed text that is not its answer. */
+export interface StepOptions {
+  /** End the flow and let the FAQ take the text as a question (/settings); else ask again. */
+  textEnds?: boolean;
+}
+
+/** `aside` for ask(): invite codes, redeemed wherever they are typed. */
+function invites(conversation: AppConversation, deps: BotDeps) {
+  return async (ctx: ConvContext) =>
+    (await redeemTypedInvite(conversation, ctx, deps)) !== undefined;
+}
 
 export async function askLanguage(
   conversation: AppConversation,
   ctx: ConvContext,
   deps: BotDeps,
   userId: number,
-  options: { welcome: boolean },
+  options: { welcome: boolean } & StepOptions,
 ): Promise<Locale> {
   const text = options.welcome ? ctx.t("onboarding.welcome") : ctx.t("language.choose");
   await ctx.reply(text, { parse_mode: "HTML", reply_markup: languageKeyboard() });
-  const answer = await ask(conversation, {
-    buttons: /^lang:(ky|ru|en)$/,
-    onOther: (c) => c.reply(c.t("language.choose"), { reply_markup: languageKeyboard() }),
-  });
-  if (answer.kind !== "button") throw new Error("unreachable: text is not accepted here");
+  // `c.t` speaks the person's language as far as it is known: before they choose, the one their
+  // app or browser reports.
+  const again = (c: ConvContext) =>
+    c.reply(c.t("language.choose"), { reply_markup: languageKeyboard() });
+  const answer = await (async () => {
+    for (;;) {
+      const a = await ask(conversation, {
+        buttons: /^lang:(ky|ru|en)$/,
+        textEnds: options.textEnds,
+        onOther: again,
+        aside: invites(conversation, deps),
+      });
+      if (a.kind === "button") return a;
+      await again(a.ctx);
+    }
+  })();
   const locale = answer.data.slice("lang:".length) as Locale;
   await once(conversation, async () => {
     await updateUserSettings(deps.db, userId, { locale });
@@ -69,12 +94,27 @@ export async function askMunicipality(
   const { db } = deps;
   await ctx.reply(t("onboarding.municipality_ask"), { reply_markup: browseKeyboard(t) });
   for (;;) {
+    // An invite to a municipality's staff or deputies answers this step too: the person had
+    // none, so the invite's is now theirs (and the reply said so).
+    let invitedTo: ChosenMunicipality | undefined;
     const answer = await ask(conversation, {
       buttons: /^(mun:\d+|browse|region:\d+|district:\d+)$/,
       acceptText: true,
       onOther: (c) =>
         c.reply(t("onboarding.municipality_type_please"), { reply_markup: browseKeyboard(t) }),
+      aside: async (c) => {
+        const r = await redeemTypedInvite(conversation, c, deps);
+        if (r?.ok && r.municipalitySet && r.municipality) {
+          invitedTo = { id: r.municipality.id, name: displayName(r.municipality, locale) };
+        }
+        return r !== undefined;
+      },
     });
+    if (answer.kind === "aside") {
+      if (invitedTo) return invitedTo;
+      await answer.ctx.reply(t("onboarding.municipality_ask"), { reply_markup: browseKeyboard(t) });
+      continue;
+    }
     if (answer.kind === "text") {
       const found = await once(conversation, async () =>
         (await searchMunicipalities(db, answer.text, 6)).map(({ municipality: m }) => ({
@@ -170,17 +210,24 @@ export async function askTopics(
   deps: BotDeps,
   userId: number,
   current: readonly Topic[],
+  options: StepOptions = {},
 ): Promise<Topic[]> {
   const t = translator(locale);
   const selected = new Set<Topic>(current);
   await ctx.reply(t("onboarding.topics_ask"), { reply_markup: topicsKeyboard(t, selected) });
+  const again = (c: ConvContext) =>
+    c.reply(t("onboarding.topics_ask"), { reply_markup: topicsKeyboard(t, selected) });
   for (;;) {
     const answer = await ask(conversation, {
       buttons: /^(topic:(hearings|polls|announcements)|topics:done)$/,
-      onOther: (c) =>
-        c.reply(t("onboarding.topics_ask"), { reply_markup: topicsKeyboard(t, selected) }),
+      textEnds: options.textEnds,
+      onOther: again,
+      aside: invites(conversation, deps),
     });
-    if (answer.kind !== "button") continue;
+    if (answer.kind !== "button") {
+      await again(answer.ctx);
+      continue;
+    }
     if (answer.data === "topics:done") {
       const topics = TOPICS.filter((topic) => selected.has(topic));
       await once(conversation, () => updateUserSettings(deps.db, userId, { topics }));
@@ -205,10 +252,19 @@ export async function askConsent(
 ): Promise<void> {
   const t = translator(locale);
   await ctx.reply(t("onboarding.consent_text"), { reply_markup: consentKeyboard(t) });
-  const answer = await ask(conversation, {
-    buttons: /^consent:yes$/,
-    onOther: (c) => c.reply(t("onboarding.consent_required"), { reply_markup: consentKeyboard(t) }),
-  });
-  await once(conversation, () => updateUserSettings(deps.db, userId, { consentAt: new Date() }));
-  await answer.ctx.editMessageReplyMarkup();
+  for (;;) {
+    const answer = await ask(conversation, {
+      buttons: /^consent:yes$/,
+      onOther: (c) =>
+        c.reply(t("onboarding.consent_required"), { reply_markup: consentKeyboard(t) }),
+      aside: invites(conversation, deps),
+    });
+    if (answer.kind !== "button") {
+      await answer.ctx.reply(t("onboarding.consent_text"), { reply_markup: consentKeyboard(t) });
+      continue;
+    }
+    await once(conversation, () => updateUserSettings(deps.db, userId, { consentAt: new Date() }));
+    await answer.ctx.editMessageReplyMarkup();
+    return;
+  }
 }

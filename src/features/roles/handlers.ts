@@ -3,13 +3,13 @@ import type { AppContext, BotDeps } from "../../bot/context";
 import { ROLES, type Role } from "../../db/schema";
 import { escapeHtml } from "../../i18n";
 import { displayName, getMunicipality } from "../municipalities/service";
+import { redeem, redemptionText } from "./invite-redemption";
 import { invitableRoles, isMunicipalRole } from "./permissions";
 import {
   createInvite,
   DEFAULT_INVITE_HOURS,
   looksLikeInviteCode,
   NotAllowedError,
-  redeemInvite,
 } from "./service";
 
 /** Deep-link payloads that are invite codes: "K7M2-QX9P-3HTR" or without dashes. */
@@ -18,33 +18,22 @@ const START_CODE = /^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/;
 export function rolesFeature(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
 
-  async function redeem(ctx: AppContext, code: string): Promise<void> {
-    const result = await redeemInvite(deps.db, code, ctx.user.id);
-    if (!result.ok) {
-      await ctx.reply(ctx.t(`invite.${result.reason}`));
-      return;
-    }
-    const m = result.municipalityId
-      ? await getMunicipality(deps.db, result.municipalityId)
-      : undefined;
-    const where = m
-      ? ctx.t("invite.redeemed_where", { municipality: displayName(m, ctx.locale) })
-      : "";
-    await ctx.reply(ctx.t("invite.redeemed", { role: ctx.t(`roles.${result.role}`), where }));
-    deps.logger.info({ userId: ctx.user.id, role: result.role }, "role granted by invite");
+  async function redeemCode(ctx: AppContext, code: string): Promise<void> {
+    const outcome = await redeem(deps, code, ctx.user.id);
+    await ctx.reply(redemptionText(ctx.t, ctx.locale, outcome));
   }
 
   // `/start CODE` from a deep link. Other payloads fall through to onboarding.
   composer.command("start", async (ctx, next) => {
     const payload = ctx.match.trim();
     if (!START_CODE.test(payload)) return next();
-    await redeem(ctx, payload);
+    await redeemCode(ctx, payload);
   });
 
   // A code pasted as a message (WhatsApp and the web chat have no deep links).
   composer.on("message:text", async (ctx, next) => {
     if (!looksLikeInviteCode(ctx.message.text)) return next();
-    await redeem(ctx, ctx.message.text);
+    await redeemCode(ctx, ctx.message.text);
   });
 
   composer.command("invite", async (ctx) => {

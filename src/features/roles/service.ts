@@ -2,7 +2,7 @@ import { createHash, randomInt } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { RoleGrant } from "../../bot/context";
 import type { Database } from "../../db/client";
-import { invites, municipalities, type Role, roleGrants } from "../../db/schema";
+import { invites, municipalities, type Role, roleGrants, users } from "../../db/schema";
 import { recordAudit } from "../audit/service";
 import { invitableRoles, isMunicipalRole } from "./permissions";
 
@@ -57,6 +57,8 @@ export interface InviteRequest {
   hours?: number;
   /** Who creates it; undefined for the command line, which may create any invite. */
   creator?: { userId: number; roles: readonly RoleGrant[] } | undefined;
+  /** The audit log's actor without a creator: "cli" unless said otherwise (e.g. "first-start"). */
+  auditLabel?: string;
 }
 
 export interface CreatedInvite {
@@ -97,7 +99,7 @@ export async function createInvite(db: Database, request: InviteRequest): Promis
     });
     await recordAudit(tx, {
       actorUserId: creator?.userId,
-      actorLabel: creator ? actorLabel(creator.roles) : "cli",
+      actorLabel: creator ? actorLabel(creator.roles) : (request.auditLabel ?? "cli"),
       action: "invite.create",
       municipalityId,
       details: { role, hours },
@@ -107,10 +109,21 @@ export async function createInvite(db: Database, request: InviteRequest): Promis
 }
 
 export type RedeemResult =
-  | { ok: true; role: Role; municipalityId: number | null }
+  | {
+      ok: true;
+      role: Role;
+      municipalityId: number | null;
+      /** Whether the person had no municipality and now has the invite's. */
+      municipalitySet: boolean;
+    }
   | { ok: false; reason: "invalid" | "expired" | "used" | "already" };
 
-/** Redeems a one-time code. Anything wrong with the code changes nothing. */
+/**
+ * Redeems a one-time code. Anything wrong with the code changes nothing. A person without a
+ * municipality who becomes staff or deputy of one now lives there as far as the bot knows (its
+ * news, its office's contacts): asking them to pick it again would be odd. A municipality they
+ * already chose stays; /settings changes it.
+ */
 export async function redeemInvite(
   db: Database,
   code: string,
@@ -143,7 +156,21 @@ export async function redeemInvite(
       municipalityId: invite.municipalityId,
       details: { role: invite.role, userId, inviteId: invite.id },
     });
-    return { ok: true, role: invite.role, municipalityId: invite.municipalityId } as const;
+    const municipalitySet =
+      invite.municipalityId !== null &&
+      (
+        await tx
+          .update(users)
+          .set({ municipalityId: invite.municipalityId, updatedAt: sql`now()` })
+          .where(and(eq(users.id, userId), isNull(users.municipalityId)))
+          .returning({ id: users.id })
+      ).length > 0;
+    return {
+      ok: true,
+      role: invite.role,
+      municipalityId: invite.municipalityId,
+      municipalitySet,
+    } as const;
   });
 }
 

@@ -7,6 +7,7 @@ import { type TFunction, translator } from "../../i18n";
 import { displayName, getMunicipality } from "../municipalities/service";
 import { localeName } from "../onboarding/keyboards";
 import { askLanguage, askMunicipality, askTopics } from "../onboarding/steps";
+import { redeemTypedInvite } from "../roles/invite-redemption";
 
 export const SETTINGS = "settings";
 
@@ -19,7 +20,10 @@ function menuKeyboard(t: TFunction): InlineKeyboard {
     .text(t("settings.close"), "settings:close");
 }
 
-/** /settings: a menu of the onboarding steps, back to the menu after each change. */
+/**
+ * /settings: a menu of the onboarding steps, back to the menu after each change. Typed text
+ * that is no answer (a question) ends the menu and goes to the FAQ; see ask().
+ */
 export function settingsConversation(deps: BotDeps) {
   return async function settings(conversation: AppConversation, ctx: ConvContext) {
     // The person as the /settings update found them; each step below returns what it changed,
@@ -48,20 +52,34 @@ export function settingsConversation(deps: BotDeps) {
       await ctx.reply(summary, { reply_markup: menuKeyboard(t) });
       const answer = await ask(conversation, {
         buttons: /^settings:(language|municipality|topics|close)$/,
+        // A question typed into the open menu closes it and is answered (by the FAQ).
+        textEnds: true,
         onOther: (c) => c.reply(summary, { reply_markup: menuKeyboard(t) }),
+        // An invite code: redeemed, then the menu is drawn again (with the invite's
+        // municipality if it became the person's).
+        aside: async (c) => {
+          const r = await redeemTypedInvite(conversation, c, deps);
+          if (r?.ok && r.municipalitySet && r.municipality) municipalityId = r.municipality.id;
+          return r !== undefined;
+        },
       });
       if (answer.kind !== "button") continue;
       await answer.ctx.editMessageReplyMarkup();
       switch (answer.data) {
         case "settings:language":
-          locale = await askLanguage(conversation, answer.ctx, deps, me.id, { welcome: false });
+          locale = await askLanguage(conversation, answer.ctx, deps, me.id, {
+            welcome: false,
+            textEnds: true,
+          });
           break;
         case "settings:municipality":
           municipalityId = (await askMunicipality(conversation, locale, answer.ctx, deps, me.id))
             .id;
           break;
         case "settings:topics":
-          topics = await askTopics(conversation, locale, answer.ctx, deps, me.id, topics);
+          topics = await askTopics(conversation, locale, answer.ctx, deps, me.id, topics, {
+            textEnds: true,
+          });
           break;
         default:
           await answer.ctx.reply(t("settings.closed"));

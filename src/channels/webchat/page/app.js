@@ -16,17 +16,31 @@ const ui = {
   sendText: $("send-text"),
   announcer: $("announcer"),
   toast: $("toast"),
+  counter: $("counter"),
 };
 
 const TIME_ZONE = "Asia/Bishkek";
 const PRESS_TIMEOUT_MS = 10_000;
 const TOAST_MS = 4_000;
 const NEAR_BOTTOM_PX = 96;
+/** This many ping intervals without a word from the server means the stream is dead. */
+const SILENT_PINGS = 2.5;
+const WATCHDOG_EVERY_MS = 2_000;
+/** The counter appears when a message gets this close to the limit. */
+const COUNTER_FROM = 0.8;
 
 const state = {
   userId: 0,
   locale: "ky",
   strings: {},
+  /** The session's anti-forgery token, sent back with every change (X-Aimak-CSRF). */
+  csrf: "",
+  /** The longest message the server takes (the same on every channel). */
+  maxLength: 4096,
+  /** When the event stream last said anything (an event or a ping). */
+  lastHeard: 0,
+  /** How often the server pings (it says so in the session). */
+  pingMs: 20_000,
   /** id -> View, in the order the server gave them (ids ascend). */
   messages: new Map(),
   /** message id -> { data, timer } while a button press of that message is pending. */
@@ -50,8 +64,6 @@ const t = (key) => {
   return typeof value === "string" ? value : "";
 };
 
-const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
-
 // ---------------------------------------------------------------------------------------------
 // Server calls
 
@@ -68,6 +80,7 @@ async function api(method, path, body) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  if (method !== "GET" && state.csrf) init.headers["x-aimak-csrf"] = state.csrf;
   let response;
   try {
     response = await fetch(path, init);
@@ -99,6 +112,11 @@ async function startSession() {
     state.startSent = false;
   }
   state.userId = session.userId;
+  if (typeof session.csrf === "string") state.csrf = session.csrf;
+  if (Number.isSafeInteger(session.maxLength) && session.maxLength > 0) {
+    state.maxLength = session.maxLength;
+  }
+  if (Number.isSafeInteger(session.pingMs) && session.pingMs > 0) state.pingMs = session.pingMs;
   applyLocale(session.locale, session.strings);
   ui.input.disabled = false;
   updateSendButton();
@@ -108,8 +126,10 @@ function connect() {
   if (state.source) state.source.close();
   const source = new EventSource("/chat/events");
   state.source = source;
+  state.lastHeard = Date.now();
 
   source.addEventListener("open", () => {
+    heard();
     state.everOnline = true;
     state.retry = 0;
     setStatus("online");
@@ -126,7 +146,10 @@ function connect() {
     }
   });
 
+  source.addEventListener("ping", heard);
+
   source.addEventListener("message", (event) => {
+    heard();
     const view = parse(event.data);
     if (!view || typeof view.id !== "number") return;
     noteLive(view.id);
@@ -135,6 +158,7 @@ function connect() {
   });
 
   source.addEventListener("delete", (event) => {
+    heard();
     const data = parse(event.data);
     if (!data || typeof data.id !== "number") return;
     noteLive(data.id);
@@ -142,12 +166,14 @@ function connect() {
   });
 
   source.addEventListener("notice", (event) => {
+    heard();
     const data = parse(event.data);
     releaseAllPresses();
     if (data && typeof data.text === "string" && data.text) showToast(data.text);
   });
 
   source.addEventListener("locale", (event) => {
+    heard();
     const data = parse(event.data);
     if (data?.strings) {
       applyLocale(data.locale, data.strings);
@@ -155,6 +181,30 @@ function connect() {
     }
   });
 }
+
+function heard() {
+  state.lastHeard = Date.now();
+}
+
+/**
+ * A stream can die without an error event (a proxy or the server dropped it, the laptop slept):
+ * the server pings regularly, so a longer silence means reconnect, and the history sync on
+ * "open" brings whatever was missed.
+ */
+function watchStream() {
+  const source = state.source;
+  if (!source || source.readyState === EventSource.CLOSED) return;
+  if (Date.now() - state.lastHeard < state.pingMs * SILENT_PINGS) return;
+  source.close();
+  setStatus("connecting");
+  state.retry = 0;
+  scheduleReconnect();
+}
+
+setInterval(watchStream, WATCHDOG_EVERY_MS);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") watchStream();
+});
 
 function scheduleReconnect() {
   clearTimeout(state.retryTimer);
@@ -214,7 +264,11 @@ async function syncHistory() {
   const first = !state.historyLoaded;
   state.historyLoaded = true;
   ui.scroller.setAttribute("aria-busy", "false");
-  if (first) scrollToBottom(false);
+  // What arrived while the page was closed comes back marked unread, once: a divider before
+  // the first of them, scrolled into view (the server counts them as seen from now on).
+  const unread = messages.filter((m) => m.unread === true && !live.has(m.id));
+  if (unread.length > 0) showUnreadDivider(unread);
+  else if (first) scrollToBottom();
 
   if (messages.length === 0 && state.messages.size === 0 && !state.startSent) {
     state.startSent = true;
@@ -224,6 +278,24 @@ async function syncHistory() {
 
 // ---------------------------------------------------------------------------------------------
 // Chrome (everything around the messages)
+
+function showUnreadDivider(unread) {
+  for (const old of ui.transcript.querySelectorAll("li.unread-divider")) old.remove();
+  const firstId = unread[0].id;
+  const divider = document.createElement("li");
+  divider.className = "unread-divider";
+  divider.setAttribute("role", "separator");
+  // Sorts just before the first unread message (ids are integers).
+  divider.dataset.id = String(firstId - 0.5);
+  const label = document.createElement("span");
+  label.textContent = `${t("unread")} · ${unread.length}`;
+  divider.append(label);
+  insertInOrder(divider, firstId - 0.5);
+  for (const view of unread) findNode(view.id)?.classList.add("unread");
+  announce(divider);
+  divider.scrollIntoView({ block: "start" });
+  state.stickToBottom = isNearBottom();
+}
 
 function applyLocale(locale, strings) {
   if (locale) state.locale = locale;
@@ -242,6 +314,7 @@ function applyLocale(locale, strings) {
   ui.send.title = t("send");
   ui.transcript.setAttribute("aria-label", t("transcript"));
   setStatus(ui.status.dataset.state || "connecting");
+  updateCounter();
 }
 
 function setStatus(kind) {
@@ -253,7 +326,10 @@ function setStatus(kind) {
 // Messages
 
 function upsert(view, { live, mine = false }) {
-  const wasNearBottom = isNearBottom();
+  // Whether the person is following the conversation: true unless they scrolled up to read.
+  // Decided by their own scrolling, not by the distance now: several messages arriving together
+  // must all come into view.
+  const following = state.stickToBottom;
   const previous = state.messages.get(view.id);
   state.messages.set(view.id, view);
   // A fresh rendering of a message ends any pending press on it (the bot has answered).
@@ -273,8 +349,7 @@ function upsert(view, { live, mine = false }) {
     const changed = !previous || previous.text !== view.text;
     if (changed) announce(node);
   }
-  if (mine || (wasNearBottom && (!existing || isLast(view.id)))) scrollToBottom(true);
-  else if (wasNearBottom) keepBottom();
+  if (mine || following) scrollToBottom();
 }
 
 function remove(id) {
@@ -306,11 +381,6 @@ function findNode(id) {
   return ui.transcript.querySelector(`li[data-id="${Number(id)}"]`);
 }
 
-function isLast(id) {
-  const last = ui.transcript.lastElementChild;
-  return !last || Number(last.dataset.id) === id;
-}
-
 function insertInOrder(node, id) {
   let after = ui.transcript.lastElementChild;
   while (after && Number(after.dataset.id) > id) after = after.previousElementSibling;
@@ -321,6 +391,7 @@ function insertInOrder(node, id) {
 function renderMessage(view) {
   const li = document.createElement("li");
   li.className = `msg ${view.fromBot ? "bot" : "me"}`;
+  if (Array.isArray(view.buttons) && view.buttons.length > 0) li.classList.add("has-keyboard");
   li.dataset.id = String(view.id);
   li.tabIndex = -1;
 
@@ -644,14 +715,15 @@ function isNearBottom() {
   return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
 }
 
-function scrollToBottom(smooth) {
-  const behavior = smooth && !reducedMotion.matches ? "smooth" : "auto";
-  ui.scroller.scrollTo({ top: ui.scroller.scrollHeight, behavior });
+// Instant, not smooth: a smooth scroll still under way when the next message arrives would
+// read as "the person scrolled up" and leave that message below the fold.
+function scrollToBottom() {
+  ui.scroller.scrollTop = ui.scroller.scrollHeight;
   state.stickToBottom = true;
 }
 
 function keepBottom() {
-  if (state.stickToBottom) scrollToBottom(false);
+  if (state.stickToBottom) scrollToBottom();
 }
 
 ui.scroller.addEventListener("scroll", () => {
@@ -683,8 +755,28 @@ function showToast(text, isError = false) {
 // ---------------------------------------------------------------------------------------------
 // Composer
 
+function overLimit() {
+  return ui.input.value.trim().length > state.maxLength;
+}
+
 function updateSendButton() {
-  ui.send.disabled = ui.input.disabled || state.sending || ui.input.value.trim() === "";
+  ui.send.disabled =
+    ui.input.disabled || state.sending || ui.input.value.trim() === "" || overLimit();
+}
+
+/** Shown near and over the limit: "4 812 / 4 096", and how much to cut when over. */
+function updateCounter() {
+  const length = ui.input.value.trim().length;
+  const near = length >= state.maxLength * COUNTER_FROM;
+  ui.counter.hidden = !near;
+  if (!near) return;
+  const format = (n) => new Intl.NumberFormat(state.locale).format(n);
+  const over = length - state.maxLength;
+  ui.counter.classList.toggle("over", over > 0);
+  ui.counter.textContent =
+    over > 0
+      ? `${format(length)} / ${format(state.maxLength)} · ${t("over_limit").replace("{{n}}", format(over))}`
+      : `${format(length)} / ${format(state.maxLength)}`;
 }
 
 function autoGrow() {
@@ -694,6 +786,7 @@ function autoGrow() {
 
 ui.input.addEventListener("input", () => {
   autoGrow();
+  updateCounter();
   updateSendButton();
 });
 
@@ -707,7 +800,7 @@ ui.input.addEventListener("keydown", (event) => {
 ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = ui.input.value.trim();
-  if (!text || state.sending || ui.input.disabled) return;
+  if (!text || state.sending || ui.input.disabled || overLimit()) return;
   sendText(text, true);
 });
 
@@ -716,6 +809,7 @@ async function sendText(text, fromComposer = false) {
   if (fromComposer) {
     ui.input.value = "";
     autoGrow();
+    updateCounter();
   }
   updateSendButton();
   try {
@@ -725,6 +819,7 @@ async function sendText(text, fromComposer = false) {
     if (fromComposer && ui.input.value === "") {
       ui.input.value = text;
       autoGrow();
+      updateCounter();
     }
     showToast(error.message, true);
   } finally {

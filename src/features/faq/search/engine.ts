@@ -22,7 +22,7 @@ import {
 } from "./analyze";
 import { Bm25Index, type WeightedTerm } from "./bm25";
 import { type ConfidenceFeatures, confidenceOf } from "./confidence";
-import { UNINDEXED_TERMS } from "./lexicon";
+import { isPlaceName, UNINDEXED_TERMS } from "./lexicon";
 import { PhraseIndex, type QueryWord } from "./phrases";
 import { ScoreBuffer } from "./scores";
 import { Vocabulary } from "./spelling";
@@ -50,6 +50,11 @@ export interface EngineHit {
   score: number;
   /** IDF-weighted share of the question's content words that this entry contains. */
   coverage: number;
+  /**
+   * Whether the entry's question, phrasings or tags contain a content word of the question other
+   * than a place name: something visible the two have in common (only the first five are checked).
+   */
+  topical: boolean;
 }
 
 export interface EngineResult {
@@ -58,6 +63,12 @@ export interface EngineResult {
   /** Estimated probability that the first hit answers the question. */
   confidence: number;
   features: ConfidenceFeatures;
+  /**
+   * Share of the question's content words (place names aside) that the FAQ's questions,
+   * phrasings or tags use at all: how much of the question is in the FAQ's domain. «Какая погода
+   * завтра» is 0 however an entry happens to rank; a paraphrase of an entry is most of 1.
+   */
+  domainShare: number;
 }
 
 /** The language the asker uses (the bot's language for them), a hint for reading the query. */
@@ -283,6 +294,7 @@ export class FaqSearchEngine {
       id: this.ids[d]!,
       score: score(d),
       coverage: matches[i]?.coverage ?? 0,
+      topical: matches[i]?.topical ?? false,
     }));
     const best = ranked[0];
     const maxFused = RANKERS.reduce((s, r) => s + this.weights[r] / (this.rrfK + 1), 0);
@@ -298,7 +310,35 @@ export class FaqSearchEngine {
           : (score(best) - (ranked[1] === undefined ? 0 : score(ranked[1]))) / score(best),
       contentWords: new Set(terms.filter((t) => !t.weak).map((t) => t.group)).size,
     };
-    return { hits, confidence: confidenceOf(features), features };
+    return {
+      hits,
+      confidence: confidenceOf(features),
+      features,
+      domainShare: this.domainShare(terms),
+    };
+  }
+
+  /** See EngineResult.domainShare. A word counts when it or one of its synonyms is used. */
+  domainShare(terms: readonly Term[]): number {
+    const groups = new Map<number, boolean>();
+    const places = new Set<number>();
+    for (const term of terms) {
+      if (term.weak) continue;
+      if (!term.expansion && isPlaceName(term.surface)) places.add(term.group);
+      const known =
+        !UNINDEXED_TERMS.has(term.surface) &&
+        (term.stems.some((s) => this.strong.has(s)) ||
+          this.strong.has(`${prefixOf(term.surface)}…`));
+      groups.set(term.group, (groups.get(term.group) ?? false) || known);
+    }
+    let words = 0;
+    let known = 0;
+    for (const [group, isKnown] of groups) {
+      if (places.has(group)) continue;
+      words++;
+      if (isKnown) known++;
+    }
+    return words === 0 ? 0 : known / words;
   }
 
   /** The question's content words as groups (a typed word with its synonyms) of stems. */
@@ -332,9 +372,13 @@ export class FaqSearchEngine {
    * Coverage (above) and the most specific question word the entry lacks: the IDF share, of the
    * rarest possible, of the word weighing most among those the entry does not contain.
    */
-  match(terms: readonly Term[], d: number): { coverage: number; missing: number } {
+  match(
+    terms: readonly Term[],
+    d: number,
+  ): { coverage: number; missing: number; topical: boolean } {
     const maxIdf = this.stems.idf("\u0000");
     const groups = new Map<number, { idf: number; found: number }>();
+    let topical = false;
     for (const term of terms) {
       if (term.weak) continue;
       const known = term.stems.filter((s) => this.stems.has(s));
@@ -355,6 +399,7 @@ export class FaqSearchEngine {
           : known.some((s) => this.stems.contains(s, d)) || this.prefixes.contains(prefix, d)
             ? ANSWER_ONLY_CREDIT
             : 0;
+      if (found === 1 && !isPlaceName(term.surface)) topical = true;
       const g = groups.get(term.group);
       if (!g) groups.set(term.group, { idf: term.expansion ? 0 : idf, found });
       else {
@@ -371,7 +416,7 @@ export class FaqSearchEngine {
       found += idf * g.found;
       missing = Math.max(missing, (idf * (1 - g.found)) / maxIdf);
     }
-    return { coverage: total === 0 ? 0 : found / total, missing };
+    return { coverage: total === 0 ? 0 : found / total, missing, topical };
   }
 
   private chooseSpelling(variants: string[]): string {

@@ -46,6 +46,24 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
 export const WEAK_WORDS: ReadonlySet<string> = new Set(words(WEAK).map(foldWord));
 
 /**
+ * The country, its regions and larger towns (one-word names only). A question names them to say
+ * where, not what it is about: «погода в Бишкеке» shares a word with the entry on Bishkek's
+ * kenesh elections and is no nearer the FAQ's subject for it.
+ */
+const PLACES = `кыргызстан киргизия бишкек ош чүй чуй талас нарын баткен жалал джалал каракол токмок
+балыкчы өзгөн узген`;
+
+const PLACE_NAMES: readonly string[] = words(PLACES).map(foldWord);
+
+/** Whether a folded word is one of the place names above, with a case ending or without. */
+export function isPlaceName(surface: string): boolean {
+  // Short endings only, so «ошибка» is not «Ош» («Оштон», «Бишкектеги» are).
+  return PLACE_NAMES.some(
+    (p) => surface.startsWith(p) && surface.length - p.length <= (p.length > 2 ? 4 : 3),
+  );
+}
+
+/**
  * Names of two words that must stay one term, matched by the beginnings of their folded words
  * (any case ending) and indexed as `joined`. «Жогорку Кеңеш» is the national parliament: read as
  * two words, its «кеңеш» matches every entry about the local kenesh, and a question about

@@ -1,0 +1,81 @@
+import type { MessageView } from "../../src/channels/webchat/hub";
+
+/** A person's browser on the web chat, over real HTTP: the cookie and the page's token. */
+export class WebchatClient {
+  cookie = "";
+  csrf = "";
+  userId = 0;
+
+  constructor(
+    readonly base: string,
+    private readonly acceptLanguage = "ky",
+  ) {}
+
+  /** Opens (or resumes) the session as the page does. */
+  async session(): Promise<{ userId: number; locale: string; maxLength: number }> {
+    const res = await fetch(`${this.base}/chat/session`, {
+      method: "POST",
+      headers: {
+        "accept-language": this.acceptLanguage,
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+      },
+    });
+    const setCookie = res.headers.get("set-cookie");
+    if (setCookie) this.cookie = setCookie.split(";")[0] ?? "";
+    const body = (await res.json()) as {
+      userId: number;
+      csrf: string;
+      locale: string;
+      maxLength: number;
+    };
+    this.userId = body.userId;
+    this.csrf = body.csrf;
+    return body;
+  }
+
+  /** The headers the page sends with a change. */
+  pageHeaders(): Record<string, string> {
+    return {
+      cookie: this.cookie,
+      "content-type": "application/json",
+      "x-aimak-csrf": this.csrf,
+      "accept-language": this.acceptLanguage,
+    };
+  }
+
+  send(text: string, headers: Record<string, string> = this.pageHeaders()): Promise<Response> {
+    return fetch(`${this.base}/chat/send`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ text }),
+    });
+  }
+
+  press(
+    messageId: number,
+    data: string,
+    headers: Record<string, string> = this.pageHeaders(),
+  ): Promise<Response> {
+    return fetch(`${this.base}/chat/press`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ messageId, data }),
+    });
+  }
+
+  async history(): Promise<MessageView[]> {
+    const res = await fetch(`${this.base}/chat/history`, { headers: { cookie: this.cookie } });
+    return ((await res.json()) as { messages: MessageView[] }).messages;
+  }
+
+  /** Polls the history until a message satisfies `test` (the bot answers asynchronously). */
+  async waitFor(test: (m: MessageView) => boolean, timeoutMs = 15_000): Promise<MessageView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = (await this.history()).find(test);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error("the expected web chat message did not arrive");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
