@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { type DatabaseHandle, openDatabase } from "../src/db/client";
+import { type DatabaseHandle, openDatabase, rowsOf } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
 import {
   createOutgoingMessage,
@@ -28,7 +28,6 @@ import {
   startMessage,
   telegramSender,
 } from "../src/delivery";
-import { rowsOf } from "../src/delivery/store";
 import { Scheduler } from "../src/scheduler";
 
 const { values: args } = parseArgs({

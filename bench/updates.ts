@@ -12,6 +12,7 @@ import { createBot } from "../src/bot/create-bot";
 import { ChannelDirectory } from "../src/channels/directory";
 import { type DatabaseHandle, openDatabase } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
+import { features } from "../src/features";
 import { seedDemoDirectoryIfEmpty } from "../src/features/municipalities/service";
 import {
   fakeTelegram,
@@ -100,6 +101,7 @@ async function fullStack(label: string, handle: DatabaseHandle) {
   const telegram = fakeTelegram();
   const bot = createBot({
     deps: testDeps(handle.db),
+    features,
     token: TEST_TOKEN,
     botInfo: TEST_BOT_INFO,
     fetch: telegram.fetch,

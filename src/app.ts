@@ -1,8 +1,11 @@
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { Api, type Bot, webhookCallback } from "grammy";
 import { Hono } from "hono";
+import { publishDefaultMenus } from "./bot/command-menu";
 import type { AppContext, BotDeps } from "./bot/context";
 import { createBot } from "./bot/create-bot";
+import { type DeliveryHooks, type Feature, registerFeatureAudiences } from "./bot/feature";
+import { deleteExpiredFlows } from "./bot/flows";
 import { LocaleCache } from "./bot/locale-cache";
 import { ChannelDirectory } from "./channels/directory";
 import { isSyntheticChatId, SYNTHETIC_CHAT_ID_BASE } from "./channels/types";
@@ -10,16 +13,14 @@ import { WebchatAdapter } from "./channels/webchat/adapter";
 import { WebchatHub } from "./channels/webchat/hub";
 import { webchatRoutes } from "./channels/webchat/routes";
 import { cliEndpointRoutes } from "./cli/admin-endpoint";
-import { runCli } from "./cli/run";
+import { cliCommands, runCli } from "./cli/run";
 import type { Config } from "./config";
 import { type DatabaseHandle, openDatabase } from "./db/client";
 import { lockDataDirForApp } from "./db/data-dir-lock";
 import { migrate } from "./db/migrate";
+import type { MessageKind } from "./db/schema";
 import { adapterSender, type ChannelSettings, DeliveryEngine, telegramSender } from "./delivery";
-import { announcementProgressHooks } from "./features/announcements/progress";
-import { registerFaqJobs } from "./features/faq/jobs";
-import { FaqService, seedFaqIfEmpty } from "./features/faq/service";
-import { seedDemoDirectoryIfEmpty } from "./features/municipalities/service";
+import { features as allFeatures } from "./features";
 import { announceFirstAdmin } from "./features/roles/bootstrap";
 import { healthRoutes, type RunningServer, startHttpServer } from "./http/server";
 import { getI18n } from "./i18n";
@@ -35,6 +36,8 @@ export interface AppOptions {
   database?: DatabaseHandle;
   /** Cron expressions replacing the defaults of named periodic jobs (tests run them often). */
   jobSchedules?: Record<string, string>;
+  /** The features to run (default: all of src/features/index.ts). */
+  features?: readonly Feature[];
   /** Web chat event-stream ping interval (tests shorten it to reach "after a keep-alive"). */
   webchatPingMs?: number;
   /**
@@ -58,10 +61,22 @@ export interface App {
 }
 
 export const TELEGRAM_WEBHOOK_PATH = "/telegram/webhook";
+export const FLOW_CLEANUP_JOB = "conversation-cleanup";
 
 const stdoutNotices = (text: string) => {
   process.stdout.write(text);
 };
+
+/** Every feature's scheduler hooks, by kind of outgoing message. */
+function deliveryHooksOf(
+  features: readonly Feature[],
+  deps: BotDeps,
+  api: Api,
+): Partial<Record<MessageKind, DeliveryHooks>> {
+  const hooks: Partial<Record<MessageKind, DeliveryHooks>> = {};
+  for (const feature of features) Object.assign(hooks, feature.deliveryHooks?.(deps, api));
+  return hooks;
+}
 
 /** Builds the whole application from its configuration; nothing starts until start(). */
 export async function createApp(options: AppOptions): Promise<App> {
@@ -75,9 +90,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const database =
     options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
   await migrate(database.db);
-  await seedDemoDirectoryIfEmpty(database.db);
-  const faq = new FaqService(database.db);
-  await seedFaqIfEmpty(database.db, faq);
+  const features = options.features ?? allFeatures;
+  registerFeatureAudiences(features);
 
   const directory = new ChannelDirectory(database.db);
   const hub = new WebchatHub();
@@ -87,15 +101,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     locales: new LocaleCache(),
     botUsername: undefined,
-    faq,
     onLocaleChanged: (chatId, locale) => {
       if (!isSyntheticChatId(chatId)) return;
       const strings = getI18n().getResourceBundle(locale, "translation")?.webchat ?? {};
       hub.publish(chatId - SYNTHETIC_CHAT_ID_BASE, { type: "locale", data: { locale, strings } });
     },
   };
+  for (const feature of features) await feature.prepare?.(deps);
   const bot = createBot({
     deps,
+    features,
     token: config.botToken,
     apiRoot: config.telegramApiRoot,
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -147,7 +162,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       cliEndpointRoutes({
         token: lock.info.token,
         logger,
-        run: (argv, io) => runCli(argv, { config, logger, database: cliDatabase, ...io }),
+        run: (argv, io) =>
+          runCli(cliCommands(features), argv, { config, logger, database: cliDatabase, ...io }),
       }),
     );
   }
@@ -163,14 +179,24 @@ export async function createApp(options: AppOptions): Promise<App> {
     });
     channels.push({ channel: "telegram", sender: telegramSender(api) });
   }
-  const engine = new DeliveryEngine(database.db, { channels, logger });
+  const engine = new DeliveryEngine(database.db, { channels, logger, listen: database.listen });
   const scheduler = new Scheduler({
     db: database.db,
     timezone: config.timezone,
     logger,
-    ...announcementProgressHooks(database.db, bot.api),
+    hooks: deliveryHooksOf(features, deps, bot.api),
+    retentionDays: config.retentionDays,
   });
-  registerFaqJobs(scheduler, { db: database.db, config }, logger, options.jobSchedules);
+  const runtime = { deps, scheduler, jobSchedules: options.jobSchedules ?? {} };
+  for (const feature of features) feature.jobs?.(runtime);
+  // Flows nobody answered for FLOW_TTL_MS are over; their stored state goes once an hour.
+  scheduler.addJob(
+    FLOW_CLEANUP_JOB,
+    options.jobSchedules?.[FLOW_CLEANUP_JOB] ?? "0 23 * * * *",
+    async () => {
+      await deleteExpiredFlows(database.db);
+    },
+  );
 
   let server: RunningServer | undefined;
   let runner: RunnerHandle | undefined;
@@ -187,6 +213,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       engine.start();
       scheduler.start();
       if (config.botToken) {
+        // The command menus per language; a failure (an old Bot API server) is not fatal.
+        await publishDefaultMenus(bot.api, features, config.defaultLocale).catch((err: unknown) =>
+          logger.warn({ err }, "telegram: command menus not published"),
+        );
         if (config.webhook) {
           await bot.api.setWebhook(config.webhook.url, { secret_token: config.webhook.secret });
           logger.info("telegram: webhook mode");

@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { LOCALES, type Locale } from "./locales";
 
 /**
  * Application configuration, read from the environment once at start-up.
  * Every bad value is reported with the variable's name so an operator can fix it in one go.
  */
-const LOCALES = ["ky", "ru", "en"] as const;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const optionalString = z
@@ -52,6 +52,11 @@ const schema = z
       .pipe(z.string().regex(/^\d{1,4}$/, "must be a whole number of hours from 0 to 8760"))
       .transform(Number)
       .refine((h) => h <= 8760, "must be a whole number of hours from 0 to 8760"),
+    RETENTION_DAYS: optionalString
+      .default("180")
+      .pipe(z.string().regex(/^\d{1,4}$/, "must be a whole number of days from 1 to 3650"))
+      .transform(Number)
+      .refine((d) => d >= 1 && d <= 3650, "must be a whole number of days from 1 to 3650"),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
@@ -80,9 +85,6 @@ function isTimeZone(tz: string | undefined): boolean {
   }
 }
 
-export type Locale = (typeof LOCALES)[number];
-export const SUPPORTED_LOCALES: readonly Locale[] = LOCALES;
-
 export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
@@ -99,6 +101,11 @@ export interface Config {
    * (or taken), and again every as many hours while it stays so; 0 turns reminders off.
    */
   faqRemindAfterHours: number;
+  /**
+   * Delivery rows of messages that ended, and web chat messages, are deleted this many days
+   * after (a daily job); each message keeps its totals.
+   */
+  retentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -137,5 +144,6 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timezone: e.TIMEZONE,
     logLevel: e.LOG_LEVEL,
     faqRemindAfterHours: e.FAQ_REMIND_AFTER_HOURS,
+    retentionDays: e.RETENTION_DAYS,
   };
 }

@@ -20,6 +20,8 @@ const api = createTelegramApi({
 const engine = new DeliveryEngine(handle.db, {
   channels: [{ channel: "telegram", sender: telegramSender(api) }],
   leaseSeconds: Number(process.env.DELIVERY_LEASE_SECONDS ?? 15),
+  // As in the app: woken at once by deliveries enqueued or started in other processes.
+  listen: handle.listen,
   logger: {
     info: () => {},
     debug: () => {},

@@ -1,18 +1,14 @@
 import type { Conversation, ConversationFlavor } from "@grammyjs/conversations";
 import type { Context } from "grammy";
-import type { Config, Locale } from "../config";
+import type { Config } from "../config";
+import type { RoleGrant } from "../core/roles";
 import type { Database } from "../db/client";
-import type { Role, UserRow } from "../db/schema";
-import type { FaqService } from "../features/faq/service";
+import type { UserRow } from "../db/schema";
 import type { TFunction } from "../i18n";
+import type { Locale } from "../locales";
 import type { Logger } from "../logger";
+import type { Feature } from "./feature";
 import type { LocaleCache } from "./locale-cache";
-
-/** A role the person holds, with the municipality it applies to (none for lawyers/admins). */
-export interface RoleGrant {
-  role: Role;
-  municipalityId: number | null;
-}
 
 /** Everything handlers need besides the update: passed in once when the bot is built. */
 export interface BotDeps {
@@ -24,8 +20,8 @@ export interface BotDeps {
   botUsername: string | undefined;
   /** Told when a person picks another language (the web chat re-labels its page). */
   onLocaleChanged?: (chatId: number, locale: Locale) => void;
-  /** The FAQ search index, shared by the bot and the app; built on first use when absent. */
-  faq?: FaqService;
+  /** Every feature of the app, in order (/help and the command menus read their lines). */
+  features?: readonly Feature[];
 }
 
 /** What every handler sees about the person behind the update. */
@@ -34,10 +30,12 @@ export interface PersonFlavor {
   roles: RoleGrant[];
   locale: Locale;
   t: TFunction;
+  /** This update's logger: each line carries updateId, chatId and channel (see updateLogger). */
+  log: Logger;
 }
 
-/** Context inside conversations: a fresh grammY context plus the person's language. */
-export type ConvContext = Context & { locale: Locale; t: TFunction };
+/** Context inside conversations: a fresh grammY context plus the person's language and logger. */
+export type ConvContext = Context & { locale: Locale; t: TFunction; log: Logger };
 
 export type AppContext = Context & PersonFlavor & ConversationFlavor<Context & PersonFlavor>;
 

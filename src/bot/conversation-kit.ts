@@ -29,19 +29,14 @@ export interface AskOptions {
   aside?: (ctx: ConvContext) => Promise<boolean>;
 }
 
-function isCommand(ctx: ConvContext): boolean {
-  return ctx.message?.entities?.some((e) => e.type === "bot_command" && e.offset === 0) ?? false;
-}
-
 /**
- * Waits for the person's next answer to a step. Any command ends the flow and is handled as
- * usual (so /help or /start always work); buttons from old messages are answered as stale and
+ * Waits for the person's next answer to a step (a command never gets here: it ends the flow
+ * first, see commandsEndFlows in ./flows); buttons from old messages are answered as stale and
  * change nothing; what `aside` takes comes back as an "aside" answer.
  */
 export async function ask(conversation: AppConversation, options: AskOptions): Promise<Answer> {
   for (;;) {
     const ctx = await conversation.wait();
-    if (isCommand(ctx)) await conversation.halt({ next: true });
     const data = ctx.callbackQuery?.data;
     if (data !== undefined) {
       if (options.buttons.test(data)) {

@@ -5,24 +5,21 @@ import { Bot, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { ChannelDirectory } from "../channels/directory";
 import { channelFetch } from "../channels/router";
-import { announcementConversations } from "../features/announcements/conversations";
-import { announcementsFeature } from "../features/announcements/handlers";
-import { faqConversations } from "../features/faq/conversations";
-import { faqFeature } from "../features/faq/handlers";
-import { helpFeature } from "../features/help/handlers";
-import { onboardingConversations } from "../features/onboarding/conversations";
-import { onboardingHandlers } from "../features/onboarding/handlers";
-import { rolesFeature } from "../features/roles/handlers";
-import { settingsFeature } from "../features/settings/conversations";
 import { resolveLocale, translator } from "../i18n";
 import { chatKey } from "./chat-key";
+import { commandMenuMiddleware } from "./command-menu";
 import type { AppContext, BotDeps, ConvContext } from "./context";
 import { drizzleConversationStorage } from "./conversation-storage";
 import { fallbackHandlers } from "./fallback";
+import { type Feature, freeTextFeature } from "./feature";
+import { commandsEndFlows } from "./flows";
 import { personMiddleware } from "./middleware/person";
+import { conversationLogger } from "./middleware/update-log";
 
 export interface CreateBotOptions {
   deps: BotDeps;
+  /** The app's features, in order (src/features/index.ts). */
+  features: readonly Feature[];
   /** The Telegram token; without one the bot serves only the other channels. */
   token: string | undefined;
   /** Known bot identity; skips getMe (required without a token). */
@@ -66,7 +63,8 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
   for (const t of transformers) bot.api.config.use(t);
 
   bot.catch((err) => {
-    deps.logger.error({ err: err.error, updateId: err.ctx.update.update_id }, "update failed");
+    const log = err.ctx.log ?? deps.logger.child({ updateId: err.ctx.update.update_id });
+    log.error({ err: err.error }, "update failed");
     const ctx = err.ctx;
     if (ctx.chatId !== undefined && ctx.t) ctx.reply(ctx.t("errors.generic")).catch(() => {});
   });
@@ -75,6 +73,8 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
   const pm = bot.chatType("private");
   pm.use(sequentialize(chatKey));
   pm.use(personMiddleware(deps));
+  // The person's Telegram command menu follows their roles.
+  pm.use(commandMenuMiddleware(deps));
   pm.use(
     conversations<AppContext, ConvContext>({
       storage: {
@@ -93,21 +93,20 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
           ctx.t = translator(ctx.locale);
           await next();
         },
+        conversationLogger(deps.logger),
       ],
     }),
   );
-  pm.use(onboardingConversations(deps));
-  pm.use(faqConversations(deps));
-  pm.use(announcementConversations(deps));
-  // With the other conversations, before the roles feature: a flow that is waiting gets what
-  // the person sends first, invite codes included (the flow redeems them itself).
-  pm.use(settingsFeature(deps));
-  pm.use(rolesFeature(deps));
-  pm.use(onboardingHandlers());
-  pm.use(helpFeature(deps));
-  pm.use(announcementsFeature(deps));
-  // Free text that nothing above consumed is a FAQ question: keep this last before the fallback.
-  pm.use(faqFeature(deps));
+  // Every conversation first: a flow that waits gets the person's next message before any
+  // handler (invite codes included: the flow redeems them itself). Then the handlers in the
+  // order of the feature list, then the one feature that takes leftover free text.
+  pm.use(commandsEndFlows());
+  const { features } = options;
+  deps.features = features;
+  for (const feature of features) if (feature.conversations) pm.use(feature.conversations(deps));
+  for (const feature of features) if (feature.handlers) pm.use(feature.handlers(deps));
+  const freeText = freeTextFeature(features);
+  if (freeText?.freeText) pm.use(freeText.freeText(deps));
   pm.use(fallbackHandlers());
   return bot;
 }

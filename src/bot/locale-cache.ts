@@ -1,4 +1,4 @@
-import type { Locale } from "../config";
+import type { Locale } from "../locales";
 
 /**
  * The locale of recently active chats. Conversations build fresh context objects on every

@@ -1,8 +1,8 @@
 import { eq, type SQL, sql } from "drizzle-orm";
+import type { Person } from "../core/people";
+import type { RoleGrant } from "../core/roles";
 import type { Database } from "../db/client";
 import { conversationState, roleGrants, users } from "../db/schema";
-import type { Person } from "../features/users/service";
-import type { RoleGrant } from "./context";
 
 /** What every update needs from the database before any handler runs. */
 export interface UpdateState {

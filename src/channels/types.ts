@@ -47,16 +47,9 @@ export class ChannelError extends Error {
   }
 }
 
-/** Ids of chats on channels other than Telegram start here (Telegram ids fit in 52 bits). */
-export const SYNTHETIC_CHAT_ID_BASE = 2 ** 52;
-
-export function syntheticChatId(userId: number): number {
-  return SYNTHETIC_CHAT_ID_BASE + userId;
-}
-
-export function isSyntheticChatId(chatId: number): boolean {
-  return chatId >= SYNTHETIC_CHAT_ID_BASE;
-}
+// How chat ids are laid out is the users table's business (core creates the synthetic ones);
+// re-exported here for the channels that read them.
+export { isSyntheticChatId, SYNTHETIC_CHAT_ID_BASE, syntheticChatId } from "../db/schema/users";
 
 /**
  * The longest message a person may send, on every channel: Telegram's own limit for one

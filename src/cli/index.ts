@@ -1,16 +1,22 @@
 import { resolve } from "node:path";
+import { registerFeatureAudiences } from "../bot/feature";
 import { ConfigError, parseConfig } from "../config";
 import { type DatabaseHandle, openDatabase } from "../db/client";
 import { acquireDataDirLock, isOnDiskDataDir } from "../db/data-dir-lock";
 import { migrate } from "../db/migrate";
+import { features } from "../features";
 import { seedDemoDirectoryIfEmpty } from "../features/municipalities/service";
 import { createLogger } from "../logger";
 import type { CliContext } from "./command";
 import { runInApp } from "./remote";
-import { runCli, usesDatabase } from "./run";
+import { cliCommands, runCli, usesDatabase } from "./run";
 
 /** How long to wait for another command-line run on the same data folder to finish. */
 const WAIT_FOR_OTHER_CLI_MS = 30_000;
+
+/** The CLI is a composition root like the app: it reads the feature list. */
+const commands = cliCommands(features);
+registerFeatureAudiences(features);
 
 async function main(argv: string[]): Promise<number> {
   let config: ReturnType<typeof parseConfig>;
@@ -30,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   // An embedded data folder is opened by one process at a time (PGlite does not survive two).
   // A PostgreSQL server is safe to share: then the command line simply connects.
   const dir =
-    !config.databaseUrl && isOnDiskDataDir(config.dataDir) && usesDatabase(argv)
+    !config.databaseUrl && isOnDiskDataDir(config.dataDir) && usesDatabase(commands, argv)
       ? resolve(config.dataDir)
       : undefined;
   const locked = dir
@@ -66,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     err,
   };
   try {
-    return await runCli(argv, ctx);
+    return await runCli(commands, argv, ctx);
   } finally {
     await handle?.close();
     if (locked?.ok) locked.lock.release();

@@ -11,12 +11,35 @@ import * as schema from "./schema";
 export type Schema = typeof schema;
 /** The one database type the app codes against, whichever driver is underneath. */
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction of the database (what `db.transaction(async (tx) => …)` hands its callback). */
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/**
+ * Anything that runs queries: the database or a transaction. Functions that may be called inside
+ * the caller's transaction take this, so their writes commit (or roll back) with the caller's.
+ */
+export type Executor = Database | Transaction;
+
+/** Rows of a raw `db.execute`, whichever driver is underneath (postgres.js: array; PGlite: {rows}). */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/** Stops a `listen`. */
+export type Unlisten = () => Promise<void>;
 
 export interface DatabaseHandle {
   db: Database;
   kind: "pglite" | "postgres";
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` (`select pg_notify(channel, payload)`, sent
+   * at the commit of the transaction that issued it) from any process on the database.
+   * PostgreSQL: a LISTEN on a dedicated connection of postgres.js. PGlite is one process: its own
+   * in-process LISTEN.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -43,6 +66,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       ping: async () => {
         await client`select 1`;
       },
+      listen: async (channel, onNotify) => {
+        const { unlisten } = await client.listen(channel, onNotify);
+        return unlisten;
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -57,6 +84,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    listen: (channel, onNotify) => client.listen(channel, onNotify),
     close: () => client.close(),
   };
 }

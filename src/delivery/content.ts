@@ -1,51 +1,18 @@
 import { z } from "zod";
-import type { Role } from "../db/schema/roles";
-import type { Channel, Topic } from "../db/schema/users";
+import type { LocalizedText, MessageContent } from "../db/schema/delivery-types";
+import { isLocale, LOCALES, type Locale } from "../locales";
 
-/** Locales a message can be written in. */
-export type MessageLocale = "ky" | "ru" | "en";
-
-/** Text per language. A recipient gets their language, else Kyrgyz, else Russian, else English. */
-export interface LocalizedText {
-  ky?: string;
-  ru?: string;
-  en?: string;
-}
-
-/** An inline button: either callback data (≤ 64 bytes, handled by a feature) or a URL. */
-export interface MessageButton {
-  text: LocalizedText;
-  callbackData?: string;
-  url?: string;
-}
-
-/**
- * What a proactive message says. With a photo or a document the text is its caption
- * (≤ 1024 characters), otherwise a text message (≤ 4096). `photo` / `document` are a Telegram
- * file_id or an https URL. `parseMode` applies to every language.
- */
-export interface MessageContent {
-  text: LocalizedText;
-  buttons?: MessageButton[][];
-  photo?: string;
-  document?: string;
-  parseMode?: "HTML";
-}
-
-/**
- * Who receives a message. Only active users are ever enqueued.
- * - municipalityId: residents of that municipality (users.municipality_id); with `role`, the
- *   holders of that role granted for that municipality. `null`: every municipality (admins only,
- *   or `{ role: "lawyer", municipalityId: null }` for all lawyers).
- * - topic: only users subscribed to it (hearings / polls / announcements).
- * - channels: restrict to some channels.
- */
-export interface Audience {
-  municipalityId: number | null;
-  role?: Role;
-  topic?: Topic;
-  channels?: Channel[];
-}
+// The JSON column types belong to the schema; re-exported here, where they are built and read.
+export type {
+  Audience,
+  AudienceParams,
+  JsonValue,
+  LocalizedText,
+  MessageButton,
+  MessageContent,
+  NamedAudience,
+  StoredAudience,
+} from "../db/schema/delivery-types";
 
 /** The message as one recipient sees it: one language picked, buttons resolved. */
 export interface RenderedMessage {
@@ -56,13 +23,11 @@ export interface RenderedMessage {
   parseMode?: "HTML";
 }
 
-const FALLBACK: readonly MessageLocale[] = ["ky", "ru", "en"];
-
 /** Picks the recipient's language, else ky, else ru, else en; "" when there is no text at all. */
 export function pickText(text: LocalizedText, locale: string | null | undefined): string {
-  const own = locale === "ky" || locale === "ru" || locale === "en" ? text[locale] : undefined;
+  const own = isLocale(locale) ? text[locale] : undefined;
   if (own) return own;
-  for (const l of FALLBACK) {
+  for (const l of LOCALES) {
     const t = text[l];
     if (t) return t;
   }
@@ -90,14 +55,11 @@ export function renderForRecipient(
   return out;
 }
 
+const oneText = z.string().trim().min(1).optional();
 const localizedText = z
-  .object({
-    ky: z.string().trim().min(1).optional(),
-    ru: z.string().trim().min(1).optional(),
-    en: z.string().trim().min(1).optional(),
-  })
+  .object(Object.fromEntries(LOCALES.map((l) => [l, oneText])) as Record<Locale, typeof oneText>)
   .strict()
-  .refine((t) => Boolean(t.ky || t.ru || t.en), "needs text in at least one language");
+  .refine((t) => LOCALES.some((l) => Boolean(t[l])), "needs text in at least one language");
 
 const button = z
   .object({
@@ -132,7 +94,7 @@ export function visibleText(html: string): string {
  * Validates content; caption/text length limits are Telegram's (the strictest channel), which
  * counts what the reader sees: markup of an HTML text does not count.
  */
-export const messageContentSchema = z
+const messageContentSchema = z
   .object({
     text: localizedText,
     buttons: z.array(z.array(button).min(1).max(8)).max(10).optional(),

@@ -1,10 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ChannelError } from "../channels/types";
-import type { Database } from "../db/client";
+import type { Database, DatabaseHandle, Unlisten } from "../db/client";
 import type { Channel } from "../db/schema/users";
-import { type MessageContent, renderForRecipient } from "./content";
-import { deliveryEvents } from "./events";
-import type { DeliverySender } from "./senders";
 import {
   type ClaimedRow,
   claimDue,
@@ -14,10 +11,13 @@ import {
   pauseChannel,
   type RowOutcome,
   readChannelClock,
-  reapExpiredLeases,
   recordOutcome,
   reserveSlots,
-} from "./store";
+} from "./claims";
+import { type MessageContent, renderForRecipient } from "./content";
+import { DELIVERY_WAKE_CHANNEL, deliveryEvents, parseWakePayload } from "./events";
+import type { DeliverySender } from "./senders";
+import { reapExpiredLeases } from "./transitions";
 
 /** Per-channel settings. Defaults are Telegram's limits. */
 export interface ChannelSettings {
@@ -64,6 +64,19 @@ export interface DeliveryEngineOptions {
    * 50 ms): a send counts from its answer, or from this long after it left, whichever is first.
    */
   maxSkewMs?: number;
+  /**
+   * Subscribes to NOTIFY (DatabaseHandle.listen): rows enqueued and cancellations made by other
+   * processes reach this engine at once instead of at its next idle poll. Without it the engine
+   * learns of them within `idlePollMs` (and of this process's own at once, in-process).
+   */
+  listen?: DatabaseHandle["listen"];
+  /**
+   * Whether to wake on this process's own enqueues through the in-process event bus (default
+   * true). Tests of cross-process wake-ups turn it off to see only what arrives through `listen`.
+   */
+  localWakeups?: boolean;
+  /** The clock for the engine's local decisions (send times, pauses, per-chat gaps); tests. */
+  now?: () => number;
 }
 
 export interface EngineCounters {
@@ -76,6 +89,8 @@ export interface EngineCounters {
   retried: number;
   rateLimited: number;
   claimed: number;
+  /** Times a worker found nothing due and went idle (until a wake-up or its idle poll). */
+  idle: number;
 }
 
 interface SendMark {
@@ -122,6 +137,7 @@ export class DeliveryEngine {
     retried: 0,
     rateLimited: 0,
     claimed: 0,
+    idle: 0,
   };
   private readonly runtimes: ChannelRuntime[];
   private readonly leaseSeconds: number;
@@ -132,6 +148,10 @@ export class DeliveryEngine {
   private readonly idlePollMs: number;
   private readonly maxSkewMs: number;
   private readonly log: DeliveryLogger | undefined;
+  private readonly listen: DatabaseHandle["listen"] | undefined;
+  private readonly now: () => number;
+  private readonly localWakeups: boolean;
+  private unlisten: Promise<Unlisten | undefined> | undefined;
   private readonly contents = new Map<number, MessageContent>();
   private readonly cancelled = new Set<number>();
   private readonly sleepers = new Set<() => void>();
@@ -155,6 +175,9 @@ export class DeliveryEngine {
     this.horizonMs = options.horizonMs ?? 300;
     this.idlePollMs = options.idlePollMs ?? 1_000;
     this.maxSkewMs = options.maxSkewMs ?? 50;
+    this.listen = options.listen;
+    this.now = options.now ?? Date.now;
+    this.localWakeups = options.localWakeups ?? true;
     this.runtimes = options.channels.map((c) => {
       const limit = c.limitPerSecond ?? DEFAULT_LIMITS[c.channel];
       const headroom = c.headroom ?? 0.01;
@@ -188,8 +211,18 @@ export class DeliveryEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
-    deliveryEvents.on("wake", this.onWake);
+    if (this.localWakeups) deliveryEvents.on("wake", this.onWake);
     deliveryEvents.on("cancelled", this.onCancelled);
+    if (this.listen) {
+      this.unlisten = this.listen(DELIVERY_WAKE_CHANNEL, (payload) => {
+        const { cancelled } = parseWakePayload(payload);
+        if (cancelled !== undefined) this.cancelled.add(cancelled);
+        this.wakeAll();
+      }).catch((err: unknown) => {
+        this.log?.error({ err }, "delivery: cannot listen for wake-ups; polling only");
+        return undefined;
+      });
+    }
     this.loops = this.runtimes.map((rt) => this.runChannel(rt));
     const reapEvery = Math.max(1_000, (this.leaseSeconds * 1000) / 4);
     this.reaper = setInterval(() => {
@@ -200,6 +233,11 @@ export class DeliveryEngine {
         .catch((err: unknown) => this.log?.error({ err }, "delivery: lease reaper failed"));
     }, reapEvery);
     this.reaper.unref();
+  }
+
+  /** Resolves once wake-ups from other processes arrive (true), or when they never will. */
+  async listening(): Promise<boolean> {
+    return (await this.unlisten) !== undefined;
   }
 
   /** Wakes idle workers (new rows, a started message). */
@@ -214,6 +252,9 @@ export class DeliveryEngine {
     deliveryEvents.off("wake", this.onWake);
     deliveryEvents.off("cancelled", this.onCancelled);
     if (this.reaper) clearInterval(this.reaper);
+    const unlisten = await this.unlisten;
+    this.unlisten = undefined;
+    await unlisten?.().catch(() => {});
     this.wakeAll();
     await Promise.allSettled(this.loops);
     await Promise.allSettled(this.runtimes.flatMap((rt) => [...rt.inflight]));
@@ -225,6 +266,8 @@ export class DeliveryEngine {
 
   /** Sleeps up to `ms`, returning early on wake() or stop(). */
   private nap(ms: number): Promise<void> {
+    // Stopped meanwhile (e.g. during a claim): a nap now would outlive stop()'s wake-up.
+    if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -251,7 +294,7 @@ export class DeliveryEngine {
     }
     while (this.running) {
       try {
-        const localPause = rt.pausedUntil - Date.now();
+        const localPause = rt.pausedUntil - this.now();
         if (localPause > 0) {
           await this.nap(localPause);
           continue;
@@ -278,6 +321,7 @@ export class DeliveryEngine {
           this.workerId,
         );
         if (rows.length === 0) {
+          this.counters.idle++;
           await this.nap(this.idlePollMs);
           continue;
         }
@@ -311,7 +355,7 @@ export class DeliveryEngine {
 
   private async handleBatch(rt: ChannelRuntime, rows: ClaimedRow[]): Promise<void> {
     const { channel, perChatSeconds } = rt.settings;
-    const now = Date.now();
+    const now = this.now();
     const toSend: { row: ClaimedRow; content: MessageContent }[] = [];
     const chatsInBatch = new Set<number>();
     for (const row of rows) {
@@ -347,7 +391,7 @@ export class DeliveryEngine {
     if (toSend.length === 0) return;
 
     const firstInMs = await reserveSlots(this.db, channel, toSend.length, rt.intervalMs);
-    const base = Date.now() + firstInMs;
+    const base = this.now() + firstInMs;
     await Promise.all(
       toSend.map(({ row, content }, i) => this.sendAt(rt, row, content, base + i * rt.intervalMs)),
     );
@@ -359,7 +403,7 @@ export class DeliveryEngine {
     content: MessageContent,
     at: number,
   ): Promise<void> {
-    await sleepFor(at - Date.now());
+    await sleepFor(at - this.now());
     // Local sliding-window guard: never `limit` sends of this process within one second as the
     // platform sees them, even when timers fire late or the process stalls. A send reached the
     // server at the latest when its answer came back, so the window is anchored on the answer
@@ -370,7 +414,7 @@ export class DeliveryEngine {
       const anchor = mark
         ? Math.min(mark.done ?? Number.POSITIVE_INFINITY, mark.at + this.maxSkewMs)
         : 0;
-      const wait = anchor + 1_002 - Date.now();
+      const wait = anchor + 1_002 - this.now();
       if (wait <= 0) break;
       await sleepFor(wait);
     }
@@ -378,7 +422,7 @@ export class DeliveryEngine {
       await this.record(row, { kind: "skipped", reason: "cancelled" });
       return;
     }
-    const pausedFor = rt.pausedUntil - Date.now();
+    const pausedFor = rt.pausedUntil - this.now();
     if (pausedFor > 0) {
       await this.record(row, {
         kind: "retry",
@@ -388,7 +432,7 @@ export class DeliveryEngine {
       });
       return;
     }
-    const mark: SendMark = { at: Date.now() };
+    const mark: SendMark = { at: this.now() };
     rt.recent.push(mark);
     if (rt.recent.length > limit * 2) rt.recent.splice(0, rt.recent.length - limit);
 
@@ -403,9 +447,9 @@ export class DeliveryEngine {
       const result = await rt.settings.sender
         .send(recipient, renderForRecipient(content, row.locale))
         .finally(() => {
-          mark.done = Date.now();
+          mark.done = this.now();
         });
-      rt.lastSentAt.set(row.chatId, Date.now());
+      rt.lastSentAt.set(row.chatId, this.now());
       this.pruneChats(rt);
       if (result.held) {
         outcome = { kind: "held", channelMessageId: result.channelMessageId };
@@ -440,7 +484,7 @@ export class DeliveryEngine {
       case "rate_limited": {
         this.counters.rateLimited++;
         const seconds = Math.max(1, e.retryAfterSeconds ?? 1);
-        rt.pausedUntil = Math.max(rt.pausedUntil, Date.now() + seconds * 1000);
+        rt.pausedUntil = Math.max(rt.pausedUntil, this.now() + seconds * 1000);
         this.log?.warn({ channel: rt.settings.channel, seconds }, "delivery: 429, channel paused");
         await pauseChannel(this.db, rt.settings.channel, seconds);
         return {
@@ -468,7 +512,7 @@ export class DeliveryEngine {
 
   private pruneChats(rt: ChannelRuntime): void {
     if (rt.lastSentAt.size < 10_000) return;
-    const cutoff = Date.now() - rt.settings.perChatSeconds * 1000;
+    const cutoff = this.now() - rt.settings.perChatSeconds * 1000;
     for (const [chat, at] of rt.lastSentAt) if (at < cutoff) rt.lastSentAt.delete(chat);
   }
 }

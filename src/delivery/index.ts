@@ -30,6 +30,14 @@
  *
  * Or enqueue explicitly, then start: enqueueAudience(db, m.id, audience) /
  * enqueueUsers(db, m.id, ids) (both idempotent: UNIQUE (message_id, user_id)), startMessage().
+ * Every function takes an Executor (src/db/client.ts): pass your transaction to make the
+ * message part of your own state change.
+ *
+ * Audiences a feature defines: `const going = registerAudience("hearing_rsvp_going", resolver)`
+ * where the resolver turns `{ hearingId }` into an SQL condition on the users row `u`; then
+ * `audience: going({ hearingId: 12 })`, resolved when the message starts (see audiences.ts).
+ * A scheduled message is found, moved or cancelled by its dedupe key: findMessageByKey /
+ * rescheduleByKey / cancelByKey. Progress of many messages at once: getProgressMany.
  *
  * Content: `text` per locale ({ky?, ru?, en?}; a recipient gets their locale, else ky, else ru,
  * else en), optional inline `buttons` (callback data ≤ 64 bytes, or URL), optional `photo` or
@@ -40,16 +48,21 @@
  * Only active users are enqueued; a user who blocks the bot (403) is marked inactive.
  */
 export {
+  type AudienceResolver,
+  registerAudience,
+} from "./audiences";
+export {
   type Audience,
+  type AudienceParams,
+  type JsonValue,
   type LocalizedText,
   type MessageButton,
   type MessageContent,
-  type MessageLocale,
-  messageContentSchema,
+  type NamedAudience,
   pickText,
   type RenderedMessage,
   renderForRecipient,
-  validateContent,
+  type StoredAudience,
   visibleText,
 } from "./content";
 export {
@@ -58,12 +71,27 @@ export {
   type DeliveryEngineOptions,
   type DeliveryLogger,
 } from "./engine";
-export { deliveryEvents, wakeDelivery } from "./events";
+export { wakeDelivery } from "./events";
+export {
+  type CreateMessageInput,
+  cancelByKey,
+  cancelMessage,
+  countAudience,
+  createOutgoingMessage,
+  enqueueAudience,
+  enqueueUsers,
+  findMessageByKey,
+  getMessageProgress,
+  getProgressMany,
+  type MessageProgress,
+  rescheduleByKey,
+  scheduleMessage,
+  setProgressMessage,
+  startMessage,
+} from "./messages";
 export {
   adapterSender,
   type BotApiCall,
-  botApiSender,
-  classifyTelegramError,
   createTelegramApi,
   type DeliverySender,
   type Recipient,
@@ -71,25 +99,11 @@ export {
   telegramSender,
   toBotApiCall,
 } from "./senders";
-export {
-  type CreateMessageInput,
-  cancelMessage,
-  countAudience,
-  createOutgoingMessage,
-  enqueueAudience,
-  enqueueUsers,
-  getMessageProgress,
-  getOutgoingMessage,
-  type MessageProgress,
-  scheduleMessage,
-  setProgressMessage,
-  startMessage,
-} from "./store";
 
-import type { Database } from "../db/client";
+import type { Executor } from "../db/client";
 import type { MessageKind } from "../db/schema/delivery";
 import type { MessageContent } from "./content";
-import { createOutgoingMessage, enqueueUsers, startMessage } from "./store";
+import { createOutgoingMessage, enqueueUsers, startMessage } from "./messages";
 
 export interface SendToUsersInput {
   kind: MessageKind;
@@ -103,9 +117,10 @@ export interface SendToUsersInput {
 
 /**
  * One call for a message to a few known people (a lawyer's answer, a "new question" notice to
- * the lawyers): creates the message, enqueues the users and starts it. Returns the message id.
+ * the lawyers): creates the message, enqueues the users and starts it, in one transaction (the
+ * caller's, when `db` is one). Returns the message id.
  */
-export async function sendToUsers(db: Database, input: SendToUsersInput): Promise<number> {
+export async function sendToUsers(db: Executor, input: SendToUsersInput): Promise<number> {
   return db.transaction(async (tx) => {
     const message = await createOutgoingMessage(tx, {
       kind: input.kind,
@@ -116,7 +131,7 @@ export async function sendToUsers(db: Database, input: SendToUsersInput): Promis
     });
     if (message.status === "draft") {
       await enqueueUsers(tx, message.id, input.userIds);
-      await startMessage(tx as unknown as Database, message.id);
+      await startMessage(tx, message.id);
     }
     return message.id;
   });

@@ -75,7 +75,7 @@ function messageIdOf(result: unknown): string | null {
 }
 
 /** A sender over any Bot API-shaped call (Telegram's, or a channel adapter's). */
-export function botApiSender(
+function botApiSender(
   call: BotApiCall,
   canReach?: (chatId: number) => boolean | Promise<boolean>,
   isPresent?: (chatId: number) => boolean | Promise<boolean>,
@@ -108,7 +108,7 @@ export function adapterSender(adapter: ChannelAdapter): DeliverySender {
  * Maps a grammY error to a ChannelError: 429 → rate_limited (retry_after), 403 and "user is
  * deactivated" / "chat not found" → blocked, other 4xx → permanent, 5xx and network → transient.
  */
-export function classifyTelegramError(err: unknown): ChannelError {
+function classifyTelegramError(err: unknown): ChannelError {
   if (err instanceof ChannelError) return err;
   if (err instanceof GrammyError) {
     const d = err.description;

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import i18next, { type i18n, type TFunction } from "i18next";
-import { type Locale, SUPPORTED_LOCALES } from "../config";
+import { isLocale, LOCALES, type Locale } from "../locales";
 
-export type { Locale, TFunction };
+export type { TFunction };
 
 const LOCALES_DIR = fileURLToPath(new URL("../../locales/", import.meta.url));
 
@@ -24,11 +24,9 @@ export function getI18n(): i18n {
   const created = i18next.createInstance();
   void created.init({
     initAsync: false,
-    resources: Object.fromEntries(
-      SUPPORTED_LOCALES.map((l) => [l, { translation: loadMessages(l) }]),
-    ),
+    resources: Object.fromEntries(LOCALES.map((l) => [l, { translation: loadMessages(l) }])),
     fallbackLng: false,
-    supportedLngs: [...SUPPORTED_LOCALES],
+    supportedLngs: [...LOCALES],
     // Telegram renders our messages as HTML; values are escaped by the callers that need it.
     interpolation: { escapeValue: false },
     returnNull: false,
@@ -72,10 +70,6 @@ function memoized(t: TFunction): TFunction {
     return text;
   };
   return render as TFunction;
-}
-
-export function isLocale(value: unknown): value is Locale {
-  return typeof value === "string" && (SUPPORTED_LOCALES as readonly string[]).includes(value);
 }
 
 /**

@@ -1,16 +1,15 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Database } from "../db/client";
-import type { OutgoingMessageRow } from "../db/schema/delivery";
-import type { DeliveryLogger } from "../delivery/engine";
+import type { MessageKind, OutgoingMessageRow } from "../db/schema/delivery";
+import { type DeliveryLogger, getMessageProgress, type MessageProgress } from "../delivery";
 import { wakeDelivery } from "../delivery/events";
 import {
   finishCompletedMessages,
-  getMessageProgress,
-  type MessageProgress,
   reapExpiredLeases,
   startDueMessages,
   takeProgressTurns,
-} from "../delivery/store";
+} from "../delivery/transitions";
+import { RETENTION_JOB, runRetention } from "./retention";
 
 /**
  * Called for a sending message with a progress message, every `progressEverySeconds`, by exactly
@@ -21,6 +20,17 @@ export type ProgressHook = (
   progress: MessageProgress,
 ) => Promise<void>;
 
+/** What a feature does about its messages of one kind as they progress and finish. */
+export interface KindHooks {
+  /** Every `progressEverySeconds` while a message with a progress message is sending. */
+  onProgress?: ProgressHook;
+  /** Once, when a message is done. */
+  onFinished?: ProgressHook;
+}
+
+/** Hooks per message kind, as a feature declares them. */
+export type DeliveryHooks = { [kind in MessageKind]?: KindHooks };
+
 export interface SchedulerOptions {
   db: Database;
   /** TIMEZONE: cron expressions of jobs are read in it (Asia/Bishkek). */
@@ -29,8 +39,24 @@ export interface SchedulerOptions {
   /** How often the delivery tick runs (node-cron with seconds). Default every second. */
   tickCron?: string;
   progressEverySeconds?: number;
-  onProgress?: ProgressHook;
-  onFinished?: ProgressHook;
+  /**
+   * Progress and finish hooks keyed by message kind, from any number of features (one map, or
+   * a list of maps: the hooks of one kind from several maps all run, in order).
+   */
+  hooks?: DeliveryHooks | readonly DeliveryHooks[];
+  /**
+   * RETENTION_DAYS: registers the daily "retention" job, which deletes delivery rows (keeping
+   * each message's totals) and web chat messages older than this many days. Unset: no job.
+   */
+  retentionDays?: number;
+  /** Cron expression of the retention job (default 03:30 every day, in TIMEZONE). */
+  retentionCron?: string;
+  /**
+   * The clock for "is a scheduled message due" (tests start one without waiting for its time).
+   * Default: the database's now(), one clock for every instance. Leases are always judged by
+   * the database's clock (they are the engines' business).
+   */
+  now?: () => number;
 }
 
 /**
@@ -50,7 +76,36 @@ export class Scheduler {
   private ticking: Promise<void> | undefined;
   private running = false;
 
-  constructor(private readonly options: SchedulerOptions) {}
+  private readonly progressHooks = new Map<MessageKind, ProgressHook[]>();
+  private readonly finishedHooks = new Map<MessageKind, ProgressHook[]>();
+
+  constructor(private readonly options: SchedulerOptions) {
+    const maps = options.hooks === undefined ? [] : [options.hooks].flat();
+    for (const map of maps as DeliveryHooks[]) {
+      for (const [kind, hooks] of Object.entries(map) as [MessageKind, KindHooks | undefined][]) {
+        if (hooks?.onProgress) this.add(this.progressHooks, kind, hooks.onProgress);
+        if (hooks?.onFinished) this.add(this.finishedHooks, kind, hooks.onFinished);
+      }
+    }
+    const days = options.retentionDays;
+    if (days !== undefined) {
+      this.addJob(RETENTION_JOB, options.retentionCron ?? "0 30 3 * * *", async () => {
+        const r = await runRetention(options.db, days, this.now());
+        if (r.deliveries + r.webchatMessages > 0) {
+          options.logger?.info({ ...r, days }, "scheduler: retention deleted old rows");
+        }
+      });
+    }
+  }
+
+  private add(map: Map<MessageKind, ProgressHook[]>, kind: MessageKind, hook: ProgressHook): void {
+    map.set(kind, [...(map.get(kind) ?? []), hook]);
+  }
+
+  /** The injected clock's time, or undefined for the database's now(). */
+  private now(): Date | undefined {
+    return this.options.now ? new Date(this.options.now()) : undefined;
+  }
 
   /** Names of the registered periodic jobs (besides the delivery tick). */
   get jobNames(): string[] {
@@ -104,27 +159,41 @@ export class Scheduler {
 
   private async runTick(): Promise<void> {
     const { db, logger } = this.options;
-    const started = await startDueMessages(db);
+    const started = await startDueMessages(db, 20, this.now());
     if (started.length > 0) logger?.info({ messages: started }, "scheduler: started due messages");
     const reaped = await reapExpiredLeases(db);
     if (reaped > 0) logger?.warn({ rows: reaped }, "scheduler: re-queued rows of expired leases");
     wakeDelivery();
 
-    const { onProgress, onFinished } = this.options;
-    if (onProgress) {
-      for (const message of await takeProgressTurns(db, this.options.progressEverySeconds ?? 4)) {
-        await this.safely(onProgress, message);
-      }
+    const turns = await takeProgressTurns(db, this.options.progressEverySeconds ?? 4, [
+      ...this.progressHooks.keys(),
+    ]);
+    for (const message of turns) {
+      await this.safely(this.progressHooks.get(message.kind), message);
     }
     for (const message of await finishCompletedMessages(db)) {
       logger?.info({ message: message.id }, "scheduler: message done");
-      if (onFinished) await this.safely(onFinished, message);
+      await this.safely(this.finishedHooks.get(message.kind), message);
     }
   }
 
-  private async safely(hook: ProgressHook, message: OutgoingMessageRow): Promise<void> {
+  private async safely(
+    hooks: readonly ProgressHook[] | undefined,
+    message: OutgoingMessageRow,
+  ): Promise<void> {
+    if (!hooks?.length) return;
     try {
-      await hook(message, await getMessageProgress(this.options.db, message.id));
+      const progress = await getMessageProgress(this.options.db, message.id);
+      for (const hook of hooks) {
+        try {
+          await hook(message, progress);
+        } catch (err) {
+          this.options.logger?.error(
+            { err, message: message.id },
+            "scheduler: progress hook failed",
+          );
+        }
+      }
     } catch (err) {
       this.options.logger?.error({ err, message: message.id }, "scheduler: progress hook failed");
     }

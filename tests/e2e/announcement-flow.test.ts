@@ -2,13 +2,14 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app";
 import { parseConfig } from "../../src/config";
-import { auditLog, users } from "../../src/db/schema";
+import { createInvite, redeemInvite } from "../../src/core/invites";
+import { auditLog, type municipalities, outgoingMessages, users } from "../../src/db/schema";
 import { createOutgoingMessage } from "../../src/delivery";
-import { createInvite, redeemInvite } from "../../src/features/roles/service";
 import { translator } from "../../src/i18n";
 import { createLogger } from "../../src/logger";
 import { fakeTelegram, person, pressUpdate, TEST_TOKEN, textUpdate } from "../helpers/bot";
 import { createTestDatabase } from "../helpers/db";
+import { drainDeliveries, waitFor } from "../helpers/wait";
 
 /**
  * One announcement end to end: a staff member composes it in the real bot (conversations in the
@@ -21,6 +22,8 @@ describe("announcement from composition to delivery", () => {
   const staff = person(7001, "ru");
   const residents = [person(7101, "ky"), person(7102, "ru"), person(7103, "ru")];
   const outsider = person(7201, "ru");
+  let m1: typeof municipalities.$inferSelect | undefined;
+  let m2: typeof municipalities.$inferSelect | undefined;
 
   beforeAll(async () => {
     app = await createApp({
@@ -30,13 +33,10 @@ describe("announcement from composition to delivery", () => {
       database: await createTestDatabase(),
     });
     await app.start();
-  });
-  afterAll(() => app.stop());
-
-  it("reaches every subscribed resident of the municipality once, in their language", async () => {
+    // The people of both tests (each test relies on this, not on the other test having run): a
+    // staff member and three residents of the first municipality, an outsider in the second.
     const db = app.database.db;
-    const [m1, m2] = await db.query.municipalities.findMany({ limit: 2 });
-    const send = (u: Parameters<typeof app.bot.handleUpdate>[0]) => app.bot.handleUpdate(u);
+    [m1, m2] = await db.query.municipalities.findMany({ limit: 2 });
     for (const p of [staff, ...residents, outsider]) await send(textUpdate(p, "/help"));
     for (const p of [staff, ...residents]) {
       await db
@@ -48,6 +48,14 @@ describe("announcement from composition to delivery", () => {
     const [staffRow] = await db.select().from(users).where(eq(users.chatId, staff.id));
     const invite = await createInvite(db, { role: "staff", municipalityId: m1!.id });
     expect(await redeemInvite(db, invite.code, staffRow!.id)).toMatchObject({ ok: true });
+  });
+  afterAll(() => app.stop());
+
+  const send = (u: Parameters<typeof app.bot.handleUpdate>[0]) => app.bot.handleUpdate(u);
+
+  it("reaches every subscribed resident of the municipality once, in their language", async () => {
+    const db = app.database.db;
+    const [staffRow] = await db.select().from(users).where(eq(users.chatId, staff.id));
 
     const lastButtons = () => {
       const call = [...telegram.calls]
@@ -70,13 +78,16 @@ describe("announcement from composition to delivery", () => {
 
     const received = (chatId: number) =>
       telegram.calls.filter((c) => c.method === "sendMessage" && c.payload.chat_id === chatId);
-    for (let i = 0; i < 100; i++) {
-      if (
-        residents.every((r) => received(r.id).some((c) => String(c.payload.text).includes("10:00")))
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      () =>
+        residents.every((r) =>
+          received(r.id).some((c) => String(c.payload.text).includes("10:00")),
+        ),
+      undefined,
+      "the announcement at every resident",
+    );
+    // Each once: every delivery finished, so no second copy is still on its way.
+    await drainDeliveries(db);
     const texts = (chatId: number) =>
       received(chatId)
         .map((c) => String(c.payload.text))
@@ -122,8 +133,13 @@ describe("announcement from composition to delivery", () => {
       const r = report();
       return r.some((x) => x.startsWith("sendMessage:")) && (r.at(-1) ?? "").includes("✅");
     };
-    for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(done()).toBe(true);
-    expect(message.id).toBeGreaterThan(0);
+    await waitFor(done, undefined, "the sender's report to end in done");
+    const [row] = await db
+      .select({ status: outgoingMessages.status, startedAt: outgoingMessages.startedAt })
+      .from(outgoingMessages)
+      .where(eq(outgoingMessages.id, message.id));
+    expect(row).toMatchObject({ status: "done", startedAt: expect.any(Date) });
+    // Started at its time, not when it was created.
+    expect(row!.startedAt!.getTime()).toBeGreaterThanOrEqual(message.scheduledAt!.getTime() - 5);
   });
 });

@@ -2,9 +2,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ky from "../../locales/ky.json";
 import type { App } from "../../src/app";
+import { updateUserSettings } from "../../src/core/people";
 import { roleGrants } from "../../src/db/schema";
 import { senderNames } from "../../src/features/announcements/service";
-import { updateUserSettings } from "../../src/features/users/service";
 import { startTestApp } from "../helpers/app";
 import { canRunBrowser, DESKTOP, launchBrowser, visible } from "../helpers/browser";
 
@@ -24,13 +24,13 @@ describe.skipIf(!canRunBrowser)("a broadcast in the web chat", () => {
   beforeAll(async () => {
     ({ app, base, municipalityId } = await startTestApp());
     browser = await launchBrowser();
-  }, 90_000);
+  });
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
     await browser?.close().catch(() => {});
     await app?.stop();
-  }, 30_000);
+  });
 
   /** A person's page, set up as a resident of the municipality (onboarding is tested elsewhere). */
   async function resident(): Promise<{ page: Page; userId: number }> {
@@ -109,5 +109,5 @@ describe.skipIf(!canRunBrowser)("a broadcast in the web chat", () => {
     expect(await copy.locator(".text").textContent()).toBe(shown);
     expect(await copy.locator(".text b").allTextContents()).toEqual([sender]);
     await neighbour.page.screenshot({ path: "/tmp/webchat-broadcast-as-typed.png" });
-  }, 90_000);
+  });
 });

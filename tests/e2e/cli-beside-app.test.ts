@@ -4,7 +4,6 @@
  * minified code); every command here must give a correct result or one clear sentence.
  * The children always use PGlite (DATABASE_URL emptied): that is the behaviour under test.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,16 +11,21 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCK_FILE } from "../../src/db/data-dir-lock";
 import { translator } from "../../src/i18n";
+import {
+  APP_START_MS,
+  type AppProcess,
+  type Finished,
+  runScript,
+  startAppProcess,
+  stopAppProcesses,
+} from "../helpers/process";
 import { WebchatClient } from "../helpers/webchat";
 
 const CODE = /([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})/;
 const en = translator("en");
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** A command of the CLI on a loaded machine: tsx's compile, PGlite's start and the command. */
+const CLI_MS = 120_000;
 
 function childEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
@@ -37,24 +41,7 @@ function childEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.P
 
 /** Runs `npm run cli -- ...args` (as tsx runs it) to the end. */
 function cli(dataDir: string, args: string[]): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/index.ts", ...args], {
-      env: childEnv(dataDir, { LOG_LEVEL: "warn" }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`cli ${args.join(" ")} did not finish:\n${stdout}\n${stderr}`));
-    }, 120_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runScript("src/cli/index.ts", args, childEnv(dataDir, { LOG_LEVEL: "warn" }), CLI_MS);
 }
 
 /** Never a crash: no PGlite abort, no screen of code; at most a couple of lines on stderr. */
@@ -63,42 +50,9 @@ function expectNoCrash(result: Finished): void {
   expect(result.stderr.length).toBeLessThan(600);
 }
 
-interface RunningApp {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `src/main.ts`; resolves once it logs that it runs, or when it exits first. */
-function startApp(dataDir: string): Promise<RunningApp | Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: childEnv(dataDir, { LOG_LEVEL: "info" }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-    const timer = setTimeout(
-      () => reject(new Error(`app did not start:\n${stdout}${stderr}`)),
-      120_000,
-    );
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split("\n").find((l) => l.includes("aimak is running"));
-      if (line) {
-        clearTimeout(timer);
-        const url = (JSON.parse(line) as { url: string }).url;
-        resolve({ child, url, output: () => stdout, exited });
-      }
-    });
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    void exited.then((code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Starts `src/main.ts`; resolves once it answers /healthz, or when it exits first. */
+function startApp(dataDir: string): Promise<AppProcess | Finished> {
+  return startAppProcess(childEnv(dataDir, { LOG_LEVEL: "info" }));
 }
 
 /** A port nothing listens on. */
@@ -114,25 +68,23 @@ function closedPort(): Promise<number> {
 describe("the command line beside a running app on PGlite", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "aimak-beside-"));
   const files = mkdtempSync(join(tmpdir(), "aimak-beside-files-"));
-  let app: RunningApp;
+  let app: AppProcess;
   let municipalityId = 0;
 
   beforeAll(async () => {
     const started = await startApp(dataDir);
     if (!("child" in started)) throw new Error(`app exited:\n${started.stdout}${started.stderr}`);
     app = started;
-  }, 150_000);
+  }, APP_START_MS + 30_000);
+  // Whatever failed, no app or command is left running on the folder.
   afterAll(async () => {
-    if (app && app.child.exitCode === null) {
-      app.child.kill("SIGTERM");
-      await app.exited;
-    }
+    await stopAppProcesses();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(files, { recursive: true, force: true });
   });
 
   it("prints a one-time admin invite on the first start", () => {
-    const out = app.output();
+    const out = app.stdout();
     expect(out).toContain("Aimak has no admin yet. One-time admin invite:");
     expect(out).toMatch(/Code:\s+[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/);
     expect(out).toContain(`open ${app.url} and send the message  /start `);
@@ -190,50 +142,62 @@ describe("the command line beside a running app on PGlite", () => {
     expect(imported.stdout).toContain(`Imported ${entries.length} entries (0 new,`);
   }, 300_000);
 
-  it("a second app on the same folder stops with one sentence", async () => {
-    const second = await startApp(dataDir);
-    expect("code" in second && second.code).toBe(1);
-    const { stderr } = second as Finished;
-    expect(stderr).toMatch(
-      /^Another Aimak app \(pid \d+\) is already running on the data folder .+; stop it first, or give this one its own DATA_DIR\.\n$/,
-    );
-    expect((await fetch(`${app.url}healthz`)).status).toBe(200);
-  }, 150_000);
-
-  it("once the app stops, the command line opens the folder itself and sees the same data", async () => {
-    app.child.kill("SIGTERM");
-    expect(await app.exited).toBe(0);
-    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
-    const roles = await cli(dataDir, ["roles", "list"]);
-    expectNoCrash(roles);
-    expect(roles.code).toBe(0);
-    expect(roles.stdout).toMatch(new RegExp(`\\tstaff\\t${municipalityId}\\t`));
-  }, 150_000);
-
-  it("an app that is starting or does not answer gets one sentence, never the folder", async () => {
-    const lock = join(dataDir, LOCK_FILE);
-    // This test process stands in for an app that holds the folder.
-    const holder = { pid: process.pid, holder: "app", startedAt: Date.now(), id: "test" };
-    try {
-      writeFileSync(lock, JSON.stringify(holder));
-      const starting = await cli(dataDir, ["roles", "list"]);
-      expect(starting.code).toBe(1);
-      expect(starting.stderr).toBe(
-        `The app is starting on the data folder ${dataDir} (pid ${process.pid}); try again in a few seconds.\n`,
+  it(
+    "a second app on the same folder stops with one sentence",
+    async () => {
+      const second = await startApp(dataDir);
+      expect("code" in second && second.code).toBe(1);
+      const { stderr } = second as Finished;
+      expect(stderr).toMatch(
+        /^Another Aimak app \(pid \d+\) is already running on the data folder .+; stop it first, or give this one its own DATA_DIR\.\n$/,
       );
+      expect((await fetch(`${app.url}healthz`)).status).toBe(200);
+    },
+    APP_START_MS + 60_000,
+  );
 
-      const port = await closedPort();
-      writeFileSync(
-        lock,
-        JSON.stringify({ ...holder, token: "t", http: { host: "127.0.0.1", port } }),
-      );
-      const silent = await cli(dataDir, ["invite", "--role", "admin"]);
-      expect(silent.code).toBe(1);
-      expect(silent.stderr).toMatch(
-        /^The app \(pid \d+\) holds the data folder .+ but did not answer at http:\/\/127\.0\.0\.1:\d+\/admin\/cli \(ECONNREFUSED\); stop it \(Ctrl-C\) and run the command again\.\n$/,
-      );
-    } finally {
-      rmSync(lock, { force: true });
-    }
-  }, 150_000);
+  it(
+    "once the app stops, the command line opens the folder itself and sees the same data",
+    async () => {
+      app.child.kill("SIGTERM");
+      expect(await app.exited).toBe(0);
+      expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+      const roles = await cli(dataDir, ["roles", "list"]);
+      expectNoCrash(roles);
+      expect(roles.code).toBe(0);
+      expect(roles.stdout).toMatch(new RegExp(`\\tstaff\\t${municipalityId}\\t`));
+    },
+    2 * CLI_MS + 60_000,
+  );
+
+  it(
+    "an app that is starting or does not answer gets one sentence, never the folder",
+    async () => {
+      const lock = join(dataDir, LOCK_FILE);
+      // This test process stands in for an app that holds the folder.
+      const holder = { pid: process.pid, holder: "app", startedAt: Date.now(), id: "test" };
+      try {
+        writeFileSync(lock, JSON.stringify(holder));
+        const starting = await cli(dataDir, ["roles", "list"]);
+        expect(starting.code).toBe(1);
+        expect(starting.stderr).toBe(
+          `The app is starting on the data folder ${dataDir} (pid ${process.pid}); try again in a few seconds.\n`,
+        );
+
+        const port = await closedPort();
+        writeFileSync(
+          lock,
+          JSON.stringify({ ...holder, token: "t", http: { host: "127.0.0.1", port } }),
+        );
+        const silent = await cli(dataDir, ["invite", "--role", "admin"]);
+        expect(silent.code).toBe(1);
+        expect(silent.stderr).toMatch(
+          /^The app \(pid \d+\) holds the data folder .+ but did not answer at http:\/\/127\.0\.0\.1:\d+\/admin\/cli \(ECONNREFUSED\); stop it \(Ctrl-C\) and run the command again\.\n$/,
+        );
+      } finally {
+        rmSync(lock, { force: true });
+      }
+    },
+    2 * CLI_MS + 60_000,
+  );
 });

@@ -5,11 +5,11 @@ import en from "../../locales/en.json";
 import ky from "../../locales/ky.json";
 import ru from "../../locales/ru.json";
 import type { App } from "../../src/app";
+import { createInvite } from "../../src/core/invites";
+import { createSyntheticUser, updateUserSettings } from "../../src/core/people";
 import { deliveries, users } from "../../src/db/schema";
 import { sendToUsers } from "../../src/delivery";
 import { createAnnouncement } from "../../src/features/announcements/service";
-import { createInvite } from "../../src/features/roles/service";
-import { createSyntheticUser, updateUserSettings } from "../../src/features/users/service";
 import { startTestApp } from "../helpers/app";
 import { canRunBrowser, DESKTOP, launchBrowser, PHONE, visible } from "../helpers/browser";
 
@@ -33,13 +33,13 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
   beforeAll(async () => {
     ({ app, base, municipalityId } = await startTestApp({ webchatPingMs: PING_MS }));
     browser = await launchBrowser();
-  }, 90_000);
+  });
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
     await browser?.close().catch(() => {});
     await app?.stop();
-  }, 30_000);
+  });
 
   async function open(
     options: { locale?: string; device?: typeof PHONE | typeof DESKTOP } = {},
@@ -97,7 +97,8 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     await page.reload();
     await expect.poll(() => page.locator("#status").getAttribute("data-state")).toBe("online");
     // Past several keep-alives of the old stream (the old code dropped the new tab's listener
-    // when the old stream's loop ended after its sleep).
+    // when the old stream's loop ended after its sleep). Time passing is the point; the wait is
+    // a lower bound (a slow machine only lets more pings pass), so it cannot race.
     await page.waitForTimeout(PING_MS * 4);
     expect(app.webchat.hub.connections).toBe(1);
     await typeAndSend(page, "/privacy");
@@ -111,7 +112,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     await typeAndSend(page, "/help");
     await expect.poll(async () => (await botTexts(page)).length).toBeGreaterThan(before);
     expect(pageErrors).toEqual([]);
-  }, 60_000);
+  });
 
   it("shows what arrived while the tab was closed, marked new, and counts it then", async () => {
     const { context, page: first } = await open({ device: PHONE });
@@ -153,7 +154,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     await page.reload();
     await waitForBot(page, "Бейшемби күнү суу болбойт");
     expect(await page.locator("li.unread-divider").count()).toBe(0);
-  }, 60_000);
+  });
 
   it("takes an invite code pasted at the language step and at the municipality step", async () => {
     const db = app.database.db;
@@ -184,7 +185,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     // Not searched as a place name ("«code» was not found").
     const code = deputyInvite.code.toLowerCase();
     expect((await botTexts(other.page)).filter((t) => t.includes(code))).toEqual([]);
-  }, 60_000);
+  });
 
   it("ends an open /settings menu when the person types a question", async () => {
     const { page } = await open({ locale: "ru-RU" });
@@ -199,7 +200,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     await typeAndSend(page, "Сколько депутатов в айылном кенеше?");
     await waitForBot(page, visible(ru.faq.checked));
     expect(await menus()).toBe(1);
-  }, 60_000);
+  });
 
   it("scrolls messages that arrive together into view, unless the person scrolled up", async () => {
     const { page } = await open({ device: { ...DESKTOP, viewport: { width: 1280, height: 600 } } });
@@ -240,7 +241,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     await burst("Жаңылык");
     expect(await page.locator("#scroller").evaluate((el) => el.scrollTop)).toBeLessThan(50);
     expect(await lastInView()).toBe(false);
-  }, 60_000);
+  });
 
   it("shows one length limit as the person types and never cuts a paste", async () => {
     const { page } = await open({ locale: "ru-RU" });
@@ -267,7 +268,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     await expect.poll(() => page.locator("li.msg.bot").count()).toBeGreaterThan(before);
     const reply = (await botTexts(page)).at(-1) ?? "";
     expect(reply).not.toContain(visible(ru.errors.too_long));
-  }, 60_000);
+  });
 
   it("keeps whole words on buttons, on a phone and on a desktop", async () => {
     for (const device of [PHONE, DESKTOP]) {
@@ -301,7 +302,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
         path: `/tmp/webchat-buttons-${device === PHONE ? "phone" : "desktop"}.png`,
       });
     }
-  }, 90_000);
+  });
 
   it("speaks the person's chosen language, not the browser's, once they chose", async () => {
     const { page } = await open({ locale: "en-US" });
@@ -316,5 +317,5 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     await page.reload();
     await expect.poll(() => page.locator("html").getAttribute("lang")).toBe("ru");
     expect(await page.locator("#input").getAttribute("placeholder")).toBe(ru.webchat.placeholder);
-  }, 60_000);
+  });
 });

@@ -1,15 +1,18 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ky from "../../locales/ky.json";
 import { canRunBrowser, launchBrowser, PHONE, visible } from "../helpers/browser";
+import {
+  APP_START_MS,
+  type AppProcess,
+  startRunningApp,
+  stopAppProcesses,
+} from "../helpers/process";
 
 /**
  * The web chat end to end: the real app (`src/main.ts`) in a child process without a bot token,
@@ -17,21 +20,7 @@ import { canRunBrowser, launchBrowser, PHONE, visible } from "../helpers/browser
  * with taps, typing and the keyboard, then reloading the page and finding the same session.
  */
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SCREENSHOT = "/tmp/webchat-e2e.png";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A brand-new database on the PostgreSQL server of DATABASE_URL, as tests/helpers/db.ts does. */
 async function createServerDatabase(serverUrl: string) {
@@ -51,58 +40,10 @@ async function createServerDatabase(serverUrl: string) {
   };
 }
 
-class App {
-  private output: string[] = [];
-  private exited: string | undefined;
-
-  constructor(readonly child: ChildProcess) {
-    const keep = (chunk: Buffer) => {
-      this.output.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-      if (this.output.length > 300) this.output.splice(0, this.output.length - 300);
-    };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    child.on("exit", (code, signal) => {
-      this.exited = `exited with ${signal ?? `code ${code}`}`;
-    });
-  }
-
-  log(): string {
-    return this.output.slice(-60).join("\n");
-  }
-
-  async waitHealthy(baseUrl: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = "no answer";
-    while (Date.now() < deadline) {
-      if (this.exited)
-        throw new Error(`the app ${this.exited} before /healthz answered:\n${this.log()}`);
-      try {
-        const response = await fetch(`${baseUrl}/healthz`);
-        if (response.status === 200) return;
-        last = `HTTP ${response.status}: ${await response.text()}`;
-      } catch (error) {
-        last = String(error);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`/healthz did not answer 200 within ${timeoutMs} ms (${last}):\n${this.log()}`);
-  }
-
-  async stop(): Promise<void> {
-    if (this.exited || this.child.exitCode !== null) return;
-    const done = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 12_000);
-    await done;
-    clearTimeout(timer);
-  }
-}
-
 describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
   let dataDir: string;
   let database: { url: string; drop: () => Promise<void> } | undefined;
-  let app: App;
+  let app: AppProcess | undefined;
   let baseUrl: string;
   let browser: Browser;
   let context: BrowserContext;
@@ -113,34 +54,19 @@ describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "aimak-e2e-"));
     if (process.env.DATABASE_URL) database = await createServerDatabase(process.env.DATABASE_URL);
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of [
-      "BOT_TOKEN",
-      "WEBHOOK_URL",
-      "WEBHOOK_SECRET",
-      "TELEGRAM_API_ROOT",
-      "DATABASE_URL",
-    ]) {
-      delete env[name];
-    }
-    Object.assign(env, {
-      HOST: "127.0.0.1",
-      PORT: String(port),
+    // The app picks a free port itself (PORT=0) and logs it: no port chosen here that another
+    // process could take before the app binds it.
+    app = await startRunningApp({
+      BOT_TOKEN: undefined,
+      WEBHOOK_URL: undefined,
+      WEBHOOK_SECRET: undefined,
+      TELEGRAM_API_ROOT: undefined,
+      DATABASE_URL: database?.url,
       DATA_DIR: dataDir,
-      LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "warn",
+      LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "info",
       NODE_ENV: "test",
-      ...(database ? { DATABASE_URL: database.url } : {}),
     });
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    app = new App(child);
-    await app.waitHealthy(baseUrl, 45_000);
+    baseUrl = app.url.replace(/\/$/, "");
 
     browser = await launchBrowser();
     context = await browser.newContext({
@@ -157,7 +83,7 @@ describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
       const url = request.url();
       if (!url.startsWith(baseUrl) && !url.startsWith("data:")) foreignRequests.push(url);
     });
-  }, 90_000);
+  }, APP_START_MS + 30_000);
 
   afterAll(async () => {
     // The last state of the page, whether the test passed or not.
@@ -165,9 +91,10 @@ describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
     await context?.close().catch(() => {});
     await browser?.close().catch(() => {});
     await app?.stop();
+    await stopAppProcesses();
     await database?.drop().catch(() => {});
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  });
 
   /** The newest message from the bot. */
   const lastBot = () => page.locator("li.msg.bot").last();
@@ -198,9 +125,12 @@ describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
     const greeting = await botMessage(visible(ky.onboarding.welcome));
     await expect.poll(() => page.locator("#status").getAttribute("data-state")).toBe("online");
 
-    // Language, with the press held back a moment to see the buttons disabled meanwhile.
+    // Language, with the press held back until the test has seen the buttons disabled meanwhile
+    // (held on a gate, not for a fixed time a slow machine could outlast).
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
     await page.route("**/chat/press", async (route) => {
-      await new Promise((r) => setTimeout(r, 600));
+      await gate;
       await route.continue();
     });
     const kyrgyz = greeting.getByRole("button", { name: ky.language.name });
@@ -210,6 +140,7 @@ describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
     await expect
       .poll(() => greeting.getByRole("button", { name: "English" }).getAttribute("aria-disabled"))
       .toBe("true");
+    release();
     expect((await pressed).status()).toBe(202);
     await page.unroute("**/chat/press");
 
@@ -274,9 +205,12 @@ describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
     expect(again.userId).toBe(session.userId);
     expect(again.locale).toBe("ky");
     await expect.poll(() => page.locator("li.msg").allTextContents()).toEqual(transcript);
+    await expect.poll(() => page.locator("#status").getAttribute("data-state")).toBe("online");
+    // Time passing is the point: a second /start would add messages after the page settled.
+    // Online (history loaded, stream open) comes first, so the watch starts where the old code
+    // sent it; 500 ms is a lower bound, and a slow machine can only miss it, never fail here.
     await page.waitForTimeout(500);
     expect(await page.locator("li.msg").count()).toBe(transcript.length);
-    await expect.poll(() => page.locator("#status").getAttribute("data-state")).toBe("online");
 
     // The transcript is scrolled to the newest message.
     await expect
@@ -287,5 +221,5 @@ describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
 
     expect(foreignRequests).toEqual([]);
     expect(pageErrors).toEqual([]);
-  }, 120_000);
+  });
 });

@@ -5,6 +5,7 @@ import { LocaleCache } from "../../src/bot/locale-cache";
 import { ChannelDirectory } from "../../src/channels/directory";
 import { parseConfig } from "../../src/config";
 import type { Database } from "../../src/db/client";
+import { features } from "../../src/features";
 import { createLogger } from "../../src/logger";
 
 export interface ApiCall {
@@ -115,6 +116,7 @@ export function createTestBot(db: Database) {
   const deps = testDeps(db);
   const bot = createBot({
     deps,
+    features,
     token: TEST_TOKEN,
     botInfo: TEST_BOT_INFO,
     fetch: telegram.fetch,

@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Database } from "../../src/db/client";
-import { rowsOf } from "../../src/delivery/store";
+import { type Database, rowsOf } from "../../src/db/client";
 
 /** A region and `count` municipalities; returns their ids. */
 export async function seedMunicipalities(db: Database, count: number): Promise<number[]> {
@@ -70,16 +69,5 @@ export async function grantRole(
     values (${userId}::bigint, ${role}, ${municipalityId}::int)`);
 }
 
-/** Polls `check` until it returns true, or fails after `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-  what = "condition",
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Kept for callers importing it from here; the one implementation is in ./wait. */
+export { waitFor } from "./wait";

@@ -1,10 +1,8 @@
-import { sql } from "drizzle-orm";
 import { Api } from "grammy";
 import type { Database } from "../../src/db/client";
 import { DeliveryEngine, telegramSender } from "../../src/delivery";
-import { rowsOf } from "../../src/delivery/store";
 import { fakeTelegram, TEST_TOKEN } from "./bot";
-import { waitFor } from "./delivery-fixtures";
+import { drainDeliveries } from "./wait";
 
 /**
  * A real delivery engine on the test database, sending to Telegram faked at grammY's HTTP client
@@ -29,19 +27,7 @@ export function startTestEngine(db: Database) {
         .filter((c) => c.method === "sendMessage" && c.payload.chat_id === chatId)
         .map((c) => c.payload),
     /** Waits until no delivery is pending or in flight. */
-    drain: () =>
-      waitFor(
-        async () => {
-          const [row] = rowsOf<{ n: number }>(
-            await db.execute(
-              sql`select count(*)::int as n from deliveries where status in ('pending', 'sending')`,
-            ),
-          );
-          return Number(row?.n ?? 0) === 0;
-        },
-        10_000,
-        "deliveries to drain",
-      ),
+    drain: () => drainDeliveries(db),
     stop: () => engine.stop(),
   };
 }

@@ -1,4 +1,5 @@
 import type { MessageView } from "../../src/channels/webchat/hub";
+import { WAIT_MS, waitFor } from "./wait";
 
 /** A person's browser on the web chat, over real HTTP: the cookie and the page's token. */
 export class WebchatClient {
@@ -69,13 +70,11 @@ export class WebchatClient {
   }
 
   /** Polls the history until a message satisfies `test` (the bot answers asynchronously). */
-  async waitFor(test: (m: MessageView) => boolean, timeoutMs = 15_000): Promise<MessageView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = (await this.history()).find(test);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error("the expected web chat message did not arrive");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  waitFor(test: (m: MessageView) => boolean, timeoutMs = WAIT_MS): Promise<MessageView> {
+    return waitFor(
+      async () => (await this.history()).find(test),
+      timeoutMs,
+      `a web chat message to user ${this.userId} matching ${test.toString()}`,
+    );
   }
 }

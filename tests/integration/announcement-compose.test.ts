@@ -1,10 +1,9 @@
 import { eq, sql } from "drizzle-orm";
 import type { MessageEntity } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseHandle } from "../../src/db/client";
+import { type DatabaseHandle, rowsOf } from "../../src/db/client";
 import { outgoingMessages, roleGrants, users } from "../../src/db/schema";
 import { visibleText } from "../../src/delivery";
-import { rowsOf } from "../../src/delivery/store";
 import { senderNames } from "../../src/features/announcements/service";
 import { translator } from "../../src/i18n";
 import { type ApiCall, createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";

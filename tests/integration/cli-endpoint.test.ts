@@ -35,7 +35,7 @@ describe("the admin endpoint of an app on an embedded data folder", () => {
     const { port } = await app.start();
     base = `http://127.0.0.1:${port}`;
     lock = JSON.parse(readFileSync(join(dataDir, LOCK_FILE), "utf8")) as LockInfo;
-  }, 120_000);
+  });
   afterAll(async () => {
     await app?.stop();
     rmSync(dataDir, { recursive: true, force: true });

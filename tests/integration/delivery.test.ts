@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChannelError } from "../../src/channels/types";
 import type { DatabaseHandle } from "../../src/db/client";
-import { deliveries, outgoingMessages, users } from "../../src/db/schema";
+import { deliveries, deliveryChannelState, outgoingMessages, users } from "../../src/db/schema";
 import {
   adapterSender,
   cancelMessage,
@@ -18,7 +18,8 @@ import {
   startMessage,
   telegramSender,
 } from "../../src/delivery";
-import { claimDue, reapExpiredLeases, rowsOf } from "../../src/delivery/store";
+import { claimDue } from "../../src/delivery/claims";
+import { reapExpiredLeases } from "../../src/delivery/transitions";
 import { Scheduler } from "../../src/scheduler";
 import { FakeBotApi, type FakeBotApiOptions } from "../fixtures/fake-bot-api/server";
 import { createTestDatabase } from "../helpers/db";
@@ -27,8 +28,8 @@ import {
   seedMunicipalities,
   seedResidents,
   seedUsers,
-  waitFor,
 } from "../helpers/delivery-fixtures";
+import { drainDeliveries, waitFor } from "../helpers/wait";
 
 const TOKEN = `42:${"x".repeat(35)}`;
 
@@ -101,9 +102,9 @@ async function broadcastTo(userIds: number[], text = "Салам"): Promise<numb
   });
 }
 
-async function settled(messageId: number): Promise<boolean> {
-  const p = await getMessageProgress(handle.db, messageId);
-  return p.total > 0 && p.pending + p.sending === 0;
+/** Waits until every delivery of a message (enqueued when it was created) is finished. */
+function settled(messageId: number, timeoutMs?: number): Promise<void> {
+  return drainDeliveries(handle.db, { messageId, ...(timeoutMs ? { timeoutMs } : {}) });
 }
 
 describe("content", () => {
@@ -181,7 +182,7 @@ describe("delivery engine", () => {
     const ids = await residents(12);
     const id = await broadcastTo(ids, "Жыйын");
     engineFor(server);
-    await waitFor(() => settled(id), 20_000, "broadcast");
+    await settled(id);
     const p = await getMessageProgress(handle.db, id);
     expect(p.sent).toBe(12);
     expect(server.stats().duplicates).toBe(0);
@@ -195,7 +196,7 @@ describe("delivery engine", () => {
     const server = await fakeServer({ blockedChats: [chats[1]!] });
     const id = await broadcastTo(ids);
     engineFor(server);
-    await waitFor(() => settled(id), 20_000, "broadcast");
+    await settled(id);
     const [blocked] = await handle.db.select().from(users).where(eq(users.id, ids[1]!));
     expect(blocked?.inactive).toBe(true);
     expect(blocked?.inactiveReason).toBe("blocked");
@@ -227,15 +228,31 @@ describe("delivery engine", () => {
     });
     const ids = await residents(6);
     const id = await broadcastTo(ids);
-    const engine = engineFor(server);
-    await waitFor(() => first429At > 0, 10_000, "the 429");
-    const state = rowsOf<{ paused: boolean }>(
-      await handle.db.execute(
-        sql`select paused_until > now() as paused from delivery_channel_state where channel = 'telegram'`,
-      ),
-    )[0];
-    expect(state?.paused).toBe(true);
-    await waitFor(() => settled(id), 20_000, "broadcast after the pause");
+    // Two sends a second: the send after the 429 is due 0.5 s later, long enough for the engine
+    // to have read the 429 even on a loaded machine (at 30/s it is due 33 ms later, when a slow
+    // engine may not have, and "nothing during the pause" would race). Without the pause the
+    // other five would go out at 0.5 s intervals, inside the pause, so the test still fails.
+    const api = createTelegramApi({ token: TOKEN, apiRoot: server.apiRoot, timeoutSeconds: 5 });
+    const engine = engineFor(server, {
+      channels: [{ channel: "telegram", sender: telegramSender(api), limitPerSecond: 2 }],
+    });
+    await waitFor(() => first429At > 0, undefined, "the 429");
+    // The engine writes the pause after it reads the 429: wait for the row, not for the 429.
+    // Written at or after the 429, for retry_after (2 s), whatever the time it is read.
+    const pausedUntil = await waitFor(
+      async () => {
+        const [state] = await handle.db
+          .select({ pausedUntil: deliveryChannelState.pausedUntil })
+          .from(deliveryChannelState)
+          .where(eq(deliveryChannelState.channel, "telegram"));
+        return state?.pausedUntil?.getTime();
+      },
+      undefined,
+      "the channel's pause to be written",
+    );
+    expect(pausedUntil).toBeGreaterThanOrEqual(first429At + 2_000);
+    expect(pausedUntil).toBeLessThanOrEqual(Date.now() + 2_000);
+    await settled(id);
     expect(engine.counters.rateLimited).toBe(1);
     expect((await getMessageProgress(handle.db, id)).sent).toBe(6);
     // Nothing went out while the channel was paused.
@@ -260,7 +277,7 @@ describe("delivery engine", () => {
     });
     const id = await broadcastTo(ids);
     engineFor(server, { maxAttempts: 3 });
-    await waitFor(() => settled(id), 20_000, "retries");
+    await settled(id);
     const rows = await handle.db.select().from(deliveries).where(eq(deliveries.messageId, id));
     const ok = rows.find((r) => r.userId === ids[0]);
     const bad = rows.find((r) => r.userId === ids[1]);
@@ -276,14 +293,17 @@ describe("delivery engine", () => {
     const ids = await residents(120);
     const id = await broadcastTo(ids);
     engineFor(server);
-    await waitFor(() => server.stats().sentMessages >= 10, 20_000, "first sends");
-    const cancelledAt = Date.now();
+    await waitFor(() => server.stats().sentMessages >= 10, undefined, "first sends");
     expect(await cancelMessage(handle.db, id)).toBe(true);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // The engine knows of the cancel once cancelMessage has returned (an in-process event), so
+    // the second counts from here, not from before the cancel's transaction (slow under load).
+    const cancelledAt = Date.now();
+    // Every row ends skipped or sent; a send in flight is recorded only after its answer, so
+    // after this nothing more can reach the server.
+    await settled(id);
     const late = server.messages.filter((m) => m.at > cancelledAt + 1_000);
     expect(late).toHaveLength(0);
     const p = await getMessageProgress(handle.db, id);
-    expect(p.pending + p.sending).toBe(0);
     expect(p.skipped).toBeGreaterThan(50);
     expect(p.sent).toBe(server.stats().sentMessages);
   });
@@ -293,12 +313,14 @@ describe("delivery engine", () => {
     const ids = await residents(3);
     const id = await broadcastTo(ids);
     // A "worker" claims the rows and dies without recording anything.
-    const claimed = await claimDue(handle.db, "telegram", 10, 0.2, 1, "dead-worker");
+    const claimed = await claimDue(handle.db, "telegram", 10, 60, 1, "dead-worker");
     expect(claimed.map((r) => r.userId).sort()).toEqual([...ids].sort());
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await reapExpiredLeases(handle.db)).toBe(3);
+    // The 60 s lease is still running now; judged a minute later (an injected time, no sleep)
+    // it has passed.
+    expect(await reapExpiredLeases(handle.db)).toBe(0);
+    expect(await reapExpiredLeases(handle.db, new Date(Date.now() + 61_000))).toBe(3);
     engineFor(server);
-    await waitFor(() => settled(id), 20_000, "re-queued rows");
+    await settled(id);
     expect((await getMessageProgress(handle.db, id)).sent).toBe(3);
     expect(server.stats().duplicates).toBe(0);
   });
@@ -332,7 +354,7 @@ describe("delivery engine", () => {
     engine.start();
     running.push(engine);
     const id = await broadcastTo([webUser!, webOnline!, webAway!]);
-    await waitFor(() => settled(id), 20_000, "web deliveries");
+    await settled(id);
     const rows = await handle.db.select().from(deliveries).where(eq(deliveries.messageId, id));
     expect(rows.find((r) => r.userId === webUser)?.skipReason).toBe("unreachable");
     expect(rows.find((r) => r.userId === webOnline)?.status).toBe("sent");
@@ -369,7 +391,7 @@ describe("delivery engine", () => {
     engine.start();
     running.push(engine);
     const id = await broadcastTo([u!]);
-    await waitFor(() => settled(id), 20_000, "retries");
+    await settled(id);
     const [row] = await handle.db.select().from(deliveries).where(eq(deliveries.messageId, id));
     expect(row?.status).toBe("sent");
     expect(row?.channelMessageId).toBe("7");
@@ -400,16 +422,22 @@ describe("scheduler", () => {
       const scheduler = new Scheduler({
         db: handle.db,
         timezone: "Asia/Bishkek",
-        onFinished: async (m) => {
-          finished.push(m.id);
+        hooks: {
+          announcement: {
+            onFinished: async (m) => {
+              finished.push(m.id);
+            },
+          },
         },
       });
       scheduler.start();
       running.push(scheduler);
     }
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(server.stats().sentMessages).toBe(0);
-    await waitFor(() => finished.includes(message.id), 20_000, "the scheduled broadcast");
+    // Nothing before its time: checked below on the arrival times of every message (a look at
+    // the count after a fixed sleep would race with a slow setup that reaches scheduledAt first).
+    await waitFor(() => finished.includes(message.id), undefined, "the scheduled broadcast");
+    // Time passing is the point: the other instance gets more ticks in which a duplicate start or
+    // finish would show. The sleep is a lower bound; a slow machine only lengthens the watch.
     await new Promise((r) => setTimeout(r, 1_500));
     const [row] = await handle.db
       .select()

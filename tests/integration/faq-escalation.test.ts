@@ -308,7 +308,11 @@ describe("lawyer rights are checked on the server", () => {
   it("every lawyer action is audit-logged with the lawyer as actor", async () => {
     const q = await openQuestion("Вопрос для аудита");
     const lawyer = await withRole("lawyer");
-    expect(await take(handle.db, q.id, lawyer.userId)).toBeDefined();
+    expect(await take(handle.db, q.id, lawyer.userId)).toMatchObject({
+      id: q.id,
+      status: "taken",
+      takenByUserId: lawyer.userId,
+    });
     const result = await answer(handle.db, q.id, lawyer.userId, "Ответ для аудита");
     expect(result).toMatchObject({ queued: true });
     const mine = (
@@ -422,7 +426,11 @@ describe("reminders", () => {
     const holder = await withRole("lawyer");
     const other = await withRole("lawyer");
     const q = await ask("Взятый вопрос без ответа");
-    expect(await take(handle.db, q.id, holder.userId)).toBeDefined();
+    expect(await take(handle.db, q.id, holder.userId)).toMatchObject({
+      id: q.id,
+      status: "taken",
+      takenByUserId: holder.userId,
+    });
     // Just taken: not due yet with 24 hours, even though it was asked long ago.
     await handle.db
       .update(faqEscalations)

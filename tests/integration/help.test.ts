@@ -50,7 +50,7 @@ const expected: Record<string, string[]> = {
   citizen: [],
   deputy: [section(ru("help.deputy"), ["faq_private", "escalate"])],
   staff: [
-    section(staffHeading, ["broadcast", "broadcasts", "invite_staff", "faq_private", "escalate"]),
+    section(staffHeading, ["invite_staff", "broadcast", "broadcasts", "faq_private", "escalate"]),
   ],
   lawyer: [section(ru("help.lawyer"), ["queue", "faq_private"])],
   admin: [
@@ -65,10 +65,10 @@ const expected: Record<string, string[]> = {
   ],
   "deputy+staff": [
     section(ru("help.deputy"), ["faq_private", "escalate"]),
-    section(staffHeading, ["broadcast", "broadcasts", "invite_staff"]),
+    section(staffHeading, ["invite_staff", "broadcast", "broadcasts"]),
   ],
   "staff+lawyer": [
-    section(staffHeading, ["broadcast", "broadcasts", "invite_staff", "faq_private", "escalate"]),
+    section(staffHeading, ["invite_staff", "broadcast", "broadcasts", "faq_private", "escalate"]),
     section(ru("help.lawyer"), ["queue"]),
   ],
   "lawyer+admin": [

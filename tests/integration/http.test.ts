@@ -10,6 +10,7 @@ const ky = translator("ky");
 
 import { fakeTelegram, TEST_TOKEN } from "../helpers/bot";
 import { createTestDatabase } from "../helpers/db";
+import { waitFor } from "../helpers/wait";
 
 const WEBHOOK_SECRET = "webhook-secret-for-tests-0123456789";
 
@@ -111,13 +112,17 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
       body: JSON.stringify({ text: "/start" }),
     });
     expect(sent.status).toBe(202);
-    let history: { messages: { fromBot: boolean; buttons?: { callbackData?: string }[][] }[] } = {
-      messages: [],
-    };
-    for (let i = 0; i < 50 && history.messages.length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      history = await (await fetch(`${base}/chat/history`, { headers: { cookie } })).json();
-    }
+    type History = { messages: { fromBot: boolean; buttons?: { callbackData?: string }[][] }[] };
+    const history = await waitFor(
+      async () => {
+        const h = (await (
+          await fetch(`${base}/chat/history`, { headers: { cookie } })
+        ).json()) as History;
+        return h.messages.length >= 2 && h;
+      },
+      undefined,
+      "the /start echo and the bot's greeting in the history",
+    );
     expect(history.messages[1]?.fromBot).toBe(true);
     expect(history.messages[1]?.buttons?.flat().map((b) => b.callbackData)).toEqual([
       "lang:ky",
@@ -137,14 +142,17 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
       headers: json,
       body: JSON.stringify({ text: "Сокулук" }),
     });
-    let texts: string[] = [];
-    for (let i = 0; i < 50 && !texts.includes(ky("onboarding.municipality_found")); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const h = (await (await fetch(`${base}/chat/history`, { headers: { cookie } })).json()) as {
-        messages: { text: string }[];
-      };
-      texts = h.messages.map((m) => m.text);
-    }
+    const texts = await waitFor(
+      async () => {
+        const h = (await (await fetch(`${base}/chat/history`, { headers: { cookie } })).json()) as {
+          messages: { text: string }[];
+        };
+        const all = h.messages.map((m) => m.text);
+        return all.includes(ky("onboarding.municipality_found")) && all;
+      },
+      undefined,
+      "the municipality search results in the history",
+    );
     expect(texts.filter((x) => x === ky("onboarding.municipality_ask"))).toHaveLength(1);
     expect(texts.filter((x) => x === ky("onboarding.municipality_found"))).toHaveLength(1);
 

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app";
+import { createInvite, hashInviteCode } from "../../src/core/invites";
 import type { DatabaseHandle } from "../../src/db/client";
 import { auditLog, invites, roleGrants, users } from "../../src/db/schema";
 import {
@@ -8,7 +9,6 @@ import {
   searchMunicipalities,
   seedDemoDirectoryIfEmpty,
 } from "../../src/features/municipalities/service";
-import { createInvite, hashInviteCode } from "../../src/features/roles/service";
 import { translator } from "../../src/i18n";
 import { startTestApp } from "../helpers/app";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";

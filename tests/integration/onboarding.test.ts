@@ -61,7 +61,11 @@ describe("onboarding", () => {
     await t.send(pressUpdate(bob, "lang:ru"));
     await t.send(pressUpdate(bob, "browse"));
     const region = t.lastButtons().find((b) => b.data.startsWith("region:"));
-    expect(region).toBeDefined();
+    // A region button with a label (a find that failed would be undefined).
+    expect(region).toMatchObject({
+      text: expect.stringMatching(/\S/),
+      data: expect.stringMatching(/^region:./),
+    });
     await t.send(pressUpdate(bob, region!.data));
     const district = t.lastButtons().find((b) => b.data.startsWith("district:"));
     await t.send(pressUpdate(bob, district!.data));

@@ -1,14 +1,10 @@
 import { eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createInvite, redeemInvite } from "../../src/core/invites";
+import { NotAllowedError, revokeRole } from "../../src/core/roles";
 import type { DatabaseHandle } from "../../src/db/client";
 import { auditLog, invites, roleGrants, users } from "../../src/db/schema";
 import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
-import {
-  createInvite,
-  NotAllowedError,
-  redeemInvite,
-  revokeRole,
-} from "../../src/features/roles/service";
 import { translator } from "../../src/i18n";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
 import { createTestDatabase } from "../helpers/db";

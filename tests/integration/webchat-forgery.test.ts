@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app";
+import { createInvite, redeemInvite } from "../../src/core/invites";
+import { updateUserSettings } from "../../src/core/people";
 import { outgoingMessages, webchatMessages } from "../../src/db/schema";
-import { createInvite, redeemInvite } from "../../src/features/roles/service";
-import { updateUserSettings } from "../../src/features/users/service";
 import { translator } from "../../src/i18n";
 import { startTestApp } from "../helpers/app";
 import { WebchatClient } from "../helpers/webchat";

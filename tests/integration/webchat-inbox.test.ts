@@ -1,11 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app";
+import { updateUserSettings } from "../../src/core/people";
 import { deliveries, outgoingMessages } from "../../src/db/schema";
 import { getMessageProgress } from "../../src/delivery";
 import { createAnnouncement } from "../../src/features/announcements/service";
-import { updateUserSettings } from "../../src/features/users/service";
 import { startTestApp } from "../helpers/app";
+import { waitFor } from "../helpers/wait";
 import { WebchatClient } from "../helpers/webchat";
 
 /**
@@ -47,17 +48,19 @@ describe("web chat: messages sent while the page is closed", () => {
     return message.id;
   }
 
-  async function deliveryOf(messageId: number, userId: number) {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const [row] = await app.database.db
-        .select()
-        .from(deliveries)
-        .where(and(eq(deliveries.messageId, messageId), eq(deliveries.userId, userId)));
-      if (row && row.status !== "pending" && row.status !== "sending") return row;
-      if (Date.now() > deadline) throw new Error(`delivery still ${row?.status ?? "missing"}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  /** The delivery of a message to a person once the engine has finished with it. */
+  function deliveryOf(messageId: number, userId: number) {
+    return waitFor(
+      async () => {
+        const [row] = await app.database.db
+          .select()
+          .from(deliveries)
+          .where(and(eq(deliveries.messageId, messageId), eq(deliveries.userId, userId)));
+        return row && row.status !== "pending" && row.status !== "sending" && row;
+      },
+      undefined,
+      `the delivery of message ${messageId} to user ${userId} to finish`,
+    );
   }
 
   it("keeps it, shows it as new on return, and counts it delivered only then", async () => {

@@ -24,8 +24,11 @@ describe("configuration", () => {
       defaultLocale: "ky",
       timezone: "Asia/Bishkek",
       faqRemindAfterHours: 24,
+      retentionDays: 180,
     });
     expect(parseConfig({ FAQ_REMIND_AFTER_HOURS: "0" }).faqRemindAfterHours).toBe(0);
+    expect(parseConfig({ RETENTION_DAYS: "1" }).retentionDays).toBe(1);
+    expect(parseConfig({ RETENTION_DAYS: "3650" }).retentionDays).toBe(3650);
     expect(parseConfig({ FAQ_REMIND_AFTER_HOURS: "72" }).faqRemindAfterHours).toBe(72);
   });
 
@@ -43,6 +46,10 @@ describe("configuration", () => {
     ["FAQ_REMIND_AFTER_HOURS", "1.5"],
     ["FAQ_REMIND_AFTER_HOURS", "-3"],
     ["FAQ_REMIND_AFTER_HOURS", "9000"],
+    ["RETENTION_DAYS", "0"],
+    ["RETENTION_DAYS", "3651"],
+    ["RETENTION_DAYS", "1.5"],
+    ["RETENTION_DAYS", "half a year"],
   ])("rejects %s=%s with one line naming it", (name, value) => {
     const lines = problems({ [name]: value });
     expect(lines).toHaveLength(1);
@@ -68,5 +75,17 @@ describe("configuration", () => {
     });
     expect(run.status).toBe(2);
     expect(run.stderr.trim()).toMatch(/^Configuration error: PORT must be a port number/);
+  });
+
+  it("stops the app with exit code 2 on a bad RETENTION_DAYS", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: { ...process.env, RETENTION_DAYS: "0", DATABASE_URL: "" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'Configuration error: RETENTION_DAYS must be a whole number of days from 1 to 3650 (got "0")',
+    );
   });
 });

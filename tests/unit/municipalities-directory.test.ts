@@ -1,6 +1,6 @@
 import type { InlineKeyboard } from "grammy";
 import { describe, expect, it } from "vitest";
-import { choiceKeyboard } from "../../src/features/onboarding/keyboards";
+import { CB, choiceKeyboard } from "../../src/features/onboarding/keyboards";
 import { translator } from "../../src/i18n";
 import { shippedDirectory, shippedSearch } from "../helpers/directory";
 
@@ -202,9 +202,9 @@ describe("shipped directory of the Kyrgyz Republic", () => {
     );
     expect(largest).toBe(20);
     const kb: InlineKeyboard = choiceKeyboard(
-      "mun",
+      CB.municipality,
       Array.from({ length: largest }, (_, i) => ({ id: i + 1, label: `м${i}` })),
-      { t, data: "region:1" },
+      { t, data: CB.region.pack({ id: 1 }) },
     );
     const buttons = kb.inline_keyboard.flat();
     // Telegram refuses an inline keyboard of more than 100 buttons.

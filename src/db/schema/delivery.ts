@@ -10,7 +10,7 @@ import {
   timestamp,
   unique,
 } from "drizzle-orm/pg-core";
-import type { Audience, MessageContent } from "../../delivery/content";
+import type { MessageContent, StoredAudience } from "./delivery-types";
 import { municipalities } from "./directory";
 import { CHANNELS, users } from "./users";
 
@@ -46,6 +46,17 @@ export const DELIVERY_STATUSES = [
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** Per-status counts of a message's deliveries (see MessageProgress in src/delivery). */
+export interface MessageTotals {
+  total: number;
+  sent: number;
+  failed: number;
+  skipped: number;
+  blocked: number;
+  unreachable: number;
+  held: number;
+}
+
 /**
  * One proactive message (a broadcast, a notice, a single answer). Its recipients are rows of
  * `deliveries`; the engine only sends rows whose message is in status `sending`.
@@ -61,7 +72,7 @@ export const outgoingMessages = pgTable(
     }),
     content: jsonb("content").$type<MessageContent>().notNull(),
     /** Enqueued (INSERT … SELECT) when the message starts, so a schedule reaches who is there then. */
-    audience: jsonb("audience").$type<Audience>(),
+    audience: jsonb("audience").$type<StoredAudience>(),
     /** Optional caller key ("hearing:12:reminder:1d"): creating the same key twice is refused. */
     dedupeKey: text("dedupe_key").unique(),
     status: text("status", { enum: MESSAGE_STATUSES }).notNull().default("draft"),
@@ -73,6 +84,11 @@ export const outgoingMessages = pgTable(
     progressChatId: bigint("progress_chat_id", { mode: "number" }),
     progressMessageId: integer("progress_message_id"),
     progressUpdatedAt: timestamp("progress_updated_at", { withTimezone: true }),
+    /**
+     * Final per-status counts of its deliveries, written when the message finishes and again
+     * right before retention deletes its rows: what progress reports show once the rows are gone.
+     */
+    totals: jsonb("totals").$type<MessageTotals>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -11,11 +11,9 @@ import {
   timestamp,
   unique,
 } from "drizzle-orm/pg-core";
+import { LOCALES, type Locale } from "../../locales";
 import { municipalities } from "./directory";
 import { users } from "./users";
-
-export const FAQ_LANGS = ["ky", "ru", "en"] as const;
-export type FaqLang = (typeof FAQ_LANGS)[number];
 
 /** Who may see an entry: everyone, or only deputies and municipal staff (and lawyers/admins). */
 export const FAQ_AUDIENCES = ["everyone", "deputies_staff"] as const;
@@ -28,7 +26,7 @@ export const FAQ_ESCALATION_STATUSES = ["open", "taken", "answered"] as const;
 export type FaqEscalationStatus = (typeof FAQ_ESCALATION_STATUSES)[number];
 
 /** Alternative ways people ask the same question, per language. */
-export type FaqPhrasings = Partial<Record<FaqLang, string[]>>;
+export type FaqPhrasings = Partial<Record<Locale, string[]>>;
 
 /**
  * One legal FAQ entry. The id is a stable, human-readable slug (e.g. "appeal-language") so that
@@ -89,7 +87,7 @@ export const faqEscalations = pgTable(
       .references(() => users.id, { onDelete: "cascade" }),
     municipalityId: integer("municipality_id").references(() => municipalities.id),
     text: text("text").notNull(),
-    lang: text("lang", { enum: FAQ_LANGS }).notNull(),
+    lang: text("lang", { enum: LOCALES }).notNull(),
     /** What the search returned when the question was asked (ids, scores, confidence). */
     searchSnapshot: jsonb("search_snapshot").$type<Record<string, unknown>>().notNull().default({}),
     status: text("status", { enum: FAQ_ESCALATION_STATUSES }).notNull().default("open"),
@@ -122,7 +120,7 @@ export const faqPendingQuestions = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     text: text("text").notNull(),
-    lang: text("lang", { enum: FAQ_LANGS }).notNull(),
+    lang: text("lang", { enum: LOCALES }).notNull(),
     searchSnapshot: jsonb("search_snapshot").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),

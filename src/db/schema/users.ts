@@ -10,7 +10,19 @@ import {
   timestamp,
   unique,
 } from "drizzle-orm/pg-core";
+import { LOCALES } from "../../locales";
 import { municipalities } from "./directory";
+
+/** Ids of chats on channels other than Telegram start here (Telegram ids fit in 52 bits). */
+export const SYNTHETIC_CHAT_ID_BASE = 2 ** 52;
+
+export function syntheticChatId(userId: number): number {
+  return SYNTHETIC_CHAT_ID_BASE + userId;
+}
+
+export function isSyntheticChatId(chatId: number): boolean {
+  return chatId >= SYNTHETIC_CHAT_ID_BASE;
+}
 
 export const CHANNELS = ["telegram", "web", "whatsapp"] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -31,7 +43,7 @@ export const users = pgTable(
     channelUserId: text("channel_user_id").notNull(),
     chatId: bigint("chat_id", { mode: "number" }).notNull().unique(),
     firstName: text("first_name"),
-    locale: text("locale", { enum: ["ky", "ru", "en"] }),
+    locale: text("locale", { enum: LOCALES }),
     municipalityId: integer("municipality_id").references(() => municipalities.id),
     topics: text("topics", { enum: TOPICS })
       .array()
@@ -42,6 +54,11 @@ export const users = pgTable(
     inactive: boolean("inactive").notNull().default(false),
     inactiveReason: text("inactive_reason"),
     lastMessageAt: timestamp("last_message_at", { withTimezone: true }),
+    /**
+     * The roles whose commands this person's Telegram menu shows ("lawyer,staff"; "" or null:
+     * the default menu), so it is set again only when their roles change.
+     */
+    commandMenu: text("command_menu"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

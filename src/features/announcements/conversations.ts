@@ -1,13 +1,14 @@
-import { createConversation } from "@grammyjs/conversations";
 import { Composer } from "grammy";
 import type { MessageEntity } from "grammy/types";
+import { anyOf } from "../../bot/callback-data";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { once } from "../../bot/conversation-kit";
+import { flow } from "../../bot/flows";
+import { findPersonByChatId } from "../../core/people";
+import { isAdmin, staffMunicipalities } from "../../core/permissions";
 import { toBotApiCall, visibleText } from "../../delivery";
 import { escapeHtml, formatDateTime, formatNumber, type TFunction } from "../../i18n";
 import { displayName, getMunicipality, searchMunicipalities } from "../municipalities/service";
-import { isAdmin, staffMunicipalities } from "../roles/permissions";
-import { findPersonByChatId } from "../users/service";
 import { type FormattedText, trimFormatted } from "./format";
 import {
   audienceKeyboard,
@@ -20,7 +21,9 @@ import {
 } from "./keyboards";
 import {
   type Actor,
+  ANNOUNCEMENT_LOCALES,
   type AnnouncementInput,
+  type AnnouncementLocale,
   AnnouncementNotAllowedError,
   audienceSize,
   createAnnouncement,
@@ -44,22 +47,17 @@ type Input =
   | { kind: "photo"; fileId: string; ctx: ConvContext }
   | { kind: "document"; fileId: string; ctx: ConvContext };
 
-function isCommand(ctx: ConvContext): boolean {
-  return ctx.message?.entities?.some((e) => e.type === "bot_command" && e.offset === 0) ?? false;
-}
-
 /**
- * The next thing the person sends. Commands end the flow (and run as usual), "Cancel" aborts,
+ * The next thing the person sends (commands end the flow before it: see bot/flows). "Cancel" aborts,
  * buttons outside `buttons` are answered as stale. Text comes trimmed, with the messenger's
  * formatting entities moved along.
  */
 async function next(conversation: AppConversation, buttons: RegExp): Promise<Input> {
   for (;;) {
     const ctx = await conversation.wait();
-    if (isCommand(ctx)) await conversation.halt({ next: true });
     const data = ctx.callbackQuery?.data;
     if (data !== undefined) {
-      if (data === CB.abort) {
+      if (CB.abort.filter().test(data)) {
         await ctx.answerCallbackQuery();
         await ctx.editMessageReplyMarkup().catch(() => {});
         await ctx.reply(ctx.t("announcements.aborted"));
@@ -144,17 +142,17 @@ async function chooseMunicipality(
     await ctx.reply(ctx.t("announcements.choose_municipality"), {
       reply_markup: municipalityKeyboard(choices, ctx.t),
     });
-    const answer = await next(conversation, CB.municipality);
+    const answer = await next(conversation, CB.municipality.filter());
     if (answer.kind !== "button") return chooseMunicipality(conversation, answer.ctx, deps);
-    const id = Number(CB.municipality.exec(answer.data)?.[1]);
+    const id = CB.municipality.unpack(answer.data).municipalityId;
     return { id, name: await nameOf(id) };
   }
   // Admins: any municipality, found by name.
   await ctx.reply(ctx.t("announcements.type_municipality"));
   for (;;) {
-    const answer = await next(conversation, CB.municipality);
+    const answer = await next(conversation, CB.municipality.filter());
     if (answer.kind === "button") {
-      const id = Number(CB.municipality.exec(answer.data)?.[1]);
+      const id = CB.municipality.unpack(answer.data).municipalityId;
       return { id, name: await nameOf(id) };
     }
     if (answer.kind !== "text") {
@@ -195,7 +193,7 @@ async function askText(
   });
   for (;;) {
     // Skipping is only possible where offered (an old Skip button must not skip a required text).
-    const answer = await next(conversation, optional ? new RegExp(`^${CB.skip}$`) : /^(?!)/);
+    const answer = await next(conversation, optional ? CB.skip.filter() : /^(?!)/);
     if (answer.kind === "button") return undefined;
     if (answer.kind === "text") {
       if (answer.text.length > max) {
@@ -242,7 +240,7 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
 
   // Every language's text starts with who sends it; Telegram's limits count that line too.
   const sender = await once(conversation, () => senderNames(deps.db, municipality.id));
-  const reserve = (l: "ky" | "ru") => visibleText(senderLine(sender[l])).length + 2;
+  const reserve = (l: AnnouncementLocale) => visibleText(senderLine(sender[l])).length + 2;
   const ky = await askText(conversation, ctx, "ask_text_ky", true, MAX_TEXT - reserve("ky"));
   const ru = await askText(
     conversation,
@@ -261,12 +259,13 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
     reply_markup: skipKeyboard(t, t("announcements.no_media")),
   });
   for (;;) {
-    const answer = await next(conversation, new RegExp(`^${CB.skip}$`));
+    const answer = await next(conversation, CB.skip.filter());
     if (answer.kind === "button") break;
     if (answer.kind === "photo" || answer.kind === "document") {
-      const over = (["ky", "ru"] as const)
-        .map((l) => ({ length: input.text[l]?.length ?? 0, max: MAX_CAPTION - reserve(l) }))
-        .find((c) => c.length > c.max);
+      const over = ANNOUNCEMENT_LOCALES.map((l) => ({
+        length: input.text[l]?.length ?? 0,
+        max: MAX_CAPTION - reserve(l),
+      })).find((c) => c.length > c.max);
       if (over) {
         await answer.ctx.reply(t("announcements.caption_too_long", over), {
           reply_markup: skipKeyboard(t, t("announcements.no_media")),
@@ -283,14 +282,14 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
   }
 
   await ctx.reply(t("announcements.ask_audience"), { reply_markup: audienceKeyboard(t) });
-  let audienceAnswer = await next(conversation, CB.audience);
+  let audienceAnswer = await next(conversation, CB.audience.filter());
   while (audienceAnswer.kind !== "button") {
     await audienceAnswer.ctx.reply(t("announcements.ask_audience"), {
       reply_markup: audienceKeyboard(t),
     });
-    audienceAnswer = await next(conversation, CB.audience);
+    audienceAnswer = await next(conversation, CB.audience.filter());
   }
-  const choice = CB.audience.exec(audienceAnswer.data)?.[1] ?? "sub";
+  const choice = CB.audience.unpack(audienceAnswer.data).audience;
   if (choice === "all") input.topic = null;
   if (choice === "deputy" || choice === "staff") {
     input.role = choice;
@@ -308,7 +307,7 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
     .catch(() => {});
 
   // Preview: the very Bot API calls recipients get, once per language written.
-  const languages = (["ky", "ru"] as const).filter((l) => input.text[l]);
+  const languages = ANNOUNCEMENT_LOCALES.filter((l) => input.text[l]);
   for (const locale of languages) {
     const preview = await once(conversation, async () => {
       const actor = await actorOf(deps, chatId);
@@ -334,9 +333,9 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
     parse_mode: "HTML",
     reply_markup: whenKeyboard(t),
   });
-  const when = await next(conversation, new RegExp(`^(${CB.now}|${CB.later})$`));
+  const when = await next(conversation, anyOf(CB.now, CB.later));
   let at: Date | undefined;
-  if (when.kind === "button" && when.data === CB.later) {
+  if (when.kind === "button" && CB.later.filter().test(when.data)) {
     await ctx.reply(t("announcements.ask_time"));
     for (;;) {
       const answer = await next(conversation, /^$/);
@@ -358,7 +357,7 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
       })
     : t("announcements.confirm_now", { audience: summary(recipients) });
   await ctx.reply(whenText, { parse_mode: "HTML", reply_markup: confirmKeyboard(t) });
-  await next(conversation, new RegExp(`^${CB.confirm}$`));
+  await next(conversation, CB.confirm.filter());
 
   if (at) {
     const scheduledAt = at;
@@ -394,6 +393,6 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
 
 export function announcementConversations(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
-  composer.use(createConversation(announceConversation(deps), ANNOUNCE));
+  composer.use(flow(announceConversation(deps), ANNOUNCE));
   return composer;
 }

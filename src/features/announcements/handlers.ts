@@ -19,7 +19,7 @@ function actorOf(ctx: AppContext): Actor {
 }
 
 /** /broadcast, /broadcasts and the cancel button. Roles are checked again on every action. */
-export function announcementsFeature(deps: BotDeps): Composer<AppContext> {
+export function announcementsHandlers(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
 
   composer.command(["broadcast", "announce"], async (ctx) => {
@@ -62,15 +62,15 @@ export function announcementsFeature(deps: BotDeps): Composer<AppContext> {
       if (message.status === "scheduled" || message.status === "sending") {
         kb.text(
           ctx.t("announcements.cancel_numbered", { id: message.id }),
-          `ann:cancel:${message.id}`,
+          CB.cancel.pack({ messageId: message.id }),
         ).row();
       }
     }
     await ctx.reply(lines.join("\n\n"), { parse_mode: "HTML", reply_markup: kb });
   });
 
-  composer.callbackQuery(CB.cancel, async (ctx) => {
-    const id = Number(ctx.match[1]);
+  composer.callbackQuery(CB.cancel.filter(), async (ctx) => {
+    const id = CB.cancel.unpack(ctx.callbackQuery.data).messageId;
     // The id comes from the button and may be forged: the service checks the municipality.
     try {
       const cancelled = await cancelAnnouncement(deps.db, actorOf(ctx), id);
@@ -89,7 +89,7 @@ export function announcementsFeature(deps: BotDeps): Composer<AppContext> {
       }
     } catch (error) {
       if (!(error instanceof AnnouncementNotAllowedError)) throw error;
-      deps.logger.warn({ userId: ctx.user.id, messageId: id }, "refused announcement cancel");
+      ctx.log.warn({ userId: ctx.user.id, messageId: id }, "refused announcement cancel");
       await ctx.answerCallbackQuery({ text: ctx.t("errors.not_allowed"), show_alert: true });
     }
   });

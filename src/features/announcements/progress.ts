@@ -3,8 +3,10 @@ import type { Api } from "grammy";
 import type { Database } from "../../db/client";
 import { users } from "../../db/schema";
 import { type MessageProgress, setProgressMessage } from "../../delivery";
-import { isLocale, translator } from "../../i18n";
+import { translator } from "../../i18n";
+import { isLocale } from "../../locales";
 import type { ProgressHook } from "../../scheduler";
+import { CB } from "./keyboards";
 import { etaSeconds } from "./service";
 
 /** "1 мин 20 сек"-style duration in the sender's language. */
@@ -73,7 +75,7 @@ export function announcementProgressHooks(
                   [
                     {
                       text: translator(locale)("announcements.cancel_broadcast"),
-                      callback_data: `ann:cancel:${message.id}`,
+                      callback_data: CB.cancel.pack({ messageId: message.id }),
                     },
                   ],
                 ],

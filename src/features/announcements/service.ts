@@ -1,7 +1,8 @@
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { MessageEntity } from "grammy/types";
-import type { RoleGrant } from "../../bot/context";
-import type { Locale } from "../../config";
+import { recordAudit } from "../../core/audit";
+import { canManageMunicipality, isAdmin, staffMunicipalities } from "../../core/permissions";
+import type { RoleGrant } from "../../core/roles";
 import type { Database } from "../../db/client";
 import { type OutgoingMessageRow, outgoingMessages, type Role, type Topic } from "../../db/schema";
 import {
@@ -10,6 +11,7 @@ import {
   countAudience,
   createOutgoingMessage,
   getMessageProgress,
+  getProgressMany,
   type MessageContent,
   type MessageProgress,
   pickText,
@@ -20,11 +22,9 @@ import {
   startMessage,
   visibleText,
 } from "../../delivery";
-import { PROGRESS_COUNTS, rowsOf } from "../../delivery/store";
 import { escapeHtml, translator } from "../../i18n";
-import { recordAudit } from "../audit/service";
+import { LOCALES, type Locale } from "../../locales";
 import { displayName, getMunicipality } from "../municipalities/service";
-import { canManageMunicipality, isAdmin, staffMunicipalities } from "../roles/permissions";
 import { toHtml, trimFormatted } from "./format";
 
 /**
@@ -55,12 +55,16 @@ export interface Actor {
 /** Roles an announcement may be narrowed to (residents with that role in the municipality). */
 export const AUDIENCE_ROLES = ["deputy", "staff"] as const satisfies readonly Role[];
 
+/** Staff write announcements in Kyrgyz and Russian; English readers fall back to those. */
+export type AnnouncementLocale = Exclude<Locale, "en">;
+export const ANNOUNCEMENT_LOCALES = LOCALES.filter((l): l is AnnouncementLocale => l !== "en");
+
 export interface AnnouncementInput {
   municipalityId: number;
   /** As typed: shown to residents character for character (`<b>` stays `<b>`). */
-  text: { ky?: string; ru?: string };
+  text: Partial<Record<AnnouncementLocale, string>>;
   /** The messenger's formatting of each text (Telegram message entities), kept as formatting. */
-  entities?: { ky?: readonly MessageEntity[]; ru?: readonly MessageEntity[] };
+  entities?: Partial<Record<AnnouncementLocale, readonly MessageEntity[]>>;
   photo?: string;
   document?: string;
   /** Narrow the audience: a role (deputies / staff of the municipality), a topic. */
@@ -104,7 +108,7 @@ export async function senderNames(
 ): Promise<Record<Locale, string>> {
   const m = municipalityId === null ? undefined : await getMunicipality(db, municipalityId);
   const names = {} as Record<Locale, string>;
-  for (const locale of ["ky", "ru", "en"] as const) {
+  for (const locale of LOCALES) {
     const t = translator(locale);
     names[locale] = m
       ? t(m.kind === "city" ? "announcements.sender_city" : "announcements.sender_aiyl_aimak", {
@@ -129,7 +133,7 @@ export function contentOf(
   sender: Record<Locale, string>,
 ): MessageContent {
   const text: MessageContent["text"] = {};
-  for (const l of ["ky", "ru"] as const) {
+  for (const l of ANNOUNCEMENT_LOCALES) {
     const typed = input.text[l];
     if (!typed?.trim()) continue;
     const body = trimFormatted({ text: typed, entities: input.entities?.[l] ?? [] });
@@ -307,33 +311,11 @@ export async function listAnnouncements(
     .where(where)
     .orderBy(desc(outgoingMessages.createdAt), desc(outgoingMessages.id))
     .limit(limit);
-  if (messages.length === 0) return [];
-  const counts = rowsOf<Record<string, number>>(
-    await db.execute(sql`
-      select message_id, ${PROGRESS_COUNTS}
-      from deliveries
-      where message_id = any(${`{${messages.map((m) => m.id).join(",")}}`}::bigint[])
-      group by message_id`),
+  const progress = await getProgressMany(
+    db,
+    messages.map((m) => m.id),
   );
-  const byId = new Map(counts.map((c) => [Number(c.message_id), c]));
-  return messages.map((message) => {
-    const c = byId.get(message.id);
-    const n = (k: string) => Number(c?.[k] ?? 0);
-    return {
-      message,
-      progress: {
-        total: n("total"),
-        pending: n("pending"),
-        sending: n("sending"),
-        sent: n("sent"),
-        failed: n("failed"),
-        skipped: n("skipped"),
-        blocked: n("blocked"),
-        unreachable: n("unreachable"),
-        held: n("held"),
-      },
-    };
-  });
+  return messages.map((message) => ({ message, progress: progress.get(message.id)! }));
 }
 
 /** Seconds left at the channel's pace (Telegram ~29/s), for the ETA in progress messages. */

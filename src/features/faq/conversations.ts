@@ -1,37 +1,19 @@
-import { createConversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard } from "grammy";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
+import { flow } from "../../bot/flows";
+import { recordAudit } from "../../core/audit";
 import type { FaqAudience } from "../../db/schema/faq";
 import { escapeHtml } from "../../i18n";
-import { recordAudit } from "../audit/service";
 import { FaqValidationError, parseEntry } from "./entries";
 import { answer, getEscalation, mayActAsLawyer } from "./escalation";
 import { CB } from "./keyboards";
-import { FaqService } from "./service";
+import { faqServiceOf } from "./service";
 
 export const FAQ_ANSWER = "faqAnswer";
 export const FAQ_PUBLISH = "faqPublish";
 
-/** One FaqService per bot, shared by the chat search and publishing (so the index refreshes). */
-export function faqServiceOf(deps: BotDeps): FaqService {
-  deps.faq ??= new FaqService(deps.db);
-  return deps.faq;
-}
-
 /** Longest lawyer's answer accepted in one message (Telegram's own limit is 4096). */
 export const MAX_ANSWER_LENGTH = 3500;
-
-function isCommand(ctx: ConvContext): boolean {
-  return ctx.message?.entities?.some((e) => e.type === "bot_command" && e.offset === 0) ?? false;
-}
-
-/** The buttons under an answer draft; `n` numbers the drafts, so an older one's buttons are stale. */
-const ANS = {
-  send: (n: number) => `faq:ans:send:${n}`,
-  edit: (n: number) => `faq:ans:edit:${n}`,
-  cancel: (n: number) => `faq:ans:cancel:${n}`,
-  pattern: /^faq:ans:(send|edit|cancel):(\d{1,6})$/,
-} as const;
 
 /**
  * A lawyer who took question `questionId` types the answer and sees it once more with "Send",
@@ -53,24 +35,24 @@ export function faqAnswerConversation(deps: BotDeps) {
     for (;;) {
       const next = await conversation.wait();
       const data = next.callbackQuery?.data;
-      const pressed = data === undefined ? undefined : ANS.pattern.exec(data);
+      const pressed = data === undefined ? undefined : CB.draft.match(data);
       if (pressed) {
-        if (draft === undefined || Number(pressed[2]) !== drafts) {
+        if (draft === undefined || pressed.draft !== drafts) {
           await next.answerCallbackQuery({ text: next.t("errors.stale_button") });
           continue;
         }
         await next.answerCallbackQuery();
         await next.editMessageReplyMarkup().catch(() => {});
-        if (pressed[1] === "edit") {
+        if (pressed.action === "edit") {
           draft = undefined;
           await next.reply(next.t("faq.answer_retype"));
           continue;
         }
-        if (pressed[1] === "cancel") {
+        if (pressed.action === "cancel") {
           await next.reply(next.t("faq.answer_cancelled", { id: questionId }), {
             reply_markup: new InlineKeyboard().text(
               next.t("faq.resume_button", { id: questionId }),
-              CB.take(questionId),
+              CB.take.pack({ questionId }),
             ),
           });
           return;
@@ -92,13 +74,13 @@ export function faqAnswerConversation(deps: BotDeps) {
           {
             reply_markup: new InlineKeyboard().text(
               next.t("faq.publish_button"),
-              CB.publish(questionId),
+              CB.publish.pack({ questionId }),
             ),
           },
         );
         return;
       }
-      if (isCommand(next) || data !== undefined) await conversation.halt({ next: true });
+      if (data !== undefined) await conversation.halt({ next: true });
       const text = next.message?.text?.trim();
       if (!text) {
         await next.reply(next.t("faq.text_only"));
@@ -116,10 +98,10 @@ export function faqAnswerConversation(deps: BotDeps) {
       await next.reply(next.t("faq.answer_preview", { id: questionId, answer: escapeHtml(text) }), {
         parse_mode: "HTML",
         reply_markup: new InlineKeyboard()
-          .text(next.t("faq.answer_send"), ANS.send(drafts))
-          .text(next.t("faq.answer_edit"), ANS.edit(drafts))
+          .text(next.t("faq.answer_send"), CB.draft.pack({ action: "send", draft: drafts }))
+          .text(next.t("faq.answer_edit"), CB.draft.pack({ action: "edit", draft: drafts }))
           .row()
-          .text(next.t("common.cancel"), ANS.cancel(drafts)),
+          .text(next.t("common.cancel"), CB.draft.pack({ action: "cancel", draft: drafts })),
       });
     }
   };
@@ -136,7 +118,7 @@ async function step(conversation: AppConversation, buttons: RegExp): Promise<Ste
       await next.answerCallbackQuery();
       return { kind: "button", data };
     }
-    if (isCommand(next) || data !== undefined) await conversation.halt({ next: true });
+    if (data !== undefined) await conversation.halt({ next: true });
     const text = next.message?.text?.trim();
     if (!text) {
       await next.reply(next.t("faq.text_only"));
@@ -149,14 +131,6 @@ async function step(conversation: AppConversation, buttons: RegExp): Promise<Ste
     return { kind: "text", text };
   }
 }
-
-const PUB = {
-  keep: "faq:p:keep",
-  skip: "faq:p:skip",
-  publish: "faq:p:ok",
-  cancel: "faq:p:no",
-  audience: (a: FaqAudience) => `faq:p:aud:${a}`,
-} as const;
 
 /**
  * "Publish as FAQ": the lawyer edits question and answer in ky and ru (keeping the asked
@@ -183,13 +157,13 @@ export function faqPublishConversation(deps: BotDeps) {
     const t = ctx.t;
     async function field(prompt: string, keep: string | undefined): Promise<string | undefined> {
       const kb = new InlineKeyboard();
-      if (keep) kb.text(t("faq.publish_keep"), PUB.keep);
-      kb.text(t("faq.publish_skip"), PUB.skip);
+      if (keep) kb.text(t("faq.publish_keep"), CB.publishStep.pack({ choice: "keep" }));
+      kb.text(t("faq.publish_skip"), CB.publishStep.pack({ choice: "skip" }));
       const shown = keep ? `${prompt}\n\n<i>${escapeHtml(keep)}</i>` : prompt;
       await ctx.reply(shown, { parse_mode: "HTML", reply_markup: kb });
-      const got = await step(conversation, /^faq:p:(keep|skip)$/);
+      const got = await step(conversation, CB.publishStep.filter({ choice: ["keep", "skip"] }));
       if (got.kind === "text") return got.text;
-      return got.data === PUB.keep ? keep : undefined;
+      return CB.publishStep.unpack(got.data).choice === "keep" ? keep : undefined;
     }
     const ruQ = await field(
       t("faq.publish_question", { lang: "RU" }),
@@ -218,12 +192,12 @@ export function faqPublishConversation(deps: BotDeps) {
     }
     await ctx.reply(t("faq.publish_audience"), {
       reply_markup: new InlineKeyboard()
-        .text(t("faq.audience_everyone"), PUB.audience("everyone"))
-        .text(t("faq.audience_deputies"), PUB.audience("deputies_staff")),
+        .text(t("faq.audience_everyone"), CB.publishAudience.pack({ audience: "everyone" }))
+        .text(t("faq.audience_deputies"), CB.publishAudience.pack({ audience: "deputies_staff" })),
     });
-    const aud = await step(conversation, /^faq:p:aud:(everyone|deputies_staff)$/);
+    const aud = await step(conversation, CB.publishAudience.filter());
     const audience: FaqAudience =
-      aud.kind === "button" && aud.data.endsWith("deputies_staff") ? "deputies_staff" : "everyone";
+      aud.kind === "button" ? CB.publishAudience.unpack(aud.data).audience : "everyone";
     const today = await conversation.now();
     const raw = {
       id: `lawyer-q${questionId}`,
@@ -248,18 +222,18 @@ export function faqPublishConversation(deps: BotDeps) {
     }
     await ctx.reply(t("faq.publish_confirm"), {
       reply_markup: new InlineKeyboard()
-        .text(t("faq.publish_button"), PUB.publish)
-        .text(t("common.cancel"), PUB.cancel),
+        .text(t("faq.publish_button"), CB.publishStep.pack({ choice: "ok" }))
+        .text(t("common.cancel"), CB.publishStep.pack({ choice: "no" })),
     });
-    const confirm = await step(conversation, /^faq:p:(ok|no)$/);
-    if (confirm.kind !== "button" || confirm.data !== PUB.publish) {
+    const confirm = await step(conversation, CB.publishStep.filter({ choice: ["ok", "no"] }));
+    if (confirm.kind !== "button" || CB.publishStep.unpack(confirm.data).choice !== "ok") {
       await ctx.reply(t("faq.publish_cancelled"));
       return;
     }
     const published = await conversation.external(async () => {
       // Checked again on the server at the moment of publishing: the role may have been revoked.
       if (!(await mayActAsLawyer(deps.db, lawyerId))) return false;
-      await faqServiceOf(deps).publish(entry);
+      await faqServiceOf(deps.db).publish(entry);
       await recordAudit(deps.db, {
         actorUserId: lawyerId,
         actorLabel: "lawyer",
@@ -275,7 +249,7 @@ export function faqPublishConversation(deps: BotDeps) {
 
 export function faqConversations(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
-  composer.use(createConversation(faqAnswerConversation(deps), FAQ_ANSWER));
-  composer.use(createConversation(faqPublishConversation(deps), FAQ_PUBLISH));
+  composer.use(flow(faqAnswerConversation(deps), FAQ_ANSWER));
+  composer.use(flow(faqPublishConversation(deps), FAQ_PUBLISH));
   return composer;
 }

@@ -9,12 +9,12 @@ import {
   FAQ_STATUSES,
   type FaqAudience,
   type FaqEntryRow,
-  type FaqLang,
   type FaqPhrasings,
   type FaqStatus,
 } from "../../db/schema/faq";
+import { LOCALES, type Locale } from "../../locales";
 
-export type LangText = Partial<Record<FaqLang, string>>;
+export type LangText = Partial<Record<Locale, string>>;
 
 export interface FaqEntry {
   id: string;
@@ -74,7 +74,7 @@ const entrySchema = z
   })
   .strict()
   .superRefine((e, ctx) => {
-    const complete = (["ky", "ru", "en"] as const).some((l) => e.question[l] && e.answer[l]);
+    const complete = LOCALES.some((l) => e.question[l] && e.answer[l]);
     if (!complete) {
       ctx.addIssue({
         code: "custom",
@@ -100,7 +100,7 @@ export function parseEntry(raw: unknown, defaultChecked = SHIPPED_CORPUS_CHECKED
   }
   const e = result.data;
   const tags = [...e.tags];
-  for (const l of ["ky", "ru", "en"] as const) {
+  for (const l of LOCALES) {
     for (const k of e.keywords?.[l] ?? []) if (!tags.includes(k)) tags.push(k);
   }
   return {
@@ -168,7 +168,7 @@ export function rowToEntry(r: FaqEntryRow): FaqEntry {
   };
 }
 
-const LANGUAGE_FALLBACK: Record<FaqLang, readonly FaqLang[]> = {
+const LANGUAGE_FALLBACK: Record<Locale, readonly Locale[]> = {
   ky: ["ky", "ru", "en"],
   ru: ["ru", "ky", "en"],
   en: ["en", "ru", "ky"],
@@ -178,6 +178,6 @@ const LANGUAGE_FALLBACK: Record<FaqLang, readonly FaqLang[]> = {
  * The language to show an entry in: the asker's when the entry has both question and answer in
  * it, else the nearest one it has (Kyrgyz and Russian stand in for each other, English last).
  */
-export function shownLanguage(e: FaqEntry, lang: FaqLang): FaqLang {
+export function shownLanguage(e: FaqEntry, lang: Locale): Locale {
   return LANGUAGE_FALLBACK[lang].find((l) => e.question[l] && e.answer[l]) ?? lang;
 }

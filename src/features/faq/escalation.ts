@@ -11,15 +11,10 @@
  *   transaction as the state change: a crash can lose neither the answer nor its delivery.
  */
 import { and, asc, eq, gt, inArray, or, sql } from "drizzle-orm";
-import type { Locale } from "../../config";
-import type { Database } from "../../db/client";
+import { recordAudit } from "../../core/audit";
+import type { Database, Executor, Transaction } from "../../db/client";
 import { districts, municipalities, regions } from "../../db/schema/directory";
-import {
-  type FaqEscalationRow,
-  type FaqLang,
-  faqEscalations,
-  faqPendingQuestions,
-} from "../../db/schema/faq";
+import { type FaqEscalationRow, faqEscalations, faqPendingQuestions } from "../../db/schema/faq";
 import { roleGrants } from "../../db/schema/roles";
 import { users } from "../../db/schema/users";
 import {
@@ -31,14 +26,10 @@ import {
   startMessage,
   wakeDelivery,
 } from "../../delivery";
-import { escapeHtml, isLocale, translator } from "../../i18n";
-import { recordAudit } from "../audit/service";
+import { escapeHtml, translator } from "../../i18n";
+import { isLocale, LOCALES, type Locale } from "../../locales";
 import { placeLabel } from "../municipalities/service";
 import { CB } from "./keyboards";
-
-export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
-
-export const LOCALES: readonly Locale[] = ["ky", "ru", "en"];
 
 /** Every lawyer (role "lawyer", any municipality): who gets new questions and reminders. */
 export const LAWYERS: Audience = { role: "lawyer", municipalityId: null };
@@ -80,13 +71,13 @@ export async function mayActAsLawyer(db: Database, userId: number): Promise<bool
  * see. Read through `q` (a transaction works too), so it is safe inside one.
  */
 export async function askerPlaces(
-  q: Database | Tx,
+  q: Executor,
   municipalityIds: readonly (number | null)[],
 ): Promise<Map<number, LocalizedText>> {
   const ids = [...new Set(municipalityIds.filter((id): id is number => id !== null))];
   const places = new Map<number, LocalizedText>();
   if (ids.length === 0) return places;
-  const rows = await (q as Database)
+  const rows = await q
     .select({ m: municipalities, r: regions, d: districts })
     .from(municipalities)
     .innerJoin(regions, eq(regions.id, municipalities.regionId))
@@ -118,7 +109,7 @@ export interface EscalateInput {
   askerUserId: number;
   municipalityId: number | null;
   text: string;
-  lang: FaqLang;
+  lang: Locale;
   /** What the search returned (ids, confidence), for the lawyer's context. */
   searchSnapshot: Record<string, unknown>;
 }
@@ -145,14 +136,14 @@ export function newQuestionContent(
       [
         {
           text: perLocale((t) => t("faq.take_button", { id: row.id })),
-          callbackData: CB.take(row.id),
+          callbackData: CB.take.pack({ questionId: row.id }),
         },
       ],
     ],
   };
 }
 
-async function escalateIn(tx: Tx, input: EscalateInput): Promise<FaqEscalationRow> {
+async function escalateIn(tx: Transaction, input: EscalateInput): Promise<FaqEscalationRow> {
   const [row] = await tx
     .insert(faqEscalations)
     .values({
@@ -171,7 +162,7 @@ async function escalateIn(tx: Tx, input: EscalateInput): Promise<FaqEscalationRo
     audience: LAWYERS,
     dedupeKey: `faq:question:${row!.id}:new`,
   });
-  await startMessage(tx as unknown as Database, message.id);
+  await startMessage(tx, message.id);
   await recordAudit(tx, {
     actorUserId: input.askerUserId,
     actorLabel: "asker",
@@ -367,7 +358,7 @@ export async function answer(
       dedupeKey: `faq:question:${row.id}:answer`,
     });
     const queued = (await enqueueUsers(tx, message.id, [row.askerUserId])) > 0;
-    await startMessage(tx as unknown as Database, message.id);
+    await startMessage(tx, message.id);
     await recordAudit(tx, {
       actorUserId: lawyerUserId,
       actorLabel: "lawyer",

@@ -3,6 +3,8 @@
  * arrays in their cells, so that export then import is lossless). Parsing reports every bad
  * record with the line it starts on; the caller imports nothing unless every record is good.
  */
+
+import { LOCALES } from "../../locales";
 import { type FaqEntry, FaqValidationError, parseEntry } from "./entries";
 
 export type FaqFileFormat = "json" | "csv";
@@ -206,14 +208,14 @@ function parseCsv(content: string): ParsedFile {
     try {
       const langs = (prefix: "question" | "answer") => {
         const out: Record<string, string> = {};
-        for (const l of ["ky", "ru", "en"] as const) {
+        for (const l of LOCALES) {
           const v = get(`${prefix}_${l}`);
           if (v !== "") out[l] = v;
         }
         return out;
       };
       const phrasings: Record<string, unknown> = {};
-      for (const l of ["ky", "ru", "en"] as const) {
+      for (const l of LOCALES) {
         const v = get(`phrasings_${l}`);
         if (v !== "") phrasings[l] = jsonCell(v, `phrasings_${l}`);
       }

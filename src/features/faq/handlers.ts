@@ -1,12 +1,14 @@
 import { Composer } from "grammy";
 import type { AppContext, BotDeps } from "../../bot/context";
+import { isCommandMessage } from "../../bot/flows";
 import { MAX_MESSAGE_LENGTH } from "../../channels/types";
-import type { FaqAudience, FaqLang } from "../../db/schema/faq";
+import { isDeputyOrStaff, isLawyer } from "../../core/permissions";
+import type { FaqAudience } from "../../db/schema/faq";
 import { escapeHtml, formatDate, formatDateTime } from "../../i18n";
+import type { Locale } from "../../locales";
 import { CONTACT_FIELDS } from "../municipalities/directory-file";
 import { displayName, getMunicipality } from "../municipalities/service";
-import { isDeputyOrStaff, isLawyer } from "../roles/permissions";
-import { FAQ_ANSWER, FAQ_PUBLISH, faqServiceOf } from "./conversations";
+import { FAQ_ANSWER, FAQ_PUBLISH } from "./conversations";
 import { type FaqEntry, shownLanguage } from "./entries";
 import {
   askerPlaces,
@@ -17,7 +19,8 @@ import {
   take,
 } from "./escalation";
 import { allowQuestion, savePending } from "./intake";
-import { abstainKeyboard, answerKeyboard, CB_PATTERN, queueKeyboard } from "./keyboards";
+import { abstainKeyboard, answerKeyboard, CB, queueKeyboard } from "./keyboards";
+import { faqServiceOf } from "./service";
 
 /** One limit for every message (the web chat's box counts down to it): Telegram's. */
 export const MAX_QUESTION_LENGTH = MAX_MESSAGE_LENGTH;
@@ -32,7 +35,7 @@ interface Shown {
   lastChecked: string;
 }
 
-function localizeEntry(e: FaqEntry, lang: FaqLang): Shown {
+function localizeEntry(e: FaqEntry, lang: Locale): Shown {
   const shown = shownLanguage(e, lang);
   return {
     id: e.id,
@@ -47,30 +50,23 @@ function audienceOf(ctx: AppContext): FaqAudience {
   return isDeputyOrStaff(ctx.roles) || isLawyer(ctx.roles) ? "deputies_staff" : "everyone";
 }
 
-function isCommandMessage(ctx: AppContext): boolean {
-  return ctx.message?.entities?.some((e) => e.type === "bot_command" && e.offset === 0) ?? false;
-}
-
 /**
  * The legal FAQ in the chat: free text is a question; answers carry source, date, feedback and
  * related entries; below the threshold the bot says so and deputies/staff may escalate to the
  * lawyers; lawyers work the queue with /queue.
  */
-export function faqFeature(deps: BotDeps): Composer<AppContext> {
-  const composer = new Composer<AppContext>();
-  const faq = faqServiceOf(deps);
+function render(ctx: AppContext, e: Shown, timezone: string): string {
+  const date = formatDate(new Date(`${e.lastChecked}T12:00:00Z`), ctx.locale, timezone);
+  const lines = [`<b>${escapeHtml(e.question)}</b>`, "", escapeHtml(e.answer), ""];
+  if (e.source) lines.push(ctx.t("faq.source", { source: escapeHtml(e.source) }));
+  lines.push(ctx.t("faq.checked", { date }));
+  return lines.join("\n");
+}
 
-  function render(ctx: AppContext, e: Shown): string {
-    const date = formatDate(
-      new Date(`${e.lastChecked}T12:00:00Z`),
-      ctx.locale,
-      deps.config.timezone,
-    );
-    const lines = [`<b>${escapeHtml(e.question)}</b>`, "", escapeHtml(e.answer), ""];
-    if (e.source) lines.push(ctx.t("faq.source", { source: escapeHtml(e.source) }));
-    lines.push(ctx.t("faq.checked", { date }));
-    return lines.join("\n");
-  }
+/** Free text that no conversation and no other handler took: a question. */
+export function faqFreeText(deps: BotDeps): Composer<AppContext> {
+  const composer = new Composer<AppContext>();
+  const faq = faqServiceOf(deps.db);
 
   /** The person's own aiyl okmotu or mayor's office, with its contacts when the directory has them. */
   async function whomToAsk(ctx: AppContext): Promise<string> {
@@ -87,7 +83,7 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
   }
 
   composer.on("message:text", async (ctx, next) => {
-    if (isCommandMessage(ctx)) return next();
+    if (isCommandMessage(ctx.message)) return next();
     const text = ctx.message.text.trim();
     if (!text) return next();
     if (text.length > MAX_QUESTION_LENGTH) {
@@ -98,10 +94,10 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
       await ctx.reply(ctx.t("faq.rate_limited"));
       return;
     }
-    const lang: FaqLang = ctx.locale;
+    const lang: Locale = ctx.locale;
     const result = await faq.search(text, { lang, audience: audienceOf(ctx) });
     if (!result.abstain && result.best) {
-      await ctx.reply(render(ctx, result.best), {
+      await ctx.reply(render(ctx, result.best, deps.config.timezone), {
         parse_mode: "HTML",
         reply_markup: answerKeyboard(ctx.t, result.best.id, result.related),
       });
@@ -130,28 +126,36 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
     const kb = abstainKeyboard(ctx.t, result.didYouMean, pendingId);
     await ctx.reply(parts.join("\n\n"), kb ? { reply_markup: kb } : {});
   });
+  return composer;
+}
+
+/** The FAQ's buttons (related entries, feedback, escalation) and the lawyers' /queue. */
+export function faqHandlers(deps: BotDeps): Composer<AppContext> {
+  const composer = new Composer<AppContext>();
+  const faq = faqServiceOf(deps.db);
 
   // Related and "did you mean" entries. The audience is checked again: data can be forged.
-  composer.callbackQuery(CB_PATTERN.show, async (ctx) => {
-    const entry = await faq.getEntry(ctx.match[1]!);
+  composer.callbackQuery(CB.show.filter(), async (ctx) => {
+    const { entryId } = CB.show.unpack(ctx.callbackQuery.data);
+    const entry = await faq.getEntry(entryId);
     const visible =
       entry?.status === "published" &&
       (entry.audience === "everyone" || audienceOf(ctx) === "deputies_staff");
     if (!entry || !visible) return ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
     await ctx.answerCallbackQuery();
     const shown = localizeEntry(entry, ctx.locale);
-    await ctx.reply(render(ctx, shown), {
+    await ctx.reply(render(ctx, shown, deps.config.timezone), {
       parse_mode: "HTML",
       reply_markup: answerKeyboard(ctx.t, entry.id, []),
     });
   });
 
-  composer.callbackQuery(CB_PATTERN.feedback, async (ctx) => {
-    const entry = await faq.getEntry(ctx.match[1]!);
+  composer.callbackQuery(CB.feedback.filter(), async (ctx) => {
+    const { entryId, helpful } = CB.feedback.unpack(ctx.callbackQuery.data);
+    const entry = await faq.getEntry(entryId);
     const visible =
       entry && (entry.audience === "everyone" || audienceOf(ctx) === "deputies_staff");
     if (!visible) return ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
-    const helpful = ctx.match[2] === "1";
     // One vote per person and entry: a second press replaces the first, and the answer says so.
     const { previous } = await faq.recordFeedback(entry.id, ctx.user.id, helpful);
     const changed = previous !== undefined && previous !== helpful;
@@ -160,12 +164,12 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
     });
   });
 
-  composer.callbackQuery(CB_PATTERN.escalate, async (ctx) => {
+  composer.callbackQuery([CB.escalate.filter(), CB.escalateWithoutId.filter()], async (ctx) => {
     // Only deputies and staff may escalate, whatever buttons a client claims to have seen.
     if (!isDeputyOrStaff(ctx.roles)) {
       return ctx.answerCallbackQuery({ text: ctx.t("errors.not_allowed"), show_alert: true });
     }
-    const pendingId = ctx.match[1] === undefined ? undefined : Number(ctx.match[1]);
+    const pendingId = CB.escalate.match(ctx.callbackQuery.data)?.pendingId;
     const municipalityId =
       ctx.user.municipalityId ??
       ctx.roles.find((r) => r.role !== "admin" && r.municipalityId !== null)?.municipalityId ??
@@ -179,7 +183,7 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
     if (!row) return ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
     await ctx.answerCallbackQuery();
     await ctx.reply(ctx.t("faq.escalated", { id: row.id }));
-    deps.logger.info({ questionId: row.id, userId: ctx.user.id }, "faq question escalated");
+    ctx.log.info({ questionId: row.id, userId: ctx.user.id }, "faq question escalated");
   });
 
   composer.command("queue", async (ctx) => {
@@ -215,11 +219,11 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
     });
   });
 
-  composer.callbackQuery(CB_PATTERN.take, async (ctx) => {
+  composer.callbackQuery(CB.take.filter(), async (ctx) => {
     if (!isLawyer(ctx.roles)) {
       return ctx.answerCallbackQuery({ text: ctx.t("errors.not_allowed"), show_alert: true });
     }
-    const questionId = Number(ctx.match[1]);
+    const { questionId } = CB.take.unpack(ctx.callbackQuery.data);
     const row = await take(deps.db, questionId, ctx.user.id);
     if (!row) {
       return ctx.answerCallbackQuery({ text: ctx.t("faq.taken_by_other"), show_alert: true });
@@ -235,11 +239,12 @@ export function faqFeature(deps: BotDeps): Composer<AppContext> {
   });
 
   // "Publish as FAQ" after an answer: any lawyer, for an answered question only.
-  composer.callbackQuery(CB_PATTERN.publish, async (ctx) => {
+  composer.callbackQuery(CB.publish.filter(), async (ctx) => {
     if (!isLawyer(ctx.roles)) {
       return ctx.answerCallbackQuery({ text: ctx.t("errors.not_allowed"), show_alert: true });
     }
-    const row = await getEscalation(deps.db, Number(ctx.match[1]));
+    const { questionId } = CB.publish.unpack(ctx.callbackQuery.data);
+    const row = await getEscalation(deps.db, questionId);
     if (row?.status !== "answered") {
       return ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
     }

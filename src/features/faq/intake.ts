@@ -5,7 +5,8 @@
  */
 import { lte, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { type FaqLang, faqPendingQuestions, faqQuestionRate } from "../../db/schema/faq";
+import { faqPendingQuestions, faqQuestionRate } from "../../db/schema/faq";
+import type { Locale } from "../../locales";
 
 /** Questions per user per window; counted in the database, so shared by every instance. */
 export const QUESTION_RATE = { max: 10, windowMs: 60_000 } as const;
@@ -45,7 +46,7 @@ export async function allowQuestion(
 export interface PendingInput {
   userId: number;
   text: string;
-  lang: FaqLang;
+  lang: Locale;
   /** What the search returned (ids, confidence), for the lawyer's context. */
   searchSnapshot: Record<string, unknown>;
 }

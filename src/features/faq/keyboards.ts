@@ -1,23 +1,33 @@
 import { InlineKeyboard } from "grammy";
+import { callbackData, field } from "../../bot/callback-data";
 import type { TFunction } from "../../i18n";
 
-/** Callback data of the FAQ buttons. Telegram allows 64 bytes; longer ones are left out. */
-export const CB = {
-  feedback: (entryId: string, helpful: boolean) => `faq:fb:${entryId}:${helpful ? 1 : 0}`,
-  show: (entryId: string) => `faq:show:${entryId}`,
-  /** Send pending question `pendingId` to the lawyers. */
-  escalate: (pendingId: number) => `faq:esc:${pendingId}`,
-  take: (questionId: number) => `faq:take:${questionId}`,
-  publish: (questionId: number) => `faq:pub:${questionId}`,
-} as const;
+/**
+ * FAQ entry ids in buttons: as long as "faq:show:<id>" and "faq:fb:<id>:1" fit in Telegram's 64
+ * bytes. Entries with longer ids (allowed in the files) get no such buttons.
+ */
+const entryId = field.slug({ maxLength: 55 });
 
-export const CB_PATTERN = {
-  feedback: /^faq:fb:([a-z0-9-]{1,60}):([01])$/,
-  show: /^faq:show:([a-z0-9-]{1,60})$/,
-  /** Without an id: a button from before the pending question was stored (answered as stale). */
-  escalate: /^faq:esc(?::(\d{1,15}))?$/,
-  take: /^faq:take:(\d{1,15})$/,
-  publish: /^faq:pub:(\d{1,15})$/,
+/** Callback data of the FAQ buttons. */
+export const CB = {
+  feedback: callbackData("faq:fb", { entryId, helpful: field.flag() }),
+  show: callbackData("faq:show", { entryId }),
+  /** Send pending question `pendingId` to the lawyers. */
+  escalate: callbackData("faq:esc", { pendingId: field.int() }),
+  /** A button from before the pending question was stored (answered as stale). */
+  escalateWithoutId: callbackData("faq:esc"),
+  take: callbackData("faq:take", { questionId: field.int() }),
+  publish: callbackData("faq:pub", { questionId: field.int() }),
+  /** The buttons under an answer draft; `draft` numbers the drafts, so an older one's are stale. */
+  draft: callbackData("faq:ans", {
+    action: field.oneOf(["send", "edit", "cancel"]),
+    draft: field.int({ maxDigits: 6 }),
+  }),
+  /** "Publish as FAQ": keep or skip a field, then publish or not. */
+  publishStep: callbackData("faq:p", { choice: field.oneOf(["keep", "skip", "ok", "no"]) }),
+  publishAudience: callbackData("faq:p:aud", {
+    audience: field.oneOf(["everyone", "deputies_staff"]),
+  }),
 } as const;
 
 export interface EntryLink {
@@ -30,11 +40,6 @@ export interface EntryLink {
  * fit on the screen themselves. Only a runaway text (a lawyer's long published question) is cut.
  */
 const BUTTON_TEXT_MAX = 160;
-const CALLBACK_DATA_MAX = 64;
-
-function fits(data: string): boolean {
-  return Buffer.byteLength(data) <= CALLBACK_DATA_MAX;
-}
 
 export function buttonLabel(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -48,12 +53,12 @@ export function answerKeyboard(
   related: EntryLink[],
 ): InlineKeyboard {
   const kb = new InlineKeyboard();
-  if (fits(CB.feedback(entryId, false))) {
-    kb.text(t("faq.helpful"), CB.feedback(entryId, true));
-    kb.text(t("faq.not_helpful"), CB.feedback(entryId, false));
+  if (CB.feedback.canPack({ entryId, helpful: false })) {
+    kb.text(t("faq.helpful"), CB.feedback.pack({ entryId, helpful: true }));
+    kb.text(t("faq.not_helpful"), CB.feedback.pack({ entryId, helpful: false }));
   }
-  for (const r of related.filter((e) => fits(CB.show(e.id))).slice(0, 2))
-    kb.row().text(buttonLabel(r.question), CB.show(r.id));
+  for (const r of related.filter((e) => CB.show.canPack({ entryId: e.id })).slice(0, 2))
+    kb.row().text(buttonLabel(r.question), CB.show.pack({ entryId: r.id }));
   return kb;
 }
 
@@ -68,12 +73,12 @@ export function abstainKeyboard(
 ): InlineKeyboard | undefined {
   const kb = new InlineKeyboard();
   let any = false;
-  for (const d of didYouMean.filter((e) => fits(CB.show(e.id))).slice(0, 3)) {
-    kb.text(buttonLabel(d.question), CB.show(d.id)).row();
+  for (const d of didYouMean.filter((e) => CB.show.canPack({ entryId: e.id })).slice(0, 3)) {
+    kb.text(buttonLabel(d.question), CB.show.pack({ entryId: d.id })).row();
     any = true;
   }
   if (pendingId !== undefined) {
-    kb.text(t("faq.escalate_button"), CB.escalate(pendingId));
+    kb.text(t("faq.escalate_button"), CB.escalate.pack({ pendingId }));
     any = true;
   }
   return any ? kb : undefined;
@@ -82,7 +87,7 @@ export function abstainKeyboard(
 export function queueKeyboard(t: TFunction, ids: number[]): InlineKeyboard {
   const kb = new InlineKeyboard();
   ids.forEach((id, i) => {
-    kb.text(t("faq.take_button", { id }), CB.take(id));
+    kb.text(t("faq.take_button", { id }), CB.take.pack({ questionId: id }));
     if (i % 2 === 1) kb.row();
   });
   return kb;

@@ -3,6 +3,7 @@
  * the scheduler's job in src/features/faq/jobs.ts.
  */
 import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { recordAudit } from "../../core/audit";
 import type { Database } from "../../db/client";
 import { type FaqEscalationRow, faqEscalations } from "../../db/schema/faq";
 import {
@@ -15,12 +16,11 @@ import {
   wakeDelivery,
 } from "../../delivery";
 import { formatDateTime, translator } from "../../i18n";
-import { recordAudit } from "../audit/service";
+import { LOCALES } from "../../locales";
 import {
   askerPlaces,
   holdsLawyerRole,
   LAWYERS,
-  LOCALES,
   MESSAGE_MAX,
   perLocale,
   placeHtml,
@@ -92,7 +92,7 @@ function reminderContent(
       text: perLocale((t) =>
         t(kind === "open" ? "faq.take_button" : "faq.resume_button", { id: q.id }),
       ),
-      callbackData: CB.take(q.id),
+      callbackData: CB.take.pack({ questionId: q.id }),
     };
     if (i % 2 === 0) buttons.push([button]);
     else buttons.at(-1)!.push(button);
@@ -167,7 +167,7 @@ export async function remindLawyers(db: Database, options: RemindOptions): Promi
         content: reminderContent(open, "open", options.afterHours, options.timezone, places),
         audience: LAWYERS,
       });
-      await startMessage(tx as unknown as Database, message.id);
+      await startMessage(tx, message.id);
       messages.push(message.id);
       for (const q of open) sentTo.set(q.id, { messageId: message.id, to: "lawyers" });
     }
@@ -184,7 +184,7 @@ export async function remindLawyers(db: Database, options: RemindOptions): Promi
         content: reminderContent(questions, "taken", options.afterHours, options.timezone, places),
       });
       await enqueueUsers(tx, message.id, [holder]);
-      await startMessage(tx as unknown as Database, message.id);
+      await startMessage(tx, message.id);
       messages.push(message.id);
       for (const q of questions) sentTo.set(q.id, { messageId: message.id, to: `user:${holder}` });
     }

@@ -4,20 +4,15 @@
  */
 import { and, count, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import {
-  type FaqAudience,
-  type FaqLang,
-  type FaqStatus,
-  faqEntries,
-  faqFeedback,
-} from "../../db/schema/faq";
+import { type FaqAudience, type FaqStatus, faqEntries, faqFeedback } from "../../db/schema/faq";
+import { LOCALES, type Locale } from "../../locales";
 import { entryToRow, type FaqEntry, loadShippedFaq, rowToEntry, shownLanguage } from "./entries";
 import { ABSTAIN_THRESHOLD } from "./search/confidence";
 import { FaqSearchEngine, type SearchDoc } from "./search/engine";
 
 export interface FaqSearchOptions {
   /** The asker's language: answers come in it when the entry has it. */
-  lang: FaqLang;
+  lang: Locale;
   /** Who is asking: "everyone" (citizens) never sees deputies/staff entries. */
   audience: FaqAudience;
 }
@@ -26,7 +21,7 @@ export interface FaqHit {
   id: string;
   topic: string;
   /** Language of question and answer below (the asker's, or a fallback). */
-  lang: FaqLang;
+  lang: Locale;
   question: string;
   answer: string;
   source: string;
@@ -69,7 +64,7 @@ const DID_YOU_MEAN_MIN_DOMAIN_SHARE = 0.5;
 
 export function entryToSearchDoc(e: FaqEntry): SearchDoc {
   const fields: SearchDoc["fields"] = [];
-  for (const lang of ["ky", "ru", "en"] as const) {
+  for (const lang of LOCALES) {
     const stem = lang === "en" ? "any" : lang;
     const q = e.question[lang];
     if (q) fields.push({ text: q, lang: stem, weight: WEIGHT.question });
@@ -78,7 +73,7 @@ export function entryToSearchDoc(e: FaqEntry): SearchDoc {
   }
   if (e.tags.length > 0)
     fields.push({ text: e.tags.join(" ; "), lang: "any", weight: WEIGHT.tags });
-  for (const lang of ["ky", "ru", "en"] as const) {
+  for (const lang of LOCALES) {
     const a = e.answer[lang];
     if (a) fields.push({ text: a, lang: lang === "en" ? "any" : lang, weight: WEIGHT.answer });
   }
@@ -304,7 +299,7 @@ export class FaqService {
     return (await this.ready()).size;
   }
 
-  private localize(id: string, score: number, lang: FaqLang): FaqHit {
+  private localize(id: string, score: number, lang: Locale): FaqHit {
     const e = this.entries.get(id)!;
     const shown = shownLanguage(e, lang);
     return {
@@ -321,6 +316,21 @@ export class FaqService {
 }
 
 /** Loads the shipped demo corpus when the FAQ table is empty. Returns how many were added. */
+const services = new WeakMap<Database, FaqService>();
+
+/**
+ * The FAQ service (and its search index) of a database: one per app, shared by the bot's
+ * handlers, conversations and start-up seeding.
+ */
+export function faqServiceOf(db: Database): FaqService {
+  let service = services.get(db);
+  if (!service) {
+    service = new FaqService(db);
+    services.set(db, service);
+  }
+  return service;
+}
+
 export async function seedFaqIfEmpty(db: Database, service = new FaqService(db)): Promise<number> {
   const [row] = await db.select({ n: count() }).from(faqEntries);
   if ((row?.n ?? 0) > 0) return 0;

@@ -1,71 +1,47 @@
 import { Composer } from "grammy";
 import type { AppContext, BotDeps } from "../../bot/context";
+import type { Feature, HelpRole } from "../../bot/feature";
+import { hasRole, isAdmin, staffMunicipalities } from "../../core/permissions";
 import { displayName, getMunicipality } from "../municipalities/service";
-import { hasRole, isAdmin, staffMunicipalities } from "../roles/permissions";
+
+/** Sections of /help after the citizen's, in this order; each ability once, under the first. */
+const SECTIONS: readonly Exclude<HelpRole, "citizen">[] = ["deputy", "staff", "lawyer", "admin"];
 
 /**
- * What a role lets a person do, one line each in /help (locales `help.item_*`). The lists below
- * mirror the server-side checks: deputies and staff (and admins) see the deputies-only FAQ and
- * may escalate (isDeputyOrStaff); staff broadcast and invite for their municipality
- * (mayAnnounce, invitableRoles); lawyers and admins work the queue (isLawyer).
+ * /help lists only what the person's roles allow: every feature names its lines per role
+ * (locales `help.item_*`), mirroring its own server-side checks. /privacy explains what is kept.
  */
-type Ability =
-  | "faq_private"
-  | "escalate"
-  | "broadcast"
-  | "broadcasts"
-  | "invite_staff"
-  | "queue"
-  | "invite_any"
-  | "broadcast_any"
-  | "broadcasts_all";
-
-/** /help lists only what the person's roles allow. /privacy explains what is kept. */
-export function helpFeature(deps: BotDeps): Composer<AppContext> {
+export function helpHandlers(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
+  const features: readonly Feature[] = deps.features ?? [];
+  const linesOf = (role: HelpRole) => features.flatMap((f) => f.help?.[role] ?? []);
+
   composer.command("help", async (ctx) => {
     const { t, roles } = ctx;
-    const sections: { heading: string; abilities: Ability[] }[] = [];
-    if (hasRole(roles, "deputy")) {
-      sections.push({ heading: t("help.deputy"), abilities: ["faq_private", "escalate"] });
-    }
     const staffOf = staffMunicipalities(roles);
-    if (staffOf.length > 0) {
-      const names: string[] = [];
-      for (const id of staffOf) {
-        const m = await getMunicipality(deps.db, id);
-        if (m) names.push(displayName(m, ctx.locale));
-      }
-      sections.push({
-        heading: t("help.staff", { municipality: names.join(", ") }),
-        // Staff share the deputies' FAQ abilities; a staff member who is no deputy reads them here.
-        abilities: ["broadcast", "broadcasts", "invite_staff", "faq_private", "escalate"],
-      });
-    }
-    if (hasRole(roles, "lawyer")) {
-      sections.push({ heading: t("help.lawyer"), abilities: ["queue", "faq_private"] });
-    }
-    if (isAdmin(roles)) {
-      sections.push({
-        heading: t("help.admin"),
-        abilities: [
-          "invite_any",
-          "broadcast_any",
-          "broadcasts_all",
-          "queue",
-          "faq_private",
-          "escalate",
-        ],
-      });
-    }
+    const holds: Record<(typeof SECTIONS)[number], boolean> = {
+      deputy: hasRole(roles, "deputy"),
+      staff: staffOf.length > 0,
+      lawyer: hasRole(roles, "lawyer"),
+      admin: isAdmin(roles),
+    };
     const parts = [t("help.intro"), t("help.citizen")];
-    // Each ability once, under the first of the person's roles that grants it.
-    const listed = new Set<Ability>();
-    for (const { heading, abilities } of sections) {
-      const fresh = abilities.filter((a) => !listed.has(a));
-      for (const a of fresh) listed.add(a);
-      if (fresh.length > 0)
-        parts.push([heading, ...fresh.map((a) => t(`help.item_${a}`))].join("\n"));
+    const listed = new Set<string>();
+    for (const role of SECTIONS) {
+      if (!holds[role]) continue;
+      const fresh = linesOf(role).filter((item) => !listed.has(item));
+      for (const item of fresh) listed.add(item);
+      if (fresh.length === 0) continue;
+      let heading = t(`help.${role}`);
+      if (role === "staff") {
+        const names: string[] = [];
+        for (const id of staffOf) {
+          const m = await getMunicipality(deps.db, id);
+          if (m) names.push(displayName(m, ctx.locale));
+        }
+        heading = t("help.staff", { municipality: names.join(", ") });
+      }
+      parts.push([heading, ...fresh.map((item) => t(`help.item_${item}`))].join("\n"));
     }
     await ctx.reply(parts.join("\n\n"));
   });

@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { and, count, eq, inArray, isNull, sql } from "drizzle-orm";
-import type { Database } from "../../db/client";
+import type { Database, Transaction } from "../../db/client";
 import { districts, municipalities, regions } from "../../db/schema";
+import type { Locale } from "../../locales";
 import {
   CONTACT_FIELDS,
   type DirectoryData,
@@ -14,8 +15,6 @@ import { buildSearchIndex, type SearchIndex, searchIndex } from "./search";
 
 export type { DirectoryData, ImportFormat, ImportProblem } from "./directory-file";
 export { formatProblem } from "./directory-file";
-
-export type DirectoryLocale = "ky" | "ru" | "en";
 
 export interface Region {
   id: number;
@@ -64,10 +63,7 @@ export interface MunicipalitySearchResult {
 }
 
 /** Any directory row in the user's language: Kyrgyz name for ky, the Russian one otherwise. */
-export function displayName(
-  item: { nameKy: string; nameRu: string },
-  locale: DirectoryLocale,
-): string {
+export function displayName(item: { nameKy: string; nameRu: string }, locale: Locale): string {
   return locale === "ky" ? item.nameKy : item.nameRu;
 }
 
@@ -80,7 +76,7 @@ export function placeLabel(
   m: Pick<MunicipalityDetails, "nameKy" | "nameRu" | "district"> & {
     region: Pick<Region, "kind" | "nameKy" | "nameRu">;
   },
-  locale: DirectoryLocale,
+  locale: Locale,
 ): string {
   const where = m.district ?? (m.region.kind === "oblast" ? m.region : null);
   return where
@@ -88,13 +84,10 @@ export function placeLabel(
     : displayName(m, locale);
 }
 
-const collators = new Map<DirectoryLocale, Intl.Collator>();
+const collators = new Map<Locale, Intl.Collator>();
 
 /** Sorts in JS so that PGlite and PostgreSQL (whose collations differ) give the same order. */
-function byName<T extends { nameKy: string; nameRu: string }>(
-  items: T[],
-  locale: DirectoryLocale,
-): T[] {
+function byName<T extends { nameKy: string; nameRu: string }>(items: T[], locale: Locale): T[] {
   let collator = collators.get(locale);
   if (!collator) {
     collator = new Intl.Collator(locale === "ky" ? "ky" : "ru", { sensitivity: "base" });
@@ -106,7 +99,7 @@ function byName<T extends { nameKy: string; nameRu: string }>(
 
 export interface ListOptions {
   /** Order by the name shown in this language (default ky). */
-  locale?: DirectoryLocale;
+  locale?: Locale;
 }
 
 /** Oblasts first, then the cities of republican significance, each group by name. */
@@ -294,8 +287,6 @@ export type ImportResult =
   | { ok: true; summary: ImportSummary }
   | { ok: false; problems: ImportProblem[] };
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
-
 const CHUNK = 500;
 /** Arbitrary advisory-lock key that serialises directory imports. */
 const DIRECTORY_LOCK = 7_241_001;
@@ -324,7 +315,7 @@ export async function importDirectory(
   return { ok: true, summary };
 }
 
-async function writeDirectory(tx: Tx, data: DirectoryData): Promise<ImportSummary> {
+async function writeDirectory(tx: Transaction, data: DirectoryData): Promise<ImportSummary> {
   // One import at a time (two instances seeding the demo at start, say): the second waits and
   // then sees the first one's rows as existing.
   await tx.execute(sql`select pg_advisory_xact_lock(${DIRECTORY_LOCK})`);

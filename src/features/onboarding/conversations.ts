@@ -1,10 +1,10 @@
-import { createConversation } from "@grammyjs/conversations";
 import { Composer } from "grammy";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { once } from "../../bot/conversation-kit";
+import { flow } from "../../bot/flows";
+import { findUserById } from "../../core/people";
 import { translator } from "../../i18n";
 import { displayName, getMunicipality } from "../municipalities/service";
-import { findUserById } from "../users/service";
 import { askConsent, askLanguage, askMunicipality, askTopics } from "./steps";
 
 export const ONBOARDING = "onboarding";
@@ -50,7 +50,7 @@ export function languageConversation(deps: BotDeps) {
 
 export function onboardingConversations(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
-  composer.use(createConversation(onboardingConversation(deps), ONBOARDING));
-  composer.use(createConversation(languageConversation(deps), LANGUAGE));
+  composer.use(flow(onboardingConversation(deps), ONBOARDING));
+  composer.use(flow(languageConversation(deps), LANGUAGE));
   return composer;
 }

@@ -1,8 +1,10 @@
+import { anyOf } from "../../bot/callback-data";
 import type { AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { ask, once } from "../../bot/conversation-kit";
-import type { Locale } from "../../config";
+import { updateUserSettings } from "../../core/people";
 import { TOPICS, type Topic } from "../../db/schema";
 import { translator } from "../../i18n";
+import type { Locale } from "../../locales";
 import {
   displayName,
   getDistrict,
@@ -13,9 +15,9 @@ import {
   searchMunicipalities,
 } from "../municipalities/service";
 import { redeemTypedInvite } from "../roles/invite-redemption";
-import { updateUserSettings } from "../users/service";
 import {
   browseKeyboard,
+  CB,
   choiceKeyboard,
   consentKeyboard,
   languageKeyboard,
@@ -58,7 +60,7 @@ export async function askLanguage(
   const answer = await (async () => {
     for (;;) {
       const a = await ask(conversation, {
-        buttons: /^lang:(ky|ru|en)$/,
+        buttons: CB.language.filter(),
         textEnds: options.textEnds,
         onOther: again,
         aside: invites(conversation, deps),
@@ -67,7 +69,7 @@ export async function askLanguage(
       await again(a.ctx);
     }
   })();
-  const locale = answer.data.slice("lang:".length) as Locale;
+  const { locale } = CB.language.unpack(answer.data);
   await once(conversation, async () => {
     await updateUserSettings(deps.db, userId, { locale });
     const chatId = answer.ctx.chatId ?? 0;
@@ -98,7 +100,7 @@ export async function askMunicipality(
     // none, so the invite's is now theirs (and the reply said so).
     let invitedTo: ChosenMunicipality | undefined;
     const answer = await ask(conversation, {
-      buttons: /^(mun:\d+|browse|region:\d+|district:\d+)$/,
+      buttons: anyOf(CB.municipality, CB.browse, CB.region, CB.district),
       acceptText: true,
       onOther: (c) =>
         c.reply(t("onboarding.municipality_type_please"), { reply_markup: browseKeyboard(t) }),
@@ -134,16 +136,17 @@ export async function askMunicipality(
       }
       continue;
     }
-    const [kind, rawId] = answer.data.split(":") as [string, string | undefined];
-    const id = Number(rawId);
-    if (kind === "browse") {
+    const pressedRegion = CB.region.match(answer.data);
+    const pressedDistrict = CB.district.match(answer.data);
+    if (CB.browse.filter().test(answer.data)) {
       const regions = await once(conversation, async () =>
         (await listRegions(db)).map((r) => ({ id: r.id, label: displayName(r, locale) })),
       );
       await answer.ctx.editMessageText(t("onboarding.region_choose"), {
-        reply_markup: choiceKeyboard("region", regions),
+        reply_markup: choiceKeyboard(CB.region, regions),
       });
-    } else if (kind === "region") {
+    } else if (pressedRegion) {
+      const { id } = pressedRegion;
       const { districts, direct } = await once(conversation, async () => ({
         districts: (await listDistricts(db, id)).map((d) => ({
           id: d.id,
@@ -154,19 +157,20 @@ export async function askMunicipality(
           label: displayName(m, locale),
         })),
       }));
-      const back = { t, data: "browse" };
+      const back = { t, data: CB.browse.pack() };
       if (districts.length === 0) {
         await answer.ctx.editMessageText(t("onboarding.municipality_choose"), {
-          reply_markup: choiceKeyboard("mun", direct, back),
+          reply_markup: choiceKeyboard(CB.municipality, direct, back),
         });
       } else {
         // Cities outside any district are listed with the districts, as people look for them there.
-        const kb = choiceKeyboard("district", districts);
-        for (const m of direct) kb.text(m.label, `mun:${m.id}`).row();
-        kb.text(t("common.back"), "browse");
+        const kb = choiceKeyboard(CB.district, districts);
+        for (const m of direct) kb.text(m.label, CB.municipality.pack({ id: m.id })).row();
+        kb.text(t("common.back"), CB.browse.pack());
         await answer.ctx.editMessageText(t("onboarding.district_choose"), { reply_markup: kb });
       }
-    } else if (kind === "district") {
+    } else if (pressedDistrict) {
+      const { id } = pressedDistrict;
       const result = await once(conversation, async () => {
         const district = await getDistrict(db, id);
         if (!district) return undefined;
@@ -181,10 +185,14 @@ export async function askMunicipality(
         continue;
       }
       await answer.ctx.editMessageText(t("onboarding.municipality_choose"), {
-        reply_markup: choiceKeyboard("mun", result.list, { t, data: `region:${result.regionId}` }),
+        reply_markup: choiceKeyboard(CB.municipality, result.list, {
+          t,
+          data: CB.region.pack({ id: result.regionId }),
+        }),
       });
     } else {
       // A municipality id straight from a button: check it exists before saving anything.
+      const { id } = CB.municipality.unpack(answer.data);
       const chosen = await once(conversation, async () => {
         const m = await getMunicipality(db, id);
         if (!m) return undefined;
@@ -219,7 +227,7 @@ export async function askTopics(
     c.reply(t("onboarding.topics_ask"), { reply_markup: topicsKeyboard(t, selected) });
   for (;;) {
     const answer = await ask(conversation, {
-      buttons: /^(topic:(hearings|polls|announcements)|topics:done)$/,
+      buttons: anyOf(CB.topic, CB.topicsDone),
       textEnds: options.textEnds,
       onOther: again,
       aside: invites(conversation, deps),
@@ -228,7 +236,7 @@ export async function askTopics(
       await again(answer.ctx);
       continue;
     }
-    if (answer.data === "topics:done") {
+    if (CB.topicsDone.filter().test(answer.data)) {
       const topics = TOPICS.filter((topic) => selected.has(topic));
       await once(conversation, () => updateUserSettings(deps.db, userId, { topics }));
       const summary =
@@ -236,7 +244,7 @@ export async function askTopics(
       await answer.ctx.editMessageText(`${t("settings.topics")}: ${summary}`);
       return topics;
     }
-    const topic = answer.data.slice("topic:".length) as Topic;
+    const { topic } = CB.topic.unpack(answer.data);
     if (selected.has(topic)) selected.delete(topic);
     else selected.add(topic);
     await answer.ctx.editMessageReplyMarkup({ reply_markup: topicsKeyboard(t, selected) });
@@ -254,7 +262,7 @@ export async function askConsent(
   await ctx.reply(t("onboarding.consent_text"), { reply_markup: consentKeyboard(t) });
   for (;;) {
     const answer = await ask(conversation, {
-      buttons: /^consent:yes$/,
+      buttons: CB.consent.filter(),
       onOther: (c) =>
         c.reply(t("onboarding.consent_required"), { reply_markup: consentKeyboard(t) }),
       aside: invites(conversation, deps),

@@ -7,10 +7,10 @@
  * terminal history); it says until when that one is valid and how to get another.
  */
 import { and, desc, eq, gt, isNull } from "drizzle-orm";
+import { createInvite, DEFAULT_INVITE_HOURS } from "../../core/invites";
 import type { Database } from "../../db/client";
 import { invites, roleGrants } from "../../db/schema";
 import type { Logger } from "../../logger";
-import { createInvite, DEFAULT_INVITE_HOURS } from "./service";
 
 export type FirstAdminState =
   | { kind: "has-admin" }

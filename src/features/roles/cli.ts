@@ -1,7 +1,8 @@
 import type { CliCommand, CliContext } from "../../cli/command";
 import { parseFlags } from "../../cli/command";
+import { createInvite, DEFAULT_INVITE_HOURS } from "../../core/invites";
+import { listRoleGrants, revokeRole } from "../../core/roles";
 import { ROLES, type Role } from "../../db/schema";
-import { createInvite, DEFAULT_INVITE_HOURS, listRoleGrants, revokeRole } from "./service";
 
 /** Where a newcomer redeems a code: a deep link when the bot is on Telegram. */
 async function telegramLink(ctx: CliContext, code: string): Promise<string | undefined> {

@@ -1,25 +1,21 @@
-import { Composer, InlineKeyboard } from "grammy";
+import { Composer } from "grammy";
 import type { AppContext, BotDeps } from "../../bot/context";
-import { ROLES, type Role } from "../../db/schema";
+import { createInvite, DEFAULT_INVITE_HOURS } from "../../core/invites";
+import { invitableRoles, isMunicipalRole } from "../../core/permissions";
+import { NotAllowedError } from "../../core/roles";
 import { escapeHtml } from "../../i18n";
 import { displayName, getMunicipality } from "../municipalities/service";
-import { redeem, redemptionText } from "./invite-redemption";
-import { invitableRoles, isMunicipalRole } from "./permissions";
-import {
-  createInvite,
-  DEFAULT_INVITE_HOURS,
-  looksLikeInviteCode,
-  NotAllowedError,
-} from "./service";
+import { looksLikeInviteCode, redeem, redemptionText } from "./invite-redemption";
+import { CB, inviteRoleKeyboard } from "./keyboards";
 
 /** Deep-link payloads that are invite codes: "K7M2-QX9P-3HTR" or without dashes. */
 const START_CODE = /^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/;
 
-export function rolesFeature(deps: BotDeps): Composer<AppContext> {
+export function rolesHandlers(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
 
   async function redeemCode(ctx: AppContext, code: string): Promise<void> {
-    const outcome = await redeem(deps, code, ctx.user.id);
+    const outcome = await redeem(deps, code, ctx);
     await ctx.reply(redemptionText(ctx.t, ctx.locale, outcome));
   }
 
@@ -43,17 +39,15 @@ export function rolesFeature(deps: BotDeps): Composer<AppContext> {
       await ctx.reply(ctx.t("errors.not_allowed"));
       return;
     }
-    const kb = new InlineKeyboard();
-    for (const role of allowed) kb.text(ctx.t(`roles.${role}`), `invite:${role}`).row();
-    await ctx.reply(ctx.t("invite.choose_role"), { reply_markup: kb });
+    await ctx.reply(ctx.t("invite.choose_role"), {
+      reply_markup: inviteRoleKeyboard(ctx.t, allowed),
+    });
   });
 
-  composer.callbackQuery(/^invite:([a-z]+)$/, async (ctx) => {
-    const role = ctx.match[1] as Role;
+  // An unknown role ("invite:xyz") matches no definition and is answered as stale by the fallback.
+  composer.callbackQuery(CB.invite.filter(), async (ctx) => {
+    const { role } = CB.invite.unpack(ctx.callbackQuery.data);
     // The button is only a shortcut: the role and municipality are checked again here.
-    if (!ROLES.includes(role)) {
-      return ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
-    }
     if (invitableRoles(ctx.roles, ctx.user.municipalityId).length === 0) {
       return ctx.answerCallbackQuery({ text: ctx.t("errors.not_allowed"), show_alert: true });
     }

@@ -1,9 +1,16 @@
-import type { AppConversation, BotDeps, ConvContext } from "../../bot/context";
-import type { Locale } from "../../config";
+import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
+import { redeemInvite } from "../../core/invites";
 import type { Role } from "../../db/schema";
 import type { TFunction } from "../../i18n";
+import type { Locale } from "../../locales";
 import { displayName, getMunicipality } from "../municipalities/service";
-import { looksLikeInviteCode, redeemInvite } from "./service";
+
+/** Whether a message looks like an invite code (so it is redeemed rather than searched). */
+export function looksLikeInviteCode(text: string): boolean {
+  return (
+    /^\s*[0-9A-Za-z]{4}[-\s]?[0-9A-Za-z]{4}[-\s]?[0-9A-Za-z]{4}\s*$/.test(text) && /\d/.test(text)
+  );
+}
 
 /** What redeeming a code did, with what the reply needs (plain data: conversations store it). */
 export type Redemption =
@@ -16,13 +23,19 @@ export type Redemption =
     }
   | { ok: false; reason: "invalid" | "expired" | "used" | "already" };
 
-export async function redeem(deps: BotDeps, code: string, userId: number): Promise<Redemption> {
+/** Redeems `code` for the person behind the update (`by`: a handler's context). */
+export async function redeem(
+  deps: BotDeps,
+  code: string,
+  by: Pick<AppContext, "user" | "log">,
+): Promise<Redemption> {
+  const userId = by.user.id;
   const result = await redeemInvite(deps.db, code, userId);
   if (!result.ok) return result;
   const m = result.municipalityId
     ? await getMunicipality(deps.db, result.municipalityId)
     : undefined;
-  deps.logger.info({ userId, role: result.role }, "role granted by invite");
+  by.log.info({ userId, role: result.role }, "role granted by invite");
   return {
     ok: true,
     role: result.role,
@@ -55,7 +68,7 @@ export async function redeemTypedInvite(
 ): Promise<Redemption | undefined> {
   const text = ctx.message?.text;
   if (!text || !looksLikeInviteCode(text)) return undefined;
-  const outcome = await conversation.external((outer) => redeem(deps, text, outer.user.id));
+  const outcome = await conversation.external((outer) => redeem(deps, text, outer));
   await ctx.reply(redemptionText(ctx.t, ctx.locale, outcome));
   return outcome;
 }

@@ -1,24 +1,16 @@
-import { createConversation } from "@grammyjs/conversations";
-import { Composer, InlineKeyboard } from "grammy";
+import { Composer } from "grammy";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { ask, once } from "../../bot/conversation-kit";
-import type { Locale } from "../../config";
-import { type TFunction, translator } from "../../i18n";
+import { flow } from "../../bot/flows";
+import { translator } from "../../i18n";
+import type { Locale } from "../../locales";
 import { displayName, getMunicipality } from "../municipalities/service";
 import { localeName } from "../onboarding/keyboards";
 import { askLanguage, askMunicipality, askTopics } from "../onboarding/steps";
 import { redeemTypedInvite } from "../roles/invite-redemption";
+import { CB, menuKeyboard } from "./keyboards";
 
 export const SETTINGS = "settings";
-
-function menuKeyboard(t: TFunction): InlineKeyboard {
-  return new InlineKeyboard()
-    .text(t("settings.language"), "settings:language")
-    .text(t("settings.municipality"), "settings:municipality")
-    .row()
-    .text(t("settings.topics"), "settings:topics")
-    .text(t("settings.close"), "settings:close");
-}
 
 /**
  * /settings: a menu of the onboarding steps, back to the menu after each change. Typed text
@@ -51,7 +43,7 @@ export function settingsConversation(deps: BotDeps) {
       });
       await ctx.reply(summary, { reply_markup: menuKeyboard(t) });
       const answer = await ask(conversation, {
-        buttons: /^settings:(language|municipality|topics|close)$/,
+        buttons: CB.item.filter(),
         // A question typed into the open menu closes it and is answered (by the FAQ).
         textEnds: true,
         onOther: (c) => c.reply(summary, { reply_markup: menuKeyboard(t) }),
@@ -65,18 +57,18 @@ export function settingsConversation(deps: BotDeps) {
       });
       if (answer.kind !== "button") continue;
       await answer.ctx.editMessageReplyMarkup();
-      switch (answer.data) {
-        case "settings:language":
+      switch (CB.item.unpack(answer.data).item) {
+        case "language":
           locale = await askLanguage(conversation, answer.ctx, deps, me.id, {
             welcome: false,
             textEnds: true,
           });
           break;
-        case "settings:municipality":
+        case "municipality":
           municipalityId = (await askMunicipality(conversation, locale, answer.ctx, deps, me.id))
             .id;
           break;
-        case "settings:topics":
+        case "topics":
           topics = await askTopics(conversation, locale, answer.ctx, deps, me.id, topics, {
             textEnds: true,
           });
@@ -89,9 +81,14 @@ export function settingsConversation(deps: BotDeps) {
   };
 }
 
-export function settingsFeature(deps: BotDeps): Composer<AppContext> {
+export function settingsConversations(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
-  composer.use(createConversation(settingsConversation(deps), SETTINGS));
+  composer.use(flow(settingsConversation(deps), SETTINGS));
+  return composer;
+}
+
+export function settingsHandlers(): Composer<AppContext> {
+  const composer = new Composer<AppContext>();
   composer.command("settings", async (ctx) => {
     await ctx.conversation.exitAll();
     await ctx.conversation.enter(SETTINGS);

@@ -1,5 +1,5 @@
-import type { RoleGrant } from "../../bot/context";
-import type { Role } from "../../db/schema";
+import type { Role } from "../db/schema";
+import type { RoleGrant } from "./roles";
 
 /** Pure checks on what a set of roles allows. Every server-side staff check goes through here. */
 

@@ -1,9 +1,8 @@
 import { eq, sql } from "drizzle-orm";
-import type { RoleGrant } from "../../bot/context";
-import { SYNTHETIC_CHAT_ID_BASE } from "../../channels/types";
-import type { Locale } from "../../config";
-import type { Database } from "../../db/client";
-import { roleGrants, type Topic, type UserRow, users } from "../../db/schema";
+import type { Database } from "../db/client";
+import { roleGrants, SYNTHETIC_CHAT_ID_BASE, type Topic, type UserRow, users } from "../db/schema";
+import type { Locale } from "../locales";
+import type { RoleGrant } from "./roles";
 
 export interface Person {
   user: UserRow;

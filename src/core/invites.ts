@@ -1,26 +1,38 @@
 import { createHash, randomInt } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { RoleGrant } from "../../bot/context";
-import type { Database } from "../../db/client";
-import { invites, municipalities, type Role, roleGrants, users } from "../../db/schema";
-import { recordAudit } from "../audit/service";
+import type { Database } from "../db/client";
+import { invites, municipalities, type Role, roleGrants, users } from "../db/schema";
+import { recordAudit } from "./audit";
 import { invitableRoles, isMunicipalRole } from "./permissions";
+import { actorLabel, NotAllowedError, type RoleGrant } from "./roles";
+
+/**
+ * One-time invite codes: the data side (make, hash, redeem). Telling a typed message is a code,
+ * and the conversations around it, belong to the roles feature.
+ */
 
 const CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; // Crockford base32: no I, L, O, U
 const CODE_GROUPS = 3;
 const CODE_GROUP_LENGTH = 4;
 export const DEFAULT_INVITE_HOURS = 72;
 
-/** "K7M2-QX9P-3HTR": 60 random bits, easy to read aloud and to type on a phone. */
+/**
+ * "K7M2-QX9P-3HTR": about 60 random bits, easy to read aloud and to type on a phone. Always with
+ * a digit: a pasted message is taken for a code only when it has one (twelve letters are more
+ * likely a word), and about 3 % of draws have none, so those are drawn again.
+ */
 export function generateInviteCode(): string {
-  const groups: string[] = [];
-  for (let g = 0; g < CODE_GROUPS; g++) {
-    let group = "";
-    for (let i = 0; i < CODE_GROUP_LENGTH; i++)
-      group += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
-    groups.push(group);
+  for (;;) {
+    const groups: string[] = [];
+    for (let g = 0; g < CODE_GROUPS; g++) {
+      let group = "";
+      for (let i = 0; i < CODE_GROUP_LENGTH; i++)
+        group += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+      groups.push(group);
+    }
+    const code = groups.join("-");
+    if (/\d/.test(code)) return code;
   }
-  return groups.join("-");
 }
 
 /** Canonical form of what a person typed: upper case, no separators, look-alikes folded. */
@@ -33,22 +45,8 @@ export function normalizeInviteCode(input: string): string {
     .replace(/[IL]/g, "1");
 }
 
-/** Whether a message looks like an invite code (so it is redeemed rather than searched). */
-export function looksLikeInviteCode(text: string): boolean {
-  return (
-    /^\s*[0-9A-Za-z]{4}[-\s]?[0-9A-Za-z]{4}[-\s]?[0-9A-Za-z]{4}\s*$/.test(text) && /\d/.test(text)
-  );
-}
-
 export function hashInviteCode(code: string): string {
   return createHash("sha256").update(normalizeInviteCode(code)).digest("hex");
-}
-
-export class NotAllowedError extends Error {
-  constructor(message = "not allowed") {
-    super(message);
-    this.name = "NotAllowedError";
-  }
 }
 
 export interface InviteRequest {
@@ -172,54 +170,4 @@ export async function redeemInvite(
       municipalitySet,
     } as const;
   });
-}
-
-export interface RevokeRequest {
-  userId: number;
-  role: Role;
-  municipalityId: number | null;
-  actor?: { userId: number; roles: readonly RoleGrant[] } | undefined;
-}
-
-/** Removes a role; returns whether there was one to remove. */
-export async function revokeRole(db: Database, request: RevokeRequest): Promise<boolean> {
-  const { actor } = request;
-  if (actor && !invitableRoles(actor.roles, request.municipalityId).includes(request.role)) {
-    throw new NotAllowedError(`may not revoke ${request.role}`);
-  }
-  return db.transaction(async (tx) => {
-    const removed = await tx
-      .delete(roleGrants)
-      .where(
-        and(
-          eq(roleGrants.userId, request.userId),
-          eq(roleGrants.role, request.role),
-          request.municipalityId === null
-            ? isNull(roleGrants.municipalityId)
-            : eq(roleGrants.municipalityId, request.municipalityId),
-        ),
-      )
-      .returning({ id: roleGrants.id });
-    if (removed.length === 0) return false;
-    await recordAudit(tx, {
-      actorUserId: actor?.userId,
-      actorLabel: actor ? actorLabel(actor.roles) : "cli",
-      action: "role.revoke",
-      municipalityId: request.municipalityId,
-      details: { role: request.role, userId: request.userId },
-    });
-    return true;
-  });
-}
-
-export async function listRoleGrants(db: Database) {
-  return db.select().from(roleGrants).orderBy(roleGrants.id);
-}
-
-/** The most senior role of an actor, for the audit log. */
-export function actorLabel(roles: readonly RoleGrant[]): string {
-  for (const role of ["admin", "lawyer", "staff", "deputy"] as const) {
-    if (roles.some((r) => r.role === role)) return role;
-  }
-  return "citizen";
 }

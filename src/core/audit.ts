@@ -1,5 +1,5 @@
-import type { Database } from "../../db/client";
-import { auditLog } from "../../db/schema";
+import type { Executor } from "../db/client";
+import { auditLog } from "../db/schema";
 
 export interface AuditEntry {
   /** The acting user; undefined for the command line. */
@@ -11,8 +11,6 @@ export interface AuditEntry {
   municipalityId?: number | null | undefined;
   details?: Record<string, unknown>;
 }
-
-type Executor = Pick<Database, "insert">;
 
 /** Appends to the audit log. Pass the transaction when the action runs in one. */
 export async function recordAudit(db: Executor, entry: AuditEntry): Promise<void> {

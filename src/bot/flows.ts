@@ -1,0 +1,49 @@
+import { type ConversationBuilder, createConversation } from "@grammyjs/conversations";
+import { sql } from "drizzle-orm";
+import type { Middleware } from "grammy";
+import type { Message } from "grammy/types";
+import type { Database } from "../db/client";
+import { conversationState } from "../db/schema";
+import type { AppContext, ConvContext } from "./context";
+
+/** A flow nobody answered for this long is over: its next update is handled as if none ran. */
+export const FLOW_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** Whether a message starts with a bot command ("/help", "/start CODE"). */
+export function isCommandMessage(message: Message | undefined): boolean {
+  return message?.entities?.some((e) => e.type === "bot_command" && e.offset === 0) ?? false;
+}
+
+/**
+ * A conversation of a feature: registered under `id`, ended when it waited longer than
+ * FLOW_TTL_MS (the update that finds it expired is handled as usual).
+ */
+export function flow(
+  builder: ConversationBuilder<AppContext, ConvContext>,
+  id: string,
+): Middleware<AppContext> {
+  return createConversation(builder, { id, maxMillisecondsToWait: FLOW_TTL_MS });
+}
+
+/**
+ * Any command ends whatever flow is waiting and is then handled as usual, so /help, /start or
+ * /settings always work: one rule for every flow, installed before the flows see the update.
+ */
+export function commandsEndFlows(): Middleware<AppContext> {
+  return async (ctx, next) => {
+    if (isCommandMessage(ctx.message) && Object.keys(ctx.conversation.active()).length > 0) {
+      await ctx.conversation.exitAll();
+    }
+    await next();
+  };
+}
+
+/** Deletes the stored state of flows abandoned longer than `ttlMs` ago (a periodic job). */
+export async function deleteExpiredFlows(db: Database, ttlMs = FLOW_TTL_MS): Promise<number> {
+  const cutoff = new Date(Date.now() - ttlMs).toISOString();
+  const deleted = await db
+    .delete(conversationState)
+    .where(sql`${conversationState.updatedAt} < ${cutoff}::timestamptz`)
+    .returning({ key: conversationState.key });
+  return deleted.length;
+}

@@ -1,0 +1,72 @@
+/**
+ * The shapes of the delivery tables' JSON columns (outgoing_messages.content and .audience).
+ * They live with the schema, which owns its columns; src/delivery/content.ts re-exports them
+ * with the functions that render and validate them.
+ */
+import type { Locale } from "../../locales";
+import type { Role } from "./roles";
+import type { Channel, Topic } from "./users";
+
+/** Text per language. A recipient gets their language, else Kyrgyz, else Russian, else English. */
+export type LocalizedText = Partial<Record<Locale, string>>;
+
+/** An inline button: either callback data (≤ 64 bytes, handled by a feature) or a URL. */
+export interface MessageButton {
+  text: LocalizedText;
+  callbackData?: string;
+  url?: string;
+}
+
+/**
+ * What a proactive message says. With a photo or a document the text is its caption
+ * (≤ 1024 characters), otherwise a text message (≤ 4096). `photo` / `document` are a Telegram
+ * file_id or an https URL. `parseMode` applies to every language.
+ */
+export interface MessageContent {
+  text: LocalizedText;
+  buttons?: MessageButton[][];
+  photo?: string;
+  document?: string;
+  parseMode?: "HTML";
+}
+
+/**
+ * Who receives a message. Only active users are ever enqueued.
+ * - municipalityId: residents of that municipality (users.municipality_id); with `role`, the
+ *   holders of that role granted for that municipality. `null`: every municipality (admins only,
+ *   or `{ role: "lawyer", municipalityId: null }` for all lawyers).
+ * - topic: only users subscribed to it (hearings / polls / announcements).
+ * - channels: restrict to some channels.
+ */
+export interface Audience {
+  municipalityId: number | null;
+  role?: Role;
+  topic?: Topic;
+  channels?: Channel[];
+}
+
+/** JSON a registered audience kind is parameterised with (stored with the message). */
+export type AudienceParams = { [key: string]: JsonValue };
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/**
+ * An audience of a kind a feature registered (`registerAudience`), e.g.
+ * `{ kind: "hearing_rsvp_going", params: { hearingId: 12 } }`: resolved to users when the
+ * message starts.
+ */
+export interface NamedAudience {
+  kind: string;
+  params: AudienceParams;
+}
+
+/**
+ * What a message's `audience` column holds. `Audience` (no `kind`) is the built-in kind
+ * "residents", the shape every row had before kinds existed, and is still read as such.
+ */
+export type StoredAudience = Audience | NamedAudience;

@@ -1,0 +1,125 @@
+/**
+ * The scheduler's side of the delivery store: starting due messages, re-queueing expired leases,
+ * taking progress turns, finishing messages (storing their totals) and retention. Every
+ * transition is a conditional UPDATE, so any number of instances can run them side by side.
+ *
+ * `at` parameters: the time to judge by, for tests with an injected clock; by default the
+ * database's own `now()` (one clock for every instance).
+ */
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { type Executor, rowsOf } from "../db/client";
+import { type MessageKind, type OutgoingMessageRow, outgoingMessages } from "../db/schema";
+import { startMessage } from "./messages";
+
+const nowOr = (at: Date | undefined): SQL =>
+  at ? sql`${at.toISOString()}::timestamptz` : sql`now()`;
+
+/**
+ * Starts every scheduled message whose time has come. Each is started by a conditional update
+ * in its own transaction, so concurrent schedulers never start one twice. Returns the ids this
+ * call started.
+ */
+export async function startDueMessages(db: Executor, limit = 20, at?: Date): Promise<number[]> {
+  const result = await db.execute(sql`
+    select id from outgoing_messages
+    where status = 'scheduled' and scheduled_at <= ${nowOr(at)}
+    order by scheduled_at limit ${limit}`);
+  const started: number[] = [];
+  for (const r of rowsOf<{ id: number }>(result)) {
+    if (await startMessage(db, Number(r.id))) started.push(Number(r.id));
+  }
+  return started;
+}
+
+/** Re-queues rows whose worker died (lease passed). Returns how many. */
+export async function reapExpiredLeases(db: Executor, at?: Date): Promise<number> {
+  const result = await db.execute(sql`
+    update deliveries set status = 'pending', claim_token = null, claimed_until = null,
+      next_attempt_at = now(), updated_at = now()
+    where status = 'sending' and claimed_until < ${nowOr(at)}
+    returning 1 as one`);
+  return rowsOf(result).length;
+}
+
+/** SQL: the final counts of a message's deliveries, as the jsonb stored in `totals`. */
+const TOTALS_OF = (messageId: SQL | typeof outgoingMessages.id) => sql`(
+  select jsonb_build_object(
+    'total', count(*),
+    'sent', count(*) filter (where d.status = 'sent'),
+    'failed', count(*) filter (where d.status = 'failed'),
+    'skipped', count(*) filter (where d.status = 'skipped'),
+    'blocked', count(*) filter (where d.status = 'skipped' and d.skip_reason = 'blocked'),
+    'unreachable', count(*) filter (where d.status = 'skipped' and d.skip_reason = 'unreachable'),
+    'held', count(*) filter (where d.status = 'held'))
+  from deliveries d where d.message_id = ${messageId})`;
+
+/**
+ * Marks `done` every sending message with nothing left to do, storing its totals. Conditional:
+ * exactly one caller gets each finished message back (to send the final report once).
+ */
+export async function finishCompletedMessages(db: Executor): Promise<OutgoingMessageRow[]> {
+  return db
+    .update(outgoingMessages)
+    .set({
+      status: "done",
+      finishedAt: sql`now()`,
+      updatedAt: sql`now()`,
+      totals: TOTALS_OF(outgoingMessages.id),
+    })
+    .where(
+      and(
+        eq(outgoingMessages.status, "sending"),
+        sql`not exists (select 1 from deliveries d where d.message_id = ${outgoingMessages.id}
+          and d.status in ('pending', 'sending'))`,
+      ),
+    )
+    .returning();
+}
+
+/**
+ * Takes the turn to refresh the progress messages that are due (not refreshed for
+ * `everySeconds`), of messages of `kinds` only. Conditional per row, so only one instance edits
+ * a given message each time.
+ */
+export async function takeProgressTurns(
+  db: Executor,
+  everySeconds: number,
+  kinds: readonly MessageKind[],
+): Promise<OutgoingMessageRow[]> {
+  if (kinds.length === 0) return [];
+  return db
+    .update(outgoingMessages)
+    .set({ progressUpdatedAt: sql`now()` })
+    .where(
+      and(
+        eq(outgoingMessages.status, "sending"),
+        inArray(outgoingMessages.kind, [...kinds]),
+        sql`${outgoingMessages.progressMessageId} is not null`,
+        sql`(${outgoingMessages.progressUpdatedAt} is null or ${outgoingMessages.progressUpdatedAt}
+          < now() - make_interval(secs => ${everySeconds}))`,
+      ),
+    )
+    .returning();
+}
+
+/**
+ * Retention: deletes the delivery rows of messages that ended (done or cancelled) before
+ * `cutoff`, storing each message's totals first (in the same transaction), so its reports keep
+ * their counts. Rows of messages still running are kept whatever their age. Returns how many
+ * rows were deleted.
+ */
+export async function purgeDeliveries(db: Executor, cutoff: Date): Promise<number> {
+  return db.transaction(async (tx) => {
+    const ended = sql`select id from outgoing_messages
+      where status in ('done', 'cancelled')
+        and coalesce(finished_at, cancelled_at, updated_at) < ${cutoff.toISOString()}::timestamptz
+        and exists (select 1 from deliveries d where d.message_id = outgoing_messages.id)`;
+    await tx.execute(sql`
+      update outgoing_messages m set totals = ${TOTALS_OF(sql`m.id`)}
+      where m.id in (${ended})`);
+    const result = await tx.execute(sql`
+      with gone as (delete from deliveries where message_id in (${ended}) returning 1)
+      select count(*)::int as n from gone`);
+    return Number(rowsOf<{ n: number }>(result)[0]?.n ?? 0);
+  });
+}

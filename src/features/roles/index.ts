@@ -1,0 +1,12 @@
+import type { Feature } from "../../bot/feature";
+import { adminCommand, inviteCommand, rolesCommand } from "./cli";
+import { rolesHandlers } from "./handlers";
+
+/** Invite codes (`/start CODE`, a pasted code), /invite, and the role CLI. */
+export const roles: Feature = {
+  name: "roles",
+  handlers: rolesHandlers,
+  cli: [adminCommand, inviteCommand, rolesCommand],
+  help: { staff: ["invite_staff"], admin: ["invite_any"] },
+  commands: [{ command: "invite", description: "commands.invite", roles: ["staff", "admin"] }],
+};
