@@ -1,9 +1,10 @@
 import type { VersionedState, VersionedStateStorage } from "@grammyjs/conversations";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Context } from "grammy";
 import type { Database } from "../db/client";
 import { conversationState } from "../db/schema";
 import { chatKey } from "./chat-key";
+import { flowIsAlive } from "./flows";
 
 /**
  * Conversation state that an earlier middleware already read for this update (in the same round
@@ -26,7 +27,7 @@ export function drizzleConversationStorage<S>(db: Database): VersionedStateStora
   const readQuery = db
     .select({ value: conversationState.value })
     .from(conversationState)
-    .where(eq(conversationState.key, key))
+    .where(and(eq(conversationState.key, key), flowIsAlive))
     .prepare("conversation_state_read");
   const writeQuery = db
     .insert(conversationState)

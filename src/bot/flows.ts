@@ -1,5 +1,5 @@
 import { type ConversationBuilder, createConversation } from "@grammyjs/conversations";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Middleware } from "grammy";
 import type { Message } from "grammy/types";
 import type { Database } from "../db/client";
@@ -15,14 +15,21 @@ export function isCommandMessage(message: Message | undefined): boolean {
 }
 
 /**
- * A conversation of a feature: registered under `id`, ended when it waited longer than
- * FLOW_TTL_MS (the update that finds it expired is handled as usual).
+ * The condition under which stored flow state is still alive: written within FLOW_TTL_MS.
+ * Both reads of conversation state (the per-update prefetch and the storage) use it, so an
+ * expired flow reads as no flow and the update is handled as usual. (Cheaper than the plugin's
+ * own `maxMillisecondsToWait`, which cost a seventh of the CPU of an update.)
  */
+export const flowIsAlive: SQL = sql.raw(
+  `conversation_state.updated_at > now() - interval '${FLOW_TTL_MS / 1000} seconds'`,
+);
+
+/** A conversation of a feature, registered under `id` (it expires: see flowIsAlive). */
 export function flow(
   builder: ConversationBuilder<AppContext, ConvContext>,
   id: string,
 ): Middleware<AppContext> {
-  return createConversation(builder, { id, maxMillisecondsToWait: FLOW_TTL_MS });
+  return createConversation(builder, { id });
 }
 
 /**

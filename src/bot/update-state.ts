@@ -3,6 +3,7 @@ import type { Person } from "../core/people";
 import type { RoleGrant } from "../core/roles";
 import type { Database } from "../db/client";
 import { conversationState, roleGrants, users } from "../db/schema";
+import { flowIsAlive } from "./flows";
 
 /** What every update needs from the database before any handler runs. */
 export interface UpdateState {
@@ -23,7 +24,7 @@ export type UpdateStateLoader = (chatId: number, key: string) => Promise<UpdateS
  * so the two reads that used to run back to back share one prepared statement.
  */
 export function updateStateLoader(db: Database): UpdateStateLoader {
-  const conversationValue: SQL<unknown> = sql`(select ${conversationState.value} from ${conversationState} where ${conversationState.key} = ${sql.placeholder("key")})`;
+  const conversationValue: SQL<unknown> = sql`(select ${conversationState.value} from ${conversationState} where ${conversationState.key} = ${sql.placeholder("key")} and ${flowIsAlive})`;
   const query = db
     .select({
       user: users,

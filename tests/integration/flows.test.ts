@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteExpiredFlows, FLOW_TTL_MS } from "../../src/bot/flows";
 import type { DatabaseHandle } from "../../src/db/client";
 import { conversationState } from "../../src/db/schema";
@@ -18,9 +18,6 @@ describe("flows", () => {
     await seedDemoDirectoryIfEmpty(handle.db);
   });
   afterAll(() => handle.close());
-  afterEach(() => {
-    vi.useRealTimers();
-  });
 
   const stateOf = async (chatId: number) =>
     handle.db
@@ -47,8 +44,11 @@ describe("flows", () => {
     await t.send(textUpdate(p, "/start"));
     await t.send(pressUpdate(p, "lang:ru"));
     expect(t.texts().at(-1)).toBe(ru("onboarding.municipality_ask"));
-    // Only Date is faked: timers, I/O and the database run as usual.
-    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + FLOW_TTL_MS + 60_000 });
+    // A day and a minute pass without an answer.
+    await handle.db
+      .update(conversationState)
+      .set({ updatedAt: new Date(Date.now() - FLOW_TTL_MS - 60_000) })
+      .where(eq(conversationState.key, String(p.id)));
     await t.send(textUpdate(p, "Сокулук"));
     expect(t.texts().at(-1)).not.toBe(ru("onboarding.municipality_found"));
   });

@@ -6,7 +6,7 @@ import { chatKey } from "../chat-key";
 import type { AppContext, BotDeps } from "../context";
 import { rememberConversationState } from "../conversation-storage";
 import { updateStateLoader } from "../update-state";
-import { channelOfChat, updateLogger, withUpdateChannel } from "./update-log";
+import { channelOfChat, rememberChannel, updateLogger } from "./update-log";
 
 /**
  * Loads the person behind the update (creating Telegram users on first contact) with their
@@ -38,6 +38,7 @@ export function personMiddleware(deps: BotDeps): MiddlewareFn<AppContext> {
     ctx.locale = resolveLocale(person.user.locale, from.language_code, deps.config.defaultLocale);
     ctx.t = translator(ctx.locale);
     deps.locales.set(from.id, ctx.locale);
-    await withUpdateChannel(channel, next);
+    rememberChannel(from.id, channel);
+    await next();
   };
 }
