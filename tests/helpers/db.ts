@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
+import { afterAll, beforeAll } from "vitest";
 import { type DatabaseHandle, openDatabase } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
 
@@ -37,4 +38,25 @@ export async function createTestDatabase(): Promise<DatabaseHandle & { url?: str
 /** The connection URL of a test database handle, when it lives on a server (for child processes). */
 export function isServerDatabase(): boolean {
   return Boolean(process.env.DATABASE_URL);
+}
+
+/**
+ * A fresh test database for the enclosing `describe` (or file): created before its tests,
+ * optionally seeded, closed after them. Read `.db` inside tests.
+ */
+export function useTestDatabase(seed?: (db: DatabaseHandle["db"]) => Promise<unknown>): {
+  readonly db: DatabaseHandle["db"];
+} {
+  let handle: (DatabaseHandle & { url?: string }) | undefined;
+  beforeAll(async () => {
+    handle = await createTestDatabase();
+    if (seed) await seed(handle.db);
+  });
+  afterAll(() => handle?.close());
+  return {
+    get db() {
+      if (!handle) throw new Error("the test database is opened in beforeAll");
+      return handle.db;
+    },
+  };
 }

@@ -1,10 +1,9 @@
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseHandle } from "../../src/db/client";
+import { describe, expect, it } from "vitest";
 import { faqEntries } from "../../src/db/schema/faq";
 import type { FaqEntry } from "../../src/features/faq/entries";
 import { FaqService, seedFaqIfEmpty } from "../../src/features/faq/service";
-import { createTestDatabase } from "../helpers/db";
+import { useTestDatabase } from "../helpers/db";
 
 const entry: FaqEntry = {
   id: "pasture-committee-term",
@@ -29,12 +28,7 @@ const ask = (service: FaqService) =>
   service.search("жайыт комитети канча мөөнөткө шайланат", { lang: "ky", audience: "everyone" });
 
 describe("FAQ index across app instances", () => {
-  let handle: DatabaseHandle;
-  beforeAll(async () => {
-    handle = await createTestDatabase();
-    await seedFaqIfEmpty(handle.db);
-  });
-  afterAll(() => handle.close());
+  const handle = useTestDatabase(seedFaqIfEmpty);
 
   it("another instance's index picks up a published entry after its check interval", async () => {
     const writer = new FaqService(handle.db);

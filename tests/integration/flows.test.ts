@@ -1,23 +1,17 @@
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deleteExpiredFlows, FLOW_TTL_MS } from "../../src/bot/flows";
-import type { DatabaseHandle } from "../../src/db/client";
 import { conversationState } from "../../src/db/schema";
 import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
 import { translator } from "../../src/i18n";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
-import { createTestDatabase } from "../helpers/db";
+import { useTestDatabase } from "../helpers/db";
 
 const ru = translator("ru");
 
 /** One rule for every flow: a command ends it; a flow nobody answered for a day is over. */
 describe("flows", () => {
-  let handle: DatabaseHandle;
-  beforeAll(async () => {
-    handle = await createTestDatabase();
-    await seedDemoDirectoryIfEmpty(handle.db);
-  });
-  afterAll(() => handle.close());
+  const handle = useTestDatabase(seedDemoDirectoryIfEmpty);
 
   const stateOf = async (chatId: number) =>
     handle.db

@@ -2,7 +2,6 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app";
 import { createInvite, hashInviteCode } from "../../src/core/invites";
-import type { DatabaseHandle } from "../../src/db/client";
 import { auditLog, invites, roleGrants, users } from "../../src/db/schema";
 import {
   type MunicipalityDetails,
@@ -12,7 +11,7 @@ import {
 import { translator } from "../../src/i18n";
 import { startTestApp } from "../helpers/app";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
-import { createTestDatabase } from "../helpers/db";
+import { useTestDatabase } from "../helpers/db";
 import { WebchatClient } from "../helpers/webchat";
 
 const ru = translator("ru");
@@ -25,16 +24,13 @@ const LANGUAGE_BUTTONS = ["lang:ky", "lang:ru", "lang:en"];
  * links, so people paste the code wherever the bot happens to be waiting.
  */
 describe("invite codes typed inside a flow", () => {
-  let handle: DatabaseHandle;
   let sokuluk: MunicipalityDetails;
   let other: MunicipalityDetails;
-  beforeAll(async () => {
-    handle = await createTestDatabase();
-    await seedDemoDirectoryIfEmpty(handle.db);
-    sokuluk = (await searchMunicipalities(handle.db, "Сокулук", 1))[0]!.municipality;
-    other = (await searchMunicipalities(handle.db, "Джети-Огуз", 1))[0]!.municipality;
+  const handle = useTestDatabase(async (db) => {
+    await seedDemoDirectoryIfEmpty(db);
+    sokuluk = (await searchMunicipalities(db, "Сокулук", 1))[0]!.municipality;
+    other = (await searchMunicipalities(db, "Джети-Огуз", 1))[0]!.municipality;
   });
-  afterAll(() => handle.close());
 
   async function userOf(chatId: number) {
     const [row] = await handle.db.select().from(users).where(eq(users.chatId, chatId));

@@ -2,24 +2,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DatabaseHandle, openDatabase } from "../../src/db/client";
+import { describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
 import { users } from "../../src/db/schema";
 import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
 import { translator } from "../../src/i18n";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
-import { createTestDatabase } from "../helpers/db";
+import { createTestDatabase, useTestDatabase } from "../helpers/db";
 
 const ky = translator("ky");
 
 describe("onboarding", () => {
-  let handle: DatabaseHandle;
-  beforeAll(async () => {
-    handle = await createTestDatabase();
-    await seedDemoDirectoryIfEmpty(handle.db);
-  });
-  afterAll(() => handle.close());
+  const handle = useTestDatabase(seedDemoDirectoryIfEmpty);
 
   it("walks a new person through language, municipality (typo-tolerant search), topics and consent", async () => {
     const t = createTestBot(handle.db);

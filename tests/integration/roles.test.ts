@@ -1,27 +1,23 @@
 import { eq, isNull } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createInvite, redeemInvite } from "../../src/core/invites";
 import { NotAllowedError, revokeRole } from "../../src/core/roles";
-import type { DatabaseHandle } from "../../src/db/client";
 import { auditLog, invites, roleGrants, users } from "../../src/db/schema";
 import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
 import { translator } from "../../src/i18n";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
-import { createTestDatabase } from "../helpers/db";
+import { useTestDatabase } from "../helpers/db";
 
 const ru = translator("ru");
 
 describe("roles and invites", () => {
-  let handle: DatabaseHandle;
   let m1: number;
   let m2: number;
-  beforeAll(async () => {
-    handle = await createTestDatabase();
-    await seedDemoDirectoryIfEmpty(handle.db);
-    const ids = (await handle.db.query.municipalities.findMany({ limit: 2 })).map((m) => m.id);
+  const handle = useTestDatabase(async (db) => {
+    await seedDemoDirectoryIfEmpty(db);
+    const ids = (await db.query.municipalities.findMany({ limit: 2 })).map((m) => m.id);
     [m1, m2] = ids as [number, number];
   });
-  afterAll(() => handle.close());
 
   async function userIdOf(chatId: number): Promise<number> {
     const [row] = await handle.db.select().from(users).where(eq(users.chatId, chatId));

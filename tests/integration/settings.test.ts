@@ -1,24 +1,20 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseHandle } from "../../src/db/client";
+import { describe, expect, it } from "vitest";
 import { users } from "../../src/db/schema";
 import { FaqService, seedFaqIfEmpty } from "../../src/features/faq/service";
 import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
 import { translator } from "../../src/i18n";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
-import { createTestDatabase } from "../helpers/db";
+import { useTestDatabase } from "../helpers/db";
 
 const ru = translator("ru");
 const en = translator("en");
 
 describe("/settings", () => {
-  let handle: DatabaseHandle;
-  beforeAll(async () => {
-    handle = await createTestDatabase();
-    await seedDemoDirectoryIfEmpty(handle.db);
-    await seedFaqIfEmpty(handle.db);
+  const handle = useTestDatabase(async (db) => {
+    await seedDemoDirectoryIfEmpty(db);
+    await seedFaqIfEmpty(db);
   });
-  afterAll(() => handle.close());
 
   const userRow = async (chatId: number) =>
     (await handle.db.select().from(users).where(eq(users.chatId, chatId)))[0];
