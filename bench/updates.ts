@@ -12,6 +12,7 @@ import { createBot } from "../src/bot/create-bot";
 import { ChannelDirectory } from "../src/channels/directory";
 import { type DatabaseHandle, openDatabase } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
+import { municipalities } from "../src/db/schema";
 import { features } from "../src/features";
 import { seedDemoDirectoryIfEmpty } from "../src/features/municipalities/service";
 import {
@@ -97,7 +98,7 @@ async function drive(handle: (u: Update) => Promise<void>, updates: Update[]) {
 async function fullStack(label: string, handle: DatabaseHandle) {
   await migrate(handle.db);
   await seedDemoDirectoryIfEmpty(handle.db);
-  const [m] = await handle.db.query.municipalities.findMany({ limit: 1 });
+  const [m] = await handle.db.select().from(municipalities).orderBy(municipalities.id).limit(1);
   const telegram = fakeTelegram();
   const bot = createBot({
     deps: testDeps(handle.db),

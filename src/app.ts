@@ -154,6 +154,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       ...(options.webchatPingMs ? { pingEveryMs: options.webchatPingMs } : {}),
     }),
   );
+  for (const feature of features) {
+    const routes = feature.routes?.(deps);
+    if (routes) http.route("/", routes);
+  }
   if (lock?.info.token) {
     // `npm run cli` beside the app runs its commands here, on this process's open database.
     const cliDatabase = async () => database;

@@ -57,6 +57,22 @@ const schema = z
       .pipe(z.string().regex(/^\d{1,4}$/, "must be a whole number of days from 1 to 3650"))
       .transform(Number)
       .refine((d) => d >= 1 && d <= 3650, "must be a whole number of days from 1 to 3650"),
+    PUBLIC_URL: optionalString.pipe(
+      z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+    ),
+    HEARING_REMINDERS: optionalString
+      .default("7d,1d,2h")
+      .transform((v, ctx) => {
+        const offsets = parseReminderOffsets(v);
+        if (!offsets) {
+          ctx.addIssue({
+            code: "custom",
+            message: 'must be offsets before the start like "7d,1d,2h" (d, h or m; at most 10)',
+          });
+          return z.NEVER;
+        }
+        return offsets;
+      }),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
@@ -74,6 +90,28 @@ const schema = z
       });
     }
   });
+
+/**
+ * "7d,1d,2h" → minutes before the start, largest first, without repeats; undefined when any
+ * part is unreadable, zero, or over a year. Staff type the same form for one hearing.
+ */
+export function parseReminderOffsets(text: string): number[] | undefined {
+  const unit: Record<string, number> = { d: 1440, h: 60, m: 1 };
+  const parts = text
+    .split(/[,\s]+/)
+    .map((p) => p.trim().toLowerCase())
+    .filter(Boolean);
+  if (parts.length === 0 || parts.length > 10) return undefined;
+  const minutes = new Set<number>();
+  for (const part of parts) {
+    const m = /^(\d{1,4})([dhm])$/.exec(part);
+    if (!m) return undefined;
+    const n = Number(m[1]) * (unit[m[2] as string] ?? 0);
+    if (n <= 0 || n > 366 * 1440) return undefined;
+    minutes.add(n);
+  }
+  return [...minutes].sort((a, b) => b - a);
+}
 
 function isTimeZone(tz: string | undefined): boolean {
   if (!tz) return false;
@@ -106,6 +144,13 @@ export interface Config {
    * after (a daily job); each message keeps its totals.
    */
   retentionDays: number;
+  /**
+   * Where the app is reachable from outside (https://aimak.example.kg), for links in messages:
+   * a hearing's calendar file. Unset: http://HOST:PORT, fine for the web chat on one machine.
+   */
+  publicUrl: string;
+  /** HEARING_REMINDERS: minutes before a hearing's start at which reminders go, largest first. */
+  hearingReminders: number[];
 }
 
 export class ConfigError extends Error {
@@ -145,5 +190,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     faqRemindAfterHours: e.FAQ_REMIND_AFTER_HOURS,
     retentionDays: e.RETENTION_DAYS,
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ""),
+    hearingReminders: e.HEARING_REMINDERS,
   };
 }

@@ -6,15 +6,35 @@ export const MAX_INPUT_LENGTH = 200;
 
 export type Answer =
   | { kind: "button"; data: string; ctx: CallbackQueryContext<ConvContext> }
+  /** Typed text, trimmed (its formatting entities are on `ctx.message`). */
   | { kind: "text"; text: string; ctx: ConvContext }
   /** `aside` took the message (an invite code): the step asks its question again. */
   | { kind: "aside"; ctx: ConvContext };
 
+/** A photo or a file (with `acceptFiles`): its file id (the largest size of a photo). */
+export type FileAnswer = {
+  kind: "photo" | "document";
+  fileId: string;
+  fileName?: string;
+  ctx: ConvContext;
+};
+
 export interface AskOptions {
-  /** Callback data this step accepts; other buttons are answered as stale. */
+  /** Callback data this step accepts. */
   buttons: RegExp;
+  /**
+   * A button of another step (an old message, or another flow's): answered as stale and
+   * changing nothing (default), or "end": the flow ends and the press goes on to the handlers.
+   */
+  otherButtons?: "stale" | "end";
+  /** Whether the keyboard of the message whose accepted button was pressed is removed. */
+  clearKeyboard?: boolean;
   /** Whether typed text is an answer too (otherwise see `textEnds`). */
   acceptText?: boolean;
+  /** Longest text accepted (default MAX_INPUT_LENGTH); longer is refused with its length. */
+  maxLength?: number;
+  /** Whether a photo or a document is an answer. */
+  acceptFiles?: boolean;
   /**
    * Whether typed text that is no answer ends the flow and goes on to the handlers after it, so
    * a question typed into an open menu is answered as one. Otherwise `onOther` runs.
@@ -30,27 +50,50 @@ export interface AskOptions {
 }
 
 /**
- * Waits for the person's next answer to a step (a command never gets here: it ends the flow
- * first, see commandsEndFlows in ./flows); buttons from old messages are answered as stale and
- * change nothing; what `aside` takes comes back as an "aside" answer.
+ * Waits for the person's next answer to a step: the one wait loop of every flow (a command never
+ * gets here: it ends the flow first, see commandsEndFlows in ./flows). Buttons of other steps
+ * are answered as stale or end the flow (`otherButtons`); what `aside` takes comes back as an
+ * "aside" answer.
  */
-export async function ask(conversation: AppConversation, options: AskOptions): Promise<Answer> {
+export async function ask(
+  conversation: AppConversation,
+  options: AskOptions & { acceptFiles: true },
+): Promise<Answer | FileAnswer>;
+export async function ask(conversation: AppConversation, options: AskOptions): Promise<Answer>;
+export async function ask(
+  conversation: AppConversation,
+  options: AskOptions,
+): Promise<Answer | FileAnswer> {
+  const max = options.maxLength ?? MAX_INPUT_LENGTH;
   for (;;) {
     const ctx = await conversation.wait();
     const data = ctx.callbackQuery?.data;
     if (data !== undefined) {
       if (options.buttons.test(data)) {
         await ctx.answerCallbackQuery();
+        if (options.clearKeyboard) await ctx.editMessageReplyMarkup().catch(() => {});
         return { kind: "button", data, ctx: ctx as CallbackQueryContext<ConvContext> };
       }
+      if (options.otherButtons === "end") await conversation.halt({ next: true });
       await ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
       continue;
     }
-    const text = ctx.message?.text?.trim();
+    const message = ctx.message;
+    if (options.acceptFiles && message) {
+      const photo = message.photo?.at(-1);
+      if (photo) return { kind: "photo", fileId: photo.file_id, ctx };
+      const doc = message.document;
+      if (doc) {
+        return doc.file_name
+          ? { kind: "document", fileId: doc.file_id, fileName: doc.file_name, ctx }
+          : { kind: "document", fileId: doc.file_id, ctx };
+      }
+    }
+    const text = message?.text?.trim();
     if (text && options.aside && (await options.aside(ctx))) return { kind: "aside", ctx };
     if (options.acceptText && text) {
-      if (text.length > MAX_INPUT_LENGTH) {
-        await ctx.reply(ctx.t("errors.too_long", { length: text.length, max: MAX_INPUT_LENGTH }));
+      if (text.length > max) {
+        await ctx.reply(ctx.t("errors.too_long", { length: text.length, max }));
         continue;
       }
       return { kind: "text", text, ctx };

@@ -1,4 +1,5 @@
 import type { Api, Composer } from "grammy";
+import type { Hono } from "hono";
 import type { CliCommand } from "../cli/command";
 import type { MessageKind, Role } from "../db/schema";
 import { type AudienceResolver, registerAudience } from "../delivery";
@@ -67,6 +68,8 @@ export interface Feature {
    * the app and the CLI (`registerFeatureAudiences`).
    */
   audiences?: Readonly<Record<string, AudienceResolver>>;
+  /** Its public HTTP routes (a hearing's calendar file), mounted on the app's server. */
+  routes?(deps: BotDeps): Hono;
   /** `npm run cli -- <name> …` commands. */
   cli?: readonly CliCommand[];
   /** Its lines in /help (locale keys `help.item_*` without the prefix), per role. */

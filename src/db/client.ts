@@ -6,11 +6,13 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import * as schema from "./schema";
 
-export type Schema = typeof schema;
-/** The one database type the app codes against, whichever driver is underneath. */
-export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+/**
+ * The one database type the app codes against, whichever driver is underneath. Queries name
+ * their tables (no relational `db.query` API), so the tables need not be registered here: a
+ * feature's tables live in its own folder, in a schema.ts beside its service.
+ */
+export type Database = PgDatabase<PgQueryResultHKT>;
 /** A transaction of the database (what `db.transaction(async (tx) => …)` hands its callback). */
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 /**
@@ -59,7 +61,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       onnotice: () => {},
       connection: { application_name: "aimak" },
     });
-    const db = drizzlePostgres(client, { schema }) as unknown as Database;
+    const db = drizzlePostgres(client) as unknown as Database;
     return {
       db,
       kind: "postgres",
@@ -77,7 +79,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (dir) mkdirSync(dir, { recursive: true });
   // pg_trgm backs typo-tolerant search; it has to be loaded into PGlite before any migration.
   const client = await PGlite.create(dir ?? "memory://", { extensions: { pg_trgm } });
-  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  const db = drizzlePglite(client) as unknown as Database;
   return {
     db,
     kind: "pglite",

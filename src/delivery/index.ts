@@ -75,6 +75,7 @@ export { wakeDelivery } from "./events";
 export {
   type CreateMessageInput,
   cancelByKey,
+  cancelByKeyPrefix,
   cancelMessage,
   countAudience,
   createOutgoingMessage,

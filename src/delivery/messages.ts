@@ -30,6 +30,11 @@ export interface CreateMessageInput {
   /** When given, the message is created `scheduled` and started by the scheduler at that time. */
   scheduledAt?: Date;
   /**
+   * With `scheduledAt`: if the scheduler has not started it by this time (every instance was
+   * down), it is cancelled instead of sent late.
+   */
+  expiresAt?: Date;
+  /**
    * Idempotency key ("hearing:12:reminder:1d"): a second create with the same key returns the
    * first message unchanged. Also finds, reschedules and cancels it (`…ByKey`).
    */
@@ -50,6 +55,7 @@ export async function createOutgoingMessage(
     dedupeKey: input.dedupeKey ?? null,
     status: input.scheduledAt ? ("scheduled" as const) : ("draft" as const),
     scheduledAt: input.scheduledAt ?? null,
+    expiresAt: input.expiresAt ?? null,
   };
   const inserted = await db
     .insert(outgoingMessages)
@@ -201,10 +207,19 @@ export async function findMessageByKey(
  * Moves the scheduled message with this key to `at` (a rescheduled hearing moves its reminders).
  * Conditional: false when there is none or it has already started, ended or been cancelled.
  */
-export async function rescheduleByKey(db: Executor, dedupeKey: string, at: Date): Promise<boolean> {
+export async function rescheduleByKey(
+  db: Executor,
+  dedupeKey: string,
+  at: Date,
+  expiresAt?: Date | null,
+): Promise<boolean> {
   const rows = await db
     .update(outgoingMessages)
-    .set({ scheduledAt: at, updatedAt: sql`now()` })
+    .set({
+      scheduledAt: at,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+      updatedAt: sql`now()`,
+    })
     .where(and(eq(outgoingMessages.dedupeKey, dedupeKey), eq(outgoingMessages.status, "scheduled")))
     .returning({ id: outgoingMessages.id });
   return rows.length > 0;
@@ -213,6 +228,26 @@ export async function rescheduleByKey(db: Executor, dedupeKey: string, at: Date)
 /** cancelMessage for the message with this key. False when there is none or it had ended. */
 export async function cancelByKey(db: Executor, dedupeKey: string): Promise<boolean> {
   return cancelWhere(db, eq(outgoingMessages.dedupeKey, dedupeKey));
+}
+
+/**
+ * Cancels every message not yet ended whose key starts with `prefix` ("hearing:12:reminder:"):
+ * all the reminders of a cancelled hearing at once. Returns how many were cancelled.
+ */
+export async function cancelByKeyPrefix(db: Executor, prefix: string): Promise<number> {
+  const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const rows = await db
+    .select({ id: outgoingMessages.id })
+    .from(outgoingMessages)
+    .where(
+      and(
+        sql`${outgoingMessages.dedupeKey} like ${`${escaped}%`}`,
+        inArray(outgoingMessages.status, ["draft", "scheduled", "sending"]),
+      ),
+    );
+  let n = 0;
+  for (const { id } of rows) if (await cancelMessage(db, id)) n++;
+  return n;
 }
 
 /**

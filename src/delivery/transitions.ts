@@ -20,6 +20,7 @@ const nowOr = (at: Date | undefined): SQL =>
  * call started.
  */
 export async function startDueMessages(db: Executor, limit = 20, at?: Date): Promise<number[]> {
+  await dropExpiredMessages(db, at);
   const result = await db.execute(sql`
     select id from outgoing_messages
     where status = 'scheduled' and scheduled_at <= ${nowOr(at)}
@@ -29,6 +30,18 @@ export async function startDueMessages(db: Executor, limit = 20, at?: Date): Pro
     if (await startMessage(db, Number(r.id))) started.push(Number(r.id));
   }
   return started;
+}
+
+/**
+ * Cancels scheduled messages that were not started before their `expires_at` (every instance
+ * was down at their time): such a message is dropped, never sent in a late burst. Returns ids.
+ */
+export async function dropExpiredMessages(db: Executor, at?: Date): Promise<number[]> {
+  const result = await db.execute(sql`
+    update outgoing_messages set status = 'cancelled', cancelled_at = now(), updated_at = now()
+    where status = 'scheduled' and expires_at is not null and expires_at <= ${nowOr(at)}
+    returning id`);
+  return rowsOf<{ id: number }>(result).map((r) => Number(r.id));
 }
 
 /** Re-queues rows whose worker died (lease passed). Returns how many. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import { createInvite, redeemInvite } from "../../src/core/invites";
-import { auditLog, type municipalities, outgoingMessages, users } from "../../src/db/schema";
+import { auditLog, municipalities, outgoingMessages, users } from "../../src/db/schema";
 import { createOutgoingMessage } from "../../src/delivery";
 import { translator } from "../../src/i18n";
 import { createLogger } from "../../src/logger";
@@ -36,7 +36,7 @@ describe("announcement from composition to delivery", () => {
     // The people of both tests (each test relies on this, not on the other test having run): a
     // staff member and three residents of the first municipality, an outsider in the second.
     const db = app.database.db;
-    [m1, m2] = await db.query.municipalities.findMany({ limit: 2 });
+    [m1, m2] = await db.select().from(municipalities).orderBy(municipalities.id).limit(2);
     for (const p of [staff, ...residents, outsider]) await send(textUpdate(p, "/help"));
     for (const p of [staff, ...residents]) {
       await db

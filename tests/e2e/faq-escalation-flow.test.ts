@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import { createInvite, redeemInvite } from "../../src/core/invites";
-import { users } from "../../src/db/schema";
+import { municipalities, users } from "../../src/db/schema";
 import { faqEscalations } from "../../src/db/schema/faq";
 import { FAQ_REMINDER_JOB } from "../../src/features/faq/jobs";
 import { translator } from "../../src/i18n";
@@ -53,7 +53,7 @@ describe("an unanswered question from the deputy to the lawyer and back", () => 
   it("escalates, notifies, reminds through the scheduler, and delivers the answer once", async () => {
     const db = app.database.db;
     const send = (u: Parameters<typeof app.bot.handleUpdate>[0]) => app.bot.handleUpdate(u);
-    const [m] = await db.query.municipalities.findMany({ limit: 1 });
+    const [m] = await db.select().from(municipalities).orderBy(municipalities.id).limit(1);
     for (const [p, role] of [
       [deputy, "deputy"],
       [lawyer, "lawyer"],

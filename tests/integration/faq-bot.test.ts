@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "../../src/db/client";
-import { auditLog, roleGrants, users } from "../../src/db/schema";
+import { auditLog, municipalities, roleGrants, users } from "../../src/db/schema";
 import { faqEscalations, faqFeedback } from "../../src/db/schema/faq";
 import { FaqService, seedFaqIfEmpty } from "../../src/features/faq/service";
 import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
@@ -43,7 +43,7 @@ describe("FAQ in the bot", () => {
       tags: ["протокол", "закрытое заседание"],
       phrasings: {},
     });
-    const [m] = await handle.db.query.municipalities.findMany({ limit: 1 });
+    const [m] = await handle.db.select().from(municipalities).orderBy(municipalities.id).limit(1);
     m1 = m!.id;
   });
   afterAll(() => handle.close());

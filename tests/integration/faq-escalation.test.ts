@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import type { DatabaseHandle } from "../../src/db/client";
-import { auditLog, outgoingMessages, roleGrants, users } from "../../src/db/schema";
+import { auditLog, municipalities, outgoingMessages, roleGrants, users } from "../../src/db/schema";
 import { faqEscalations, faqPendingQuestions } from "../../src/db/schema/faq";
 import { answer, escalate, escalatePending, take } from "../../src/features/faq/escalation";
 import {
@@ -47,7 +47,7 @@ beforeAll(async () => {
   handle = await createTestDatabase();
   await seedDemoDirectoryIfEmpty(handle.db);
   await seedFaqIfEmpty(handle.db);
-  const [m] = await handle.db.query.municipalities.findMany({ limit: 1 });
+  const [m] = await handle.db.select().from(municipalities).orderBy(municipalities.id).limit(1);
   m1 = m!.id;
   delivery = startTestEngine(handle.db);
 });

@@ -2,7 +2,7 @@ import { eq, isNull } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createInvite, redeemInvite } from "../../src/core/invites";
 import { NotAllowedError, revokeRole } from "../../src/core/roles";
-import { auditLog, invites, roleGrants, users } from "../../src/db/schema";
+import { auditLog, invites, municipalities, roleGrants, users } from "../../src/db/schema";
 import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
 import { translator } from "../../src/i18n";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
@@ -15,7 +15,9 @@ describe("roles and invites", () => {
   let m2: number;
   const handle = useTestDatabase(async (db) => {
     await seedDemoDirectoryIfEmpty(db);
-    const ids = (await db.query.municipalities.findMany({ limit: 2 })).map((m) => m.id);
+    const ids = (await db.select().from(municipalities).orderBy(municipalities.id).limit(2)).map(
+      (m) => m.id,
+    );
     [m1, m2] = ids as [number, number];
   });
 

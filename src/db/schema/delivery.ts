@@ -20,6 +20,8 @@ export const MESSAGE_KINDS = [
   "hearing_notice",
   "hearing_reminder",
   "hearing_minutes",
+  "hearing_update",
+  "hearing_nudge",
   "poll_opened",
   "poll_result",
   "faq_answer",
@@ -77,6 +79,11 @@ export const outgoingMessages = pgTable(
     dedupeKey: text("dedupe_key").unique(),
     status: text("status", { enum: MESSAGE_STATUSES }).notNull().default("draft"),
     scheduledAt: timestamp("scheduled_at", { withTimezone: true }),
+    /**
+     * A scheduled message not started by this time is dropped (cancelled), never sent late: a
+     * reminder whose moment passed while every instance was down gives way to the next one.
+     */
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     cancelledAt: timestamp("cancelled_at", { withTimezone: true }),

@@ -1,4 +1,5 @@
-// Every table of the app. Each feature that persists something adds its own file here.
+// The shared tables (people, roles, delivery, FAQ, web chat). A feature added later keeps its
+// tables in its own folder, src/features/<name>/schema.ts, which drizzle.config.ts also reads.
 export * from "./conversations";
 export * from "./delivery";
 export * from "./directory";

@@ -2,7 +2,7 @@ import { Composer } from "grammy";
 import type { MessageEntity } from "grammy/types";
 import { anyOf } from "../../bot/callback-data";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
-import { once } from "../../bot/conversation-kit";
+import { ask, once } from "../../bot/conversation-kit";
 import { flow } from "../../bot/flows";
 import { findPersonByChatId } from "../../core/people";
 import { isAdmin, staffMunicipalities } from "../../core/permissions";
@@ -53,38 +53,27 @@ type Input =
  * formatting entities moved along.
  */
 async function next(conversation: AppConversation, buttons: RegExp): Promise<Input> {
-  for (;;) {
-    const ctx = await conversation.wait();
-    const data = ctx.callbackQuery?.data;
-    if (data !== undefined) {
-      if (CB.abort.filter().test(data)) {
-        await ctx.answerCallbackQuery();
-        await ctx.editMessageReplyMarkup().catch(() => {});
-        await ctx.reply(ctx.t("announcements.aborted"));
-        throw new Aborted();
-      }
-      if (buttons.test(data)) {
-        await ctx.answerCallbackQuery();
-        await ctx.editMessageReplyMarkup().catch(() => {});
-        return { kind: "button", data, ctx };
-      }
-      await ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
-      continue;
-    }
-    const msg = ctx.message;
-    if (msg?.photo?.length) {
-      const largest = msg.photo[msg.photo.length - 1];
-      if (largest) return { kind: "photo", fileId: largest.file_id, ctx };
-    }
-    if (msg?.document) return { kind: "document", fileId: msg.document.file_id, ctx };
-    if (msg?.text?.trim()) {
-      const typed = trimFormatted({ text: msg.text, entities: msg.entities ?? [] });
-      return typed.entities?.length
-        ? { kind: "text", text: typed.text, entities: [...typed.entities], ctx }
-        : { kind: "text", text: typed.text, ctx };
-    }
-    await ctx.reply(ctx.t("announcements.unexpected"));
+  const answer = await ask(conversation, {
+    buttons: anyOf(CB.abort, buttons),
+    clearKeyboard: true,
+    acceptText: true,
+    maxLength: Number.POSITIVE_INFINITY,
+    acceptFiles: true,
+    onOther: (ctx) => ctx.reply(ctx.t("announcements.unexpected")),
+  });
+  if (answer.kind === "button" && CB.abort.filter().test(answer.data)) {
+    await answer.ctx.reply(answer.ctx.t("announcements.aborted"));
+    throw new Aborted();
   }
+  if (answer.kind === "text") {
+    const msg = answer.ctx.message;
+    const typed = trimFormatted({ text: msg?.text ?? answer.text, entities: msg?.entities ?? [] });
+    return typed.entities?.length
+      ? { kind: "text", text: typed.text, entities: [...typed.entities], ctx: answer.ctx }
+      : { kind: "text", text: typed.text, ctx: answer.ctx };
+  }
+  if (answer.kind === "aside") throw new Error("no aside in this flow");
+  return answer;
 }
 
 /**

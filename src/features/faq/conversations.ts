@@ -1,5 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
+import { ask } from "../../bot/conversation-kit";
 import { flow } from "../../bot/flows";
 import { recordAudit } from "../../core/audit";
 import type { FaqAudience } from "../../db/schema/faq";
@@ -111,25 +112,16 @@ type Step = { kind: "text"; text: string } | { kind: "button"; data: string };
 
 /** Waits for text or one of `buttons`; commands and other buttons end the flow. */
 async function step(conversation: AppConversation, buttons: RegExp): Promise<Step> {
-  for (;;) {
-    const next = await conversation.wait();
-    const data = next.callbackQuery?.data;
-    if (data !== undefined && buttons.test(data)) {
-      await next.answerCallbackQuery();
-      return { kind: "button", data };
-    }
-    if (data !== undefined) await conversation.halt({ next: true });
-    const text = next.message?.text?.trim();
-    if (!text) {
-      await next.reply(next.t("faq.text_only"));
-      continue;
-    }
-    if (text.length > MAX_ANSWER_LENGTH) {
-      await next.reply(next.t("errors.too_long", { length: text.length, max: MAX_ANSWER_LENGTH }));
-      continue;
-    }
-    return { kind: "text", text };
-  }
+  const answer = await ask(conversation, {
+    buttons,
+    otherButtons: "end",
+    acceptText: true,
+    maxLength: MAX_ANSWER_LENGTH,
+    onOther: (ctx) => ctx.reply(ctx.t("faq.text_only")),
+  });
+  if (answer.kind === "button") return { kind: "button", data: answer.data };
+  if (answer.kind === "text") return { kind: "text", text: answer.text };
+  throw new Error(`unexpected answer ${answer.kind}`);
 }
 
 /**
