@@ -5,6 +5,7 @@ import { type DatabaseHandle, openDatabase } from "../../src/db/client";
 import { deliveries, outgoingMessages, webchatMessages } from "../../src/db/schema";
 import {
   cancelByKey,
+  cancelByKeyPrefix,
   createOutgoingMessage,
   DeliveryEngine,
   enqueueUsers,
@@ -18,7 +19,7 @@ import {
   telegramSender,
 } from "../../src/delivery";
 import { claimDue } from "../../src/delivery/claims";
-import { reapExpiredLeases } from "../../src/delivery/transitions";
+import { reapExpiredLeases, startDueMessages } from "../../src/delivery/transitions";
 import { Scheduler } from "../../src/scheduler";
 import { runRetention } from "../../src/scheduler/retention";
 import { fakeTelegram, TEST_TOKEN } from "../helpers/bot";
@@ -166,6 +167,63 @@ describe("messages by key", () => {
     // Cancelled: neither moved nor cancelled again.
     expect(await rescheduleByKey(handle.db, key, at)).toBe(false);
     expect(await cancelByKey(handle.db, key)).toBe(false);
+  });
+
+  it("cancels every message of a key prefix, and only those, leaving ended ones alone", async () => {
+    const prefix = `hearing:${nextChat++}:s0:reminder:`;
+    const at = new Date(Date.now() + 86_400_000);
+    const make = (key: string) =>
+      createOutgoingMessage(handle.db, {
+        kind: "hearing_reminder",
+        municipalityId: muni,
+        createdByUserId: null,
+        content,
+        scheduledAt: at,
+        dedupeKey: key,
+      });
+    await make(`${prefix}1440`);
+    await make(`${prefix}120`);
+    // A key that only looks alike: "_" and "%" in a prefix are not wildcards.
+    const other = await make(`${prefix.replace("s0", "s0x")}120`);
+    const similar = await make(`${prefix.slice(0, -1)}_1440`);
+    expect(await cancelByKeyPrefix(handle.db, prefix)).toBe(2);
+    expect((await findMessageByKey(handle.db, `${prefix}120`))?.status).toBe("cancelled");
+    expect((await findMessageByKey(handle.db, other.dedupeKey ?? ""))?.status).toBe("scheduled");
+    expect((await findMessageByKey(handle.db, similar.dedupeKey ?? ""))?.status).toBe("scheduled");
+    expect(await cancelByKeyPrefix(handle.db, prefix)).toBe(0);
+  });
+
+  it("drops a scheduled message not started before it expires, instead of sending it late", async () => {
+    const key = `expiring:${nextChat++}`;
+    const at = new Date(Date.now() + 60_000);
+    const m = await createOutgoingMessage(handle.db, {
+      kind: "hearing_reminder",
+      municipalityId: muni,
+      createdByUserId: null,
+      content,
+      audience: { municipalityId: muni },
+      scheduledAt: at,
+      expiresAt: new Date(at.getTime() + 60_000),
+      dedupeKey: key,
+    });
+    // Due but not expired (judged at its time): started.
+    const due = await createOutgoingMessage(handle.db, {
+      kind: "hearing_reminder",
+      municipalityId: muni,
+      createdByUserId: null,
+      content,
+      audience: { municipalityId: muni },
+      scheduledAt: at,
+      expiresAt: new Date(at.getTime() + 3_600_000),
+      dedupeKey: `${key}:later`,
+    });
+    // Every instance was down until two minutes after its time.
+    const started = await startDueMessages(handle.db, 20, new Date(at.getTime() + 120_000));
+    expect(started).toContain(due.id);
+    expect(started).not.toContain(m.id);
+    const dropped = await findMessageByKey(handle.db, key);
+    expect(dropped?.status).toBe("cancelled");
+    expect((await getMessageProgress(handle.db, m.id)).total).toBe(0);
   });
 
   it("does not move a message that has already started", async () => {

@@ -32,6 +32,19 @@ describe("configuration", () => {
     expect(parseConfig({ FAQ_REMIND_AFTER_HOURS: "72" }).faqRemindAfterHours).toBe(72);
   });
 
+  it("reads hearing reminder offsets (default 7d,1d,2h) and the public address", () => {
+    expect(parseConfig({}).hearingReminders).toEqual([7 * 1440, 1440, 120]);
+    expect(parseConfig({ HEARING_REMINDERS: "2h, 3d 30m,2h" }).hearingReminders).toEqual([
+      3 * 1440,
+      120,
+      30,
+    ]);
+    expect(parseConfig({}).publicUrl).toBe("http://127.0.0.1:3000");
+    expect(parseConfig({ PUBLIC_URL: "https://aimak.example.kg/" }).publicUrl).toBe(
+      "https://aimak.example.kg",
+    );
+  });
+
   it.each([
     ["PORT", "abc"],
     ["PORT", "70000"],
@@ -50,6 +63,11 @@ describe("configuration", () => {
     ["RETENTION_DAYS", "3651"],
     ["RETENTION_DAYS", "1.5"],
     ["RETENTION_DAYS", "half a year"],
+    ["HEARING_REMINDERS", "tomorrow"],
+    ["HEARING_REMINDERS", "0h"],
+    ["HEARING_REMINDERS", "7x"],
+    ["HEARING_REMINDERS", "1d,2d,3d,4d,5d,6d,7d,8d,9d,10d,11d"],
+    ["PUBLIC_URL", "ftp://example.kg"],
   ])("rejects %s=%s with one line naming it", (name, value) => {
     const lines = problems({ [name]: value });
     expect(lines).toHaveLength(1);

@@ -25,7 +25,8 @@ export function helpHandlers(deps: BotDeps): Composer<AppContext> {
       lawyer: hasRole(roles, "lawyer"),
       admin: isAdmin(roles),
     };
-    const parts = [t("help.intro"), t("help.citizen")];
+    const everyone = linesOf("citizen").map((item) => t(`help.item_${item}`));
+    const parts = [t("help.intro"), [t("help.citizen"), ...everyone].join("\n")];
     const listed = new Set<string>();
     for (const role of SECTIONS) {
       if (!holds[role]) continue;
