@@ -1,6 +1,7 @@
 import type { Feature } from "../bot/feature";
 import { announcements } from "./announcements";
 import { faq } from "./faq";
+import { hearings } from "./hearings";
 import { help } from "./help";
 import { municipalities } from "./municipalities";
 import { onboarding } from "./onboarding";
@@ -19,6 +20,7 @@ export const features: readonly Feature[] = [
   onboarding,
   settings,
   announcements,
+  hearings,
   faq,
   help,
 ];

@@ -20,9 +20,60 @@ export const TEST_BOT_INFO: UserFromGetMe = {
   username: "aimak_test_bot",
 };
 
+/** A file uploaded with a call (grammY's InputFile), as the fake Bot API recorded it. */
+export interface UploadedFile {
+  filename: string;
+  /** The bytes read as UTF-8 (tests upload text: calendar files, CSV). */
+  content: string;
+}
+
+function jsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The fields of a multipart call (grammY sends one when a payload holds an InputFile): plain
+ * fields as JSON would have carried them, and each file in place of its `attach://` reference.
+ */
+async function multipartPayload(init: RequestInit): Promise<Record<string, unknown>> {
+  const type = new Headers(init.headers).get("content-type") ?? "";
+  const boundary = /boundary=([^;]+)/.exec(type)?.[1];
+  const chunks: Buffer[] = [];
+  for await (const chunk of init.body as unknown as AsyncIterable<Uint8Array>) {
+    chunks.push(Buffer.from(chunk));
+  }
+  const payload: Record<string, unknown> = {};
+  if (!boundary) return payload;
+  const files = new Map<string, UploadedFile>();
+  for (const raw of Buffer.concat(chunks).toString("utf8").split(`--${boundary}`)) {
+    const part = raw.replace(/^\r\n/, "").replace(/\r\n$/, "");
+    const split = part.indexOf("\r\n\r\n");
+    if (split < 0) continue;
+    const head = part.slice(0, split);
+    const value = part.slice(split + 4);
+    const name = /name="([^"]+)"/.exec(head)?.[1];
+    if (!name) continue;
+    const filename = /filename=("?)([^";\r\n]+)\1/.exec(head)?.[2];
+    if (filename !== undefined) files.set(name, { filename, content: value });
+    else if (/_id$/.test(name) && /^-?\d+$/.test(value)) payload[name] = Number(value);
+    else payload[name] = /^[[{]/.test(value) ? jsonOr(value) : value;
+  }
+  for (const [key, value] of Object.entries(payload)) {
+    const file =
+      typeof value === "string" && value.startsWith("attach://") && files.get(value.slice(9));
+    if (file) payload[key] = file;
+  }
+  return payload;
+}
+
 /**
  * A stand-in for the Telegram Bot API behind grammY's `client.fetch`: records every call and
  * answers like Telegram would. It reaches inside conversations too, since they reuse the client.
+ * Uploads (multipart) are recorded too, their files as `UploadedFile`s.
  */
 export function fakeTelegram() {
   const calls: ApiCall[] = [];
@@ -30,7 +81,12 @@ export function fakeTelegram() {
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = String(input instanceof Request ? input.url : input);
     const method = url.slice(url.lastIndexOf("/") + 1);
-    const payload = init?.body ? (JSON.parse(String(init.body)) as Record<string, unknown>) : {};
+    const payload =
+      init?.body && typeof init.body !== "string"
+        ? await multipartPayload(init)
+        : init?.body
+          ? (JSON.parse(String(init.body)) as Record<string, unknown>)
+          : {};
     if (method === "getUpdates") {
       // Long polling with nothing new: wait a little (or until aborted), then no updates.
       await new Promise((resolve) => {

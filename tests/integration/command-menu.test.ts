@@ -24,7 +24,7 @@ describe("command menus", () => {
   it("gives citizens the everyday commands and each role its own", () => {
     const names = (roles: Parameters<typeof commandsFor>[1]) =>
       commandsFor(features, roles).map((c) => c.command);
-    expect(names([])).toEqual(["start", "language", "settings", "help", "privacy"]);
+    expect(names([])).toEqual(["start", "language", "settings", "hearings", "help", "privacy"]);
     expect(names(["staff"])).toEqual([
       "invite",
       "start",
@@ -32,6 +32,7 @@ describe("command menus", () => {
       "settings",
       "broadcast",
       "broadcasts",
+      "hearings",
       "help",
       "privacy",
     ]);

@@ -50,7 +50,14 @@ const expected: Record<string, string[]> = {
   citizen: [],
   deputy: [section(ru("help.deputy"), ["faq_private", "escalate"])],
   staff: [
-    section(staffHeading, ["invite_staff", "broadcast", "broadcasts", "faq_private", "escalate"]),
+    section(staffHeading, [
+      "invite_staff",
+      "broadcast",
+      "broadcasts",
+      "hearings_staff",
+      "faq_private",
+      "escalate",
+    ]),
   ],
   lawyer: [section(ru("help.lawyer"), ["queue", "faq_private"])],
   admin: [
@@ -58,6 +65,7 @@ const expected: Record<string, string[]> = {
       "invite_any",
       "broadcast_any",
       "broadcasts_all",
+      "hearings_all",
       "queue",
       "faq_private",
       "escalate",
@@ -65,15 +73,28 @@ const expected: Record<string, string[]> = {
   ],
   "deputy+staff": [
     section(ru("help.deputy"), ["faq_private", "escalate"]),
-    section(staffHeading, ["invite_staff", "broadcast", "broadcasts"]),
+    section(staffHeading, ["invite_staff", "broadcast", "broadcasts", "hearings_staff"]),
   ],
   "staff+lawyer": [
-    section(staffHeading, ["invite_staff", "broadcast", "broadcasts", "faq_private", "escalate"]),
+    section(staffHeading, [
+      "invite_staff",
+      "broadcast",
+      "broadcasts",
+      "hearings_staff",
+      "faq_private",
+      "escalate",
+    ]),
     section(ru("help.lawyer"), ["queue"]),
   ],
   "lawyer+admin": [
     section(ru("help.lawyer"), ["queue", "faq_private"]),
-    section(ru("help.admin"), ["invite_any", "broadcast_any", "broadcasts_all", "escalate"]),
+    section(ru("help.admin"), [
+      "invite_any",
+      "broadcast_any",
+      "broadcasts_all",
+      "hearings_all",
+      "escalate",
+    ]),
   ],
 };
 
@@ -85,7 +106,9 @@ describe("/help", () => {
       const p = await withRoles(t, roles);
       await t.send(textUpdate(p, "/help"));
       expect(t.texts().at(-1)).toBe(
-        [ru("help.intro"), ru("help.citizen"), ...sections].join("\n\n"),
+        [ru("help.intro"), [ru("help.citizen"), item("hearings")].join("\n"), ...sections].join(
+          "\n\n",
+        ),
       );
       // Staff are no deputies: their help has no deputy heading.
       if (!roles.includes("deputy")) expect(t.texts().at(-1)).not.toContain(ru("help.deputy"));

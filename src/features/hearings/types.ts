@@ -101,6 +101,10 @@ export type HearingErrorCode =
   | "already_published"
   | "not_held"
   | "already_held"
+  /** Marking as held a hearing whose start has not come yet. */
+  | "not_started"
+  /** The minutes of this hearing were already published. */
+  | "minutes_published"
   | "other_municipality"
   | "question_empty"
   | "question_too_long"
