@@ -60,19 +60,17 @@ const schema = z
     PUBLIC_URL: optionalString.pipe(
       z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
     ),
-    HEARING_REMINDERS: optionalString
-      .default("7d,1d,2h")
-      .transform((v, ctx) => {
-        const offsets = parseReminderOffsets(v);
-        if (!offsets) {
-          ctx.addIssue({
-            code: "custom",
-            message: 'must be offsets before the start like "7d,1d,2h" (d, h or m; at most 10)',
-          });
-          return z.NEVER;
-        }
-        return offsets;
-      }),
+    HEARING_REMINDERS: optionalString.default("7d,1d,2h").transform((v, ctx) => {
+      const offsets = parseReminderOffsets(v);
+      if (!offsets) {
+        ctx.addIssue({
+          code: "custom",
+          message: 'must be offsets before the start like "7d,1d,2h" (d, h or m; at most 10)',
+        });
+        return z.NEVER;
+      }
+      return offsets;
+    }),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
