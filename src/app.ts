@@ -215,7 +215,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       server = await startHttpServer(http, config.host, config.port, logger);
       if (config.port === 0 && config.publicUrl === `http://${config.host}:0`) {
         // PORT=0 (tests): links in messages name the port the server actually got.
-        deps.config = { ...config, publicUrl: `http://${config.host}:${server.port}` };
+        // (Changed in place: features read it from the one config object when they link.)
+        config.publicUrl = `http://${config.host}:${server.port}`;
       }
       lock?.update({ http: { host: config.host, port: server.port } });
       engine.start();

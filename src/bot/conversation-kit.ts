@@ -11,13 +11,16 @@ export type Answer =
   /** `aside` took the message (an invite code): the step asks its question again. */
   | { kind: "aside"; ctx: ConvContext };
 
-/** A photo or a file (with `acceptFiles`): its file id (the largest size of a photo). */
-export type FileAnswer = {
-  kind: "photo" | "document";
+interface FileFields {
   fileId: string;
   fileName?: string;
+  /** The caption typed with it, trimmed, when there is one. */
+  caption?: string;
   ctx: ConvContext;
-};
+}
+
+/** A photo or a file (with `acceptFiles`): its file id (the largest size of a photo). */
+export type FileAnswer = ({ kind: "photo" } & FileFields) | ({ kind: "document" } & FileFields);
 
 export interface AskOptions {
   /** Callback data this step accepts. */
@@ -33,8 +36,10 @@ export interface AskOptions {
   acceptText?: boolean;
   /** Longest text accepted (default MAX_INPUT_LENGTH); longer is refused with its length. */
   maxLength?: number;
-  /** Whether a photo or a document is an answer. */
-  acceptFiles?: boolean;
+  /** Says that a text is too long (default: the common "too long" line), then waits again. */
+  onTooLong?: (ctx: ConvContext, length: number, max: number) => Promise<unknown>;
+  /** Whether a photo or a document is an answer ("documents": only a document). */
+  acceptFiles?: boolean | "documents";
   /**
    * Whether typed text that is no answer ends the flow and goes on to the handlers after it, so
    * a question typed into an open menu is answered as one. Otherwise `onOther` runs.
@@ -57,7 +62,7 @@ export interface AskOptions {
  */
 export async function ask(
   conversation: AppConversation,
-  options: AskOptions & { acceptFiles: true },
+  options: AskOptions & { acceptFiles: true | "documents" },
 ): Promise<Answer | FileAnswer>;
 export async function ask(conversation: AppConversation, options: AskOptions): Promise<Answer>;
 export async function ask(
@@ -80,20 +85,22 @@ export async function ask(
     }
     const message = ctx.message;
     if (options.acceptFiles && message) {
-      const photo = message.photo?.at(-1);
-      if (photo) return { kind: "photo", fileId: photo.file_id, ctx };
+      const caption = message.caption?.trim();
+      const extra = caption ? { caption } : {};
+      const photo = options.acceptFiles === true ? message.photo?.at(-1) : undefined;
+      if (photo) return { kind: "photo", fileId: photo.file_id, ...extra, ctx };
       const doc = message.document;
       if (doc) {
-        return doc.file_name
-          ? { kind: "document", fileId: doc.file_id, fileName: doc.file_name, ctx }
-          : { kind: "document", fileId: doc.file_id, ctx };
+        const name = doc.file_name ? { fileName: doc.file_name } : {};
+        return { kind: "document", fileId: doc.file_id, ...name, ...extra, ctx };
       }
     }
     const text = message?.text?.trim();
     if (text && options.aside && (await options.aside(ctx))) return { kind: "aside", ctx };
     if (options.acceptText && text) {
       if (text.length > max) {
-        await ctx.reply(ctx.t("errors.too_long", { length: text.length, max }));
+        if (options.onTooLong) await options.onTooLong(ctx, text.length, max);
+        else await ctx.reply(ctx.t("errors.too_long", { length: text.length, max }));
         continue;
       }
       return { kind: "text", text, ctx };

@@ -33,7 +33,11 @@ export interface ChannelSettings {
   headroom?: number;
   /** At most one message per chat per this many seconds (Telegram: 1). */
   perChatSeconds?: number;
-  /** Rows claimed per batch (default 5). Small batches keep the in-flight set small. */
+  /**
+   * Rows claimed per batch. Small batches keep the in-flight set small; the default grows with the
+   * limit so that about 10 claims a second keep up with it (5 at Telegram's 30/s, 30 at 300/s):
+   * each claim is two round trips to the database, and 60 of them a second fall behind.
+   */
   batchSize?: number;
 }
 
@@ -188,7 +192,7 @@ export class DeliveryEngine {
           limitPerSecond: limit,
           headroom,
           perChatSeconds: c.perChatSeconds ?? (c.channel === "telegram" ? 1 : 0),
-          batchSize: c.batchSize ?? 5,
+          batchSize: c.batchSize ?? Math.max(5, Math.ceil(limit / 10)),
         },
         intervalMs: 1000 / (limit * (1 - headroom)),
         pausedUntil: 0,

@@ -5,8 +5,6 @@ import ky from "../../locales/ky.json";
 import type { App } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import { roleGrants, users } from "../../src/db/schema";
-import { features } from "../../src/features";
-import { hearings as hearingsFeature } from "../../src/features/hearings";
 import { offsetLabel } from "../../src/features/hearings/notices";
 import { hearingQuestions, hearingRsvps } from "../../src/features/hearings/schema";
 import { HearingsService } from "../../src/features/hearings/service";
@@ -37,10 +35,7 @@ describe.skipIf(!canRunBrowser)("a budget hearing in the web chat", () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    const all = features.some((f) => f.name === "hearings")
-      ? features
-      : [...features, hearingsFeature];
-    ({ app, base } = await startTestApp({ features: all }));
+    ({ app, base } = await startTestApp());
     browser = await launchBrowser();
   });
 
@@ -169,15 +164,19 @@ describe.skipIf(!canRunBrowser)("a budget hearing in the web chat", () => {
       [userId, "Мектептин оңдоосуна канча каралган?"],
     ]);
 
-    // The calendar: a link to the public file (the web chat cannot take an upload; the file
-    // itself is tested in hearings-routes).
+    // The calendar: a link to the public file (the web chat cannot take an upload).
     await press(page, ky.hearings.notice.btn_calendar);
     await waitForBot(page, visible(ky.hearings.resident.calendar_link));
     const link = page
       .locator("li.msg.bot", { hasText: visible(ky.hearings.resident.calendar_link) })
       .last()
       .locator(".text a");
-    expect(await link.getAttribute("href")).toMatch(new RegExp(`/hearings/${hearing.id}\\.ics$`));
+    const href = await link.getAttribute("href");
+    expect(href).toMatch(new RegExp(`/hearings/${hearing.id}\\.ics$`));
+    // The link leads to this app's calendar file of that hearing.
+    const file = await fetch(href ?? "");
+    expect(file.headers.get("content-type")).toMatch(/^text\/calendar/);
+    expect(await file.text()).toContain(`UID:hearing-${hearing.id}@`);
 
     // The reminder, started by the scheduler at its moment.
     const reminder = t("hearings.notice.reminder", { when: offsetLabel(OFFSET_MIN, "ky") });

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBot } from "../../src/bot/create-bot";
 import { ChannelDirectory } from "../../src/channels/directory";
 import { features } from "../../src/features";
-import { hearings as hearingsFeature } from "../../src/features/hearings";
 import { hearingQuestions, hearingRsvps, hearings } from "../../src/features/hearings/schema";
 import { HearingsService } from "../../src/features/hearings/service";
 import { formatTyped } from "../../src/features/hearings/time";
@@ -55,12 +54,9 @@ const admin = person(71_006, "en");
 function hearingsBot() {
   const telegram = fakeTelegram();
   const deps = testDeps(handle.db);
-  const all = features.some((f) => f.name === "hearings")
-    ? features
-    : [...features, hearingsFeature];
   const bot = createBot({
     deps,
-    features: all,
+    features,
     token: TEST_TOKEN,
     botInfo: TEST_BOT_INFO,
     fetch: telegram.fetch,

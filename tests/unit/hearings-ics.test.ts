@@ -165,6 +165,13 @@ describe("a hearing's calendar file", () => {
     expect(event.location).toBe("Зал 1");
   });
 
+  it("points URL at its own file, and leaves it out for an address the format refuses", () => {
+    const event = only(events(parse(hearingCalendar(hearing(), options))));
+    expect(event.component.getFirstPropertyValue("url")).toBe(`${PUBLIC_URL}/hearings/42.ics`);
+    const local = hearingCalendar(hearing(), { ...options, publicUrl: "http://127.0.0.1:0" });
+    expect(only(events(parse(local))).component.getFirstPropertyValue("url")).toBeNull();
+  });
+
   it("builds the same bytes for the same hearing (no clock inside)", () => {
     expect(hearingCalendar(hearing(), options)).toBe(hearingCalendar(hearing(), options));
   });

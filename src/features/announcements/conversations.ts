@@ -4,9 +4,10 @@ import { anyOf } from "../../bot/callback-data";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { ask, once } from "../../bot/conversation-kit";
 import { flow } from "../../bot/flows";
+import { sendAsDelivered } from "../../bot/preview";
 import { findPersonByChatId } from "../../core/people";
 import { isAdmin, staffMunicipalities } from "../../core/permissions";
-import { toBotApiCall, visibleText } from "../../delivery";
+import { visibleText } from "../../delivery";
 import { escapeHtml, formatDateTime, formatNumber, type TFunction } from "../../i18n";
 import { displayName, getMunicipality, searchMunicipalities } from "../municipalities/service";
 import { type FormattedText, trimFormatted } from "./format";
@@ -307,12 +308,7 @@ async function compose(conversation: AppConversation, ctx: ConvContext, deps: Bo
     await ctx.reply(
       t("announcements.preview_header", { language: t(`announcements.lang_${locale}`) }),
     );
-    const call = toBotApiCall(chatId, preview.rendered);
-    const raw = ctx.api.raw as unknown as Record<
-      string,
-      (p: Record<string, unknown>) => Promise<unknown>
-    >;
-    await raw[call.method]?.(call.payload);
+    await sendAsDelivered(ctx.api, chatId, preview.rendered);
   }
   if (languages.length === 1) {
     await ctx.reply(t("announcements.preview_one_language"));

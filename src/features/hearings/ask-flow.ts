@@ -4,7 +4,7 @@
  * as usual (so "going" still works); commands end it too (bot/flows).
  */
 import type { AppConversation, BotDeps, ConvContext } from "../../bot/context";
-import { once } from "../../bot/conversation-kit";
+import { ask, once } from "../../bot/conversation-kit";
 import { findPersonByChatId } from "../../core/people";
 import { escapeHtml } from "../../i18n";
 import { senderNames } from "../announcements/service";
@@ -24,17 +24,17 @@ export function hearingAskConversation(deps: BotDeps) {
     const max = HEARING_LIMITS.question;
     await ctx.reply(t("hearings.resident.ask_prompt", { max }));
     for (;;) {
-      const next = await conversation.wait();
-      if (next.callbackQuery) await conversation.halt({ next: true });
-      const text = next.message?.text?.trim();
-      if (!text) {
-        await next.reply(t("hearings.resident.ask_text_only", { max }));
-        continue;
-      }
-      if (text.length > max) {
-        await next.reply(t("hearings.resident.ask_too_long", { length: text.length, max }));
-        continue;
-      }
+      // Another button (a notice's "going") or a command ends the question and is handled.
+      const answer = await ask(conversation, {
+        buttons: /^(?!)/,
+        otherButtons: "end",
+        acceptText: true,
+        maxLength: max,
+        onTooLong: (c, length) => c.reply(t("hearings.resident.ask_too_long", { length, max })),
+        onOther: (c) => c.reply(t("hearings.resident.ask_text_only", { max })),
+      });
+      if (answer.kind !== "text") continue;
+      const { text, ctx: next } = answer;
       const saved: Outcome<{ body: string }> = await once(conversation, async () => {
         const person = await findPersonByChatId(deps.db, chatId);
         if (!person) return { ok: false, code: "not_allowed", params: {} };

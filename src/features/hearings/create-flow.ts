@@ -5,9 +5,10 @@
  */
 import type { AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { once } from "../../bot/conversation-kit";
+import { sendAsDelivered } from "../../bot/preview";
 import { findPersonByChatId } from "../../core/people";
 import { isAdmin, staffMunicipalities } from "../../core/permissions";
-import { renderForRecipient, toBotApiCall } from "../../delivery";
+import { renderForRecipient } from "../../delivery";
 import { escapeHtml } from "../../i18n";
 import { displayName, getMunicipality, searchMunicipalities } from "../municipalities/service";
 import { attempt, noticeContextOf, refusalText, serviceOf } from "./bot-common";
@@ -195,13 +196,8 @@ async function preview(
   for (const doc of row.documents) {
     if (doc.kind === "file") contents.push(documentContent(row, doc, notice));
   }
-  const raw = ctx.api.raw as unknown as Record<
-    string,
-    (payload: Record<string, unknown>) => Promise<unknown>
-  >;
   for (const content of contents) {
-    const call = toBotApiCall(chatId, renderForRecipient(content, ctx.locale));
-    await raw[call.method]?.(call.payload);
+    await sendAsDelivered(ctx.api, chatId, renderForRecipient(content, ctx.locale));
   }
 }
 

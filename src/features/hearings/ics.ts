@@ -99,10 +99,20 @@ function eventOf(hearing: HearingRow, options: CalendarOptions): EventAttributes
     location: clean(textIn(hearing.place, locale)),
     // The file's own address (RFC 5545: where a fresher copy is): a calendar can refresh the
     // event from it. The online link is in the description, next to the place.
-    url: hearingCalendarUrl(options.publicUrl, hearing.id),
+    ...urlField(hearingCalendarUrl(options.publicUrl, hearing.id)),
     status: hearing.status === "cancelled" ? "CANCELLED" : "CONFIRMED",
   };
   return event;
+}
+
+/**
+ * The `ics` package refuses some addresses a deployment may well have (a port below 10, a host
+ * without a dot but "localhost"); the URL is a courtesy, so such an address is left out rather
+ * than failing the whole file.
+ */
+function urlField(url: string): { url?: string } {
+  const probe = createEvents([{ start: 0, duration: { minutes: 1 }, title: "x", url }]);
+  return probe.error ? {} : { url };
 }
 
 function descriptionOf(hearing: HearingRow, options: CalendarOptions, locale: Locale): string {

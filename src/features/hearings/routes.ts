@@ -46,7 +46,6 @@ function calendarResponse(c: Context, body: string, filename: string): Response 
 export function hearingRoutes(deps: BotDeps): Hono {
   const app = new Hono();
   const service = new HearingsService(deps.db, hearingSettingsOf(deps.config));
-  const publicUrl = deps.config.publicUrl;
 
   app.get("/hearings/:file{[0-9]+\\.ics}", async (c) => {
     const id = idOf(c.req.param("file").slice(0, -".ics".length), MAX_BIGINT_ID);
@@ -56,7 +55,7 @@ export function hearingRoutes(deps: BotDeps): Hono {
     const locale = localeOf(c);
     const body = hearingCalendar(hearing, {
       municipalityName: municipality ? displayName(municipality, locale) : "",
-      publicUrl,
+      publicUrl: deps.config.publicUrl,
       locale,
     });
     return calendarResponse(c, body, `hearing-${hearing.id}.ics`);
@@ -69,7 +68,7 @@ export function hearingRoutes(deps: BotDeps): Hono {
     const locale = localeOf(c);
     const body = municipalityCalendar(await service.publicHearingsOf(municipality.id), {
       municipalityName: displayName(municipality, locale),
-      publicUrl,
+      publicUrl: deps.config.publicUrl,
       locale,
     });
     return calendarResponse(c, body, `hearings-${municipality.id}.ics`);

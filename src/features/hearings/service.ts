@@ -194,6 +194,9 @@ function stateError(h: HearingRow, now: Date, wanted: HearingStatus[]): HearingE
   return new HearingError("not_found");
 }
 
+/** A change residents are told of grows the sequence (the .ics SEQUENCE, reminder keys). */
+const SEQUENCE_IF_PUBLISHED = sql`${hearings.sequence} + case when ${hearings.status} = 'published' then 1 else 0 end`;
+
 export class HearingsService {
   constructor(
     readonly db: Database,
@@ -206,6 +209,11 @@ export class HearingsService {
 
   private nowSql(): SQL {
     return sql`${this.now().toISOString()}::timestamptz`;
+  }
+
+  /** SQL: a draft, or a published hearing that has not started (what edits may change). */
+  private stillChangeable(): SQL {
+    return sql`(${hearings.status} = 'draft' or (${hearings.status} = 'published' and ${hearings.startsAt} > ${this.nowSql()}))`;
   }
 
   private async load(db: Executor, id: number): Promise<HearingRow | undefined> {
@@ -350,15 +358,10 @@ export class HearingsService {
         .update(hearings)
         .set({
           ...fields,
-          sequence: sql`${hearings.sequence} + case when ${hearings.status} = 'published' then 1 else 0 end`,
+          sequence: SEQUENCE_IF_PUBLISHED,
           updatedAt: this.nowSql(),
         })
-        .where(
-          and(
-            eq(hearings.id, id),
-            sql`(${hearings.status} = 'draft' or (${hearings.status} = 'published' and ${hearings.startsAt} > ${this.nowSql()}))`,
-          ),
-        )
+        .where(and(eq(hearings.id, id), this.stillChangeable()))
         .returning();
       if (!updated)
         throw stateError((await this.load(tx, id)) ?? h, this.now(), ["draft", "published"]);
@@ -473,12 +476,7 @@ export class HearingsService {
       const [updated] = await tx
         .update(hearings)
         .set({ startsAt, sequence: sql`${hearings.sequence} + 1`, updatedAt: this.nowSql() })
-        .where(
-          and(
-            eq(hearings.id, id),
-            sql`(${hearings.status} = 'draft' or (${hearings.status} = 'published' and ${hearings.startsAt} > ${this.nowSql()}))`,
-          ),
-        )
+        .where(and(eq(hearings.id, id), this.stillChangeable()))
         .returning();
       if (!before || !updated) {
         throw stateError(before ?? h, this.now(), ["draft", "published"]);
@@ -517,15 +515,10 @@ export class HearingsService {
         .update(hearings)
         .set({
           reminderOffsets,
-          sequence: sql`${hearings.sequence} + case when ${hearings.status} = 'published' then 1 else 0 end`,
+          sequence: SEQUENCE_IF_PUBLISHED,
           updatedAt: this.nowSql(),
         })
-        .where(
-          and(
-            eq(hearings.id, id),
-            sql`(${hearings.status} = 'draft' or (${hearings.status} = 'published' and ${hearings.startsAt} > ${this.nowSql()}))`,
-          ),
-        )
+        .where(and(eq(hearings.id, id), this.stillChangeable()))
         .returning();
       if (!updated)
         throw stateError((await this.load(tx, id)) ?? h, this.now(), ["draft", "published"]);

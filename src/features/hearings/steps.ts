@@ -3,7 +3,9 @@
  * "Cancel" ends the flow, old buttons are answered as stale. Commands end a flow before it gets
  * here (bot/flows commandsEndFlows).
  */
+import { anyOf } from "../../bot/callback-data";
 import type { AppConversation, ConvContext } from "../../bot/context";
+import { ask } from "../../bot/conversation-kit";
 import { HEARING_CB } from "./callbacks";
 import { skipKeyboard } from "./keyboards";
 
@@ -17,40 +19,31 @@ export type Input =
 
 /** The next thing the person sends; buttons outside `buttons` are stale (Cancel always works). */
 export async function next(conversation: AppConversation, buttons: RegExp): Promise<Input> {
-  for (;;) {
-    const ctx = await conversation.wait();
-    const data = ctx.callbackQuery?.data;
-    if (data !== undefined) {
-      if (HEARING_CB.abort.filter().test(data)) {
-        await ctx.answerCallbackQuery();
-        await ctx.editMessageReplyMarkup().catch(() => {});
-        await ctx.reply(ctx.t("hearings.staff.aborted"));
-        throw new Aborted();
-      }
-      if (buttons.test(data)) {
-        await ctx.answerCallbackQuery();
-        // The step is answered: its buttons go, so they cannot be pressed twice.
-        await ctx.editMessageReplyMarkup().catch(() => {});
-        return { kind: "button", data, ctx };
-      }
-      await ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
-      continue;
-    }
-    const message = ctx.message;
-    if (message?.document) {
-      const caption = message.caption?.trim();
-      return {
-        kind: "document",
-        fileId: message.document.file_id,
-        ...(message.document.file_name ? { name: message.document.file_name } : {}),
-        ...(caption ? { caption } : {}),
-        ctx,
-      };
-    }
-    const text = message?.text?.trim();
-    if (text) return { kind: "text", text, ctx };
-    await ctx.reply(ctx.t("hearings.staff.unexpected"));
+  const answer = await ask(conversation, {
+    buttons: anyOf(HEARING_CB.abort, buttons),
+    // The step is answered: its buttons go, so they cannot be pressed twice.
+    clearKeyboard: true,
+    acceptText: true,
+    maxLength: Number.POSITIVE_INFINITY,
+    acceptFiles: "documents",
+    onOther: (ctx) => ctx.reply(ctx.t("hearings.staff.unexpected")),
+  });
+  if (answer.kind === "button" && HEARING_CB.abort.filter().test(answer.data)) {
+    await answer.ctx.reply(answer.ctx.t("hearings.staff.aborted"));
+    throw new Aborted();
   }
+  if (answer.kind === "document" || answer.kind === "photo") {
+    const { fileName, caption } = answer;
+    return {
+      kind: "document",
+      fileId: answer.fileId,
+      ...(fileName ? { name: fileName } : {}),
+      ...(caption ? { caption } : {}),
+      ctx: answer.ctx,
+    };
+  }
+  if (answer.kind === "aside") throw new Error("no aside in this flow");
+  return answer;
 }
 
 /** Matches nothing: a step without buttons of its own (Cancel still works). */

@@ -135,7 +135,10 @@ export interface HearingSettings {
   defaultReminders: readonly number[];
 }
 
-/** The feature's settings from the parsed configuration. */
+/**
+ * The feature's settings from the parsed configuration. `publicUrl` is read when used: an app
+ * started on PORT=0 (tests) learns its address only once it listens.
+ */
 export function hearingSettingsOf(config: {
   timezone: string;
   publicUrl: string;
@@ -143,7 +146,9 @@ export function hearingSettingsOf(config: {
 }): HearingSettings {
   return {
     timezone: config.timezone,
-    publicUrl: config.publicUrl,
+    get publicUrl() {
+      return config.publicUrl;
+    },
     defaultReminders: config.hearingReminders,
   };
 }
