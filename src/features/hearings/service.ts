@@ -211,6 +211,26 @@ export class HearingsService {
     return sql`${this.now().toISOString()}::timestamptz`;
   }
 
+  /**
+   * Writes `set` to a draft or a published hearing that has not started (conditional: else the
+   * error says why), growing a published one's sequence.
+   */
+  private async change(
+    tx: Executor,
+    h: HearingRow,
+    set: Partial<typeof hearings.$inferInsert>,
+  ): Promise<HearingRow> {
+    const [updated] = await tx
+      .update(hearings)
+      .set({ ...set, sequence: SEQUENCE_IF_PUBLISHED, updatedAt: this.nowSql() })
+      .where(and(eq(hearings.id, h.id), this.stillChangeable()))
+      .returning();
+    if (!updated) {
+      throw stateError((await this.load(tx, h.id)) ?? h, this.now(), ["draft", "published"]);
+    }
+    return updated;
+  }
+
   /** SQL: a draft, or a published hearing that has not started (what edits may change). */
   private stillChangeable(): SQL {
     return sql`(${hearings.status} = 'draft' or (${hearings.status} = 'published' and ${hearings.startsAt} > ${this.nowSql()}))`;
@@ -354,17 +374,7 @@ export class HearingsService {
     });
     const ctx = await this.context(h.municipalityId);
     return this.db.transaction(async (tx) => {
-      const [updated] = await tx
-        .update(hearings)
-        .set({
-          ...fields,
-          sequence: SEQUENCE_IF_PUBLISHED,
-          updatedAt: this.nowSql(),
-        })
-        .where(and(eq(hearings.id, id), this.stillChangeable()))
-        .returning();
-      if (!updated)
-        throw stateError((await this.load(tx, id)) ?? h, this.now(), ["draft", "published"]);
+      const updated = await this.change(tx, h, fields);
       const told =
         updated.status === "published" &&
         (JSON.stringify(updated.place) !== JSON.stringify(h.place) ||
@@ -511,17 +521,7 @@ export class HearingsService {
     const ctx = await this.context(h.municipalityId);
     return this.db.transaction(async (tx) => {
       // A published hearing's sequence grows so its reminders get fresh keys.
-      const [updated] = await tx
-        .update(hearings)
-        .set({
-          reminderOffsets,
-          sequence: SEQUENCE_IF_PUBLISHED,
-          updatedAt: this.nowSql(),
-        })
-        .where(and(eq(hearings.id, id), this.stillChangeable()))
-        .returning();
-      if (!updated)
-        throw stateError((await this.load(tx, id)) ?? h, this.now(), ["draft", "published"]);
+      const updated = await this.change(tx, h, { reminderOffsets });
       const planned =
         updated.status === "published"
           ? await this.replan(tx, actor, updated, updated.sequence - 1, ctx)
