@@ -9,7 +9,6 @@ function keys(obj: unknown, prefix = ""): string[] {
   );
 }
 
-
 describe("locales", () => {
   const files = { ky: loadMessages("ky"), ru: loadMessages("ru"), en: loadMessages("en") };
 
