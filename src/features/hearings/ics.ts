@@ -111,8 +111,19 @@ function eventOf(hearing: HearingRow, options: CalendarOptions): EventAttributes
  * than failing the whole file.
  */
 function urlField(url: string): { url?: string } {
-  const probe = createEvents([{ start: 0, duration: { minutes: 1 }, title: "x", url }]);
-  return probe.error ? {} : { url };
+  return acceptsBase(url.slice(0, url.lastIndexOf("/hearings/"))) ? { url } : {};
+}
+
+/** Whether `ics` takes links under this PUBLIC_URL; asked once per address, not per file. */
+const accepted = new Map<string, boolean>();
+function acceptsBase(base: string): boolean {
+  let ok = accepted.get(base);
+  if (ok === undefined) {
+    const url = `${base}/hearings/1.ics`;
+    ok = !createEvents([{ start: 0, duration: { minutes: 1 }, title: "x", url }]).error;
+    accepted.set(base, ok);
+  }
+  return ok;
 }
 
 function descriptionOf(hearing: HearingRow, options: CalendarOptions, locale: Locale): string {
