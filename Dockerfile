@@ -16,6 +16,7 @@ COPY package.json ./
 COPY src ./src
 COPY drizzle ./drizzle
 COPY locales ./locales
+COPY assets ./assets
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 EXPOSE 3000

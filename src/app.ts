@@ -19,7 +19,13 @@ import { type DatabaseHandle, openDatabase } from "./db/client";
 import { lockDataDirForApp } from "./db/data-dir-lock";
 import { migrate } from "./db/migrate";
 import type { MessageKind } from "./db/schema";
-import { adapterSender, type ChannelSettings, DeliveryEngine, telegramSender } from "./delivery";
+import {
+  adapterSender,
+  type ChannelSettings,
+  DeliveryEngine,
+  setAppFileSource,
+  telegramSender,
+} from "./delivery";
 import { features as allFeatures } from "./features";
 import { announceFirstAdmin } from "./features/roles/bootstrap";
 import { healthRoutes, type RunningServer, startHttpServer } from "./http/server";
@@ -158,6 +164,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     const routes = feature.routes?.(deps);
     if (routes) http.route("/", routes);
   }
+  // A message's photo may be a path of these routes (a poll's chart): uploaded from here.
+  setAppFileSource((path) => http.request(path));
   if (lock?.info.token) {
     // `npm run cli` beside the app runs its commands here, on this process's open database.
     const cliDatabase = async () => database;

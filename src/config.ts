@@ -71,6 +71,9 @@ const schema = z
       }
       return offsets;
     }),
+    BALLOT_SECRET: optionalString.pipe(
+      z.string().min(32, "must be at least 32 characters (e.g. openssl rand -hex 32)").optional(),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
@@ -149,6 +152,11 @@ export interface Config {
   publicUrl: string;
   /** HEARING_REMINDERS: minutes before a hearing's start at which reminders go, largest first. */
   hearingReminders: number[];
+  /**
+   * BALLOT_SECRET: the key of the polls' voter keys, ballot tokens and resident hashes. Unset:
+   * generated once into DATA_DIR/ballot-secret. Several instances must share one.
+   */
+  ballotSecret: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -190,5 +198,6 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.RETENTION_DAYS,
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ""),
     hearingReminders: e.HEARING_REMINDERS,
+    ballotSecret: e.BALLOT_SECRET,
   };
 }

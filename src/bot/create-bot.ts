@@ -5,6 +5,7 @@ import { Bot, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { ChannelDirectory } from "../channels/directory";
 import { channelFetch } from "../channels/router";
+import { appFilesTransformer } from "../delivery";
 import { resolveLocale, translator } from "../i18n";
 import { chatKey } from "./chat-key";
 import { commandMenuMiddleware } from "./command-menu";
@@ -59,7 +60,11 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
   });
 
   // Retry Telegram's 429/5xx on interactive replies (the delivery engine paces itself instead).
-  const transformers: Transformer[] = [autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 })];
+  // App paths as photos and documents (a poll's chart) become uploads on Telegram chats.
+  const transformers: Transformer[] = [
+    autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }),
+    appFilesTransformer,
+  ];
   for (const t of transformers) bot.api.config.use(t);
 
   bot.catch((err) => {

@@ -49,7 +49,11 @@ export function renderForRecipient(
       })),
     );
   }
-  if (content.photo) out.photo = content.photo;
+  if (content.photo) {
+    const photo =
+      typeof content.photo === "string" ? content.photo : pickText(content.photo, locale);
+    if (photo) out.photo = photo;
+  }
   if (content.document) out.document = content.document;
   if (content.parseMode) out.parseMode = content.parseMode;
   return out;
@@ -98,7 +102,7 @@ const messageContentSchema = z
   .object({
     text: localizedText,
     buttons: z.array(z.array(button).min(1).max(8)).max(10).optional(),
-    photo: z.string().min(1).optional(),
+    photo: z.union([z.string().min(1), localizedText]).optional(),
     document: z.string().min(1).optional(),
     parseMode: z.literal("HTML").optional(),
   })

@@ -47,6 +47,13 @@
  *
  * Only active users are enqueued; a user who blocks the bot (403) is marked inactive.
  */
+
+export {
+  type AppFileSource,
+  appFilesTransformer,
+  isAppPath,
+  setAppFileSource,
+} from "./app-files";
 export {
   type AudienceResolver,
   registerAudience,

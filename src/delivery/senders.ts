@@ -1,6 +1,7 @@
 import { Api, GrammyError, HttpError } from "grammy";
 import { type ChannelAdapter, ChannelError } from "../channels/types";
 import type { Channel } from "../db/schema/users";
+import { appFilesTransformer } from "./app-files";
 import type { RenderedMessage } from "./content";
 
 /** The person a row is for, as the engine hands it to a sender. */
@@ -144,8 +145,12 @@ export function createTelegramApi(options: TelegramSenderOptions): Api {
   });
 }
 
-/** The Telegram sender: a grammY Api call per message, errors classified. */
+/**
+ * The Telegram sender: a grammY Api call per message, errors classified. Paths of the app's own
+ * files (a poll's chart) are uploaded (appFilesTransformer, installed on `api`).
+ */
 export function telegramSender(api: Api): DeliverySender {
+  api.config.use(appFilesTransformer);
   const raw = api.raw as unknown as Record<
     string,
     (p: Record<string, unknown>) => Promise<unknown>

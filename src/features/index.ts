@@ -5,6 +5,7 @@ import { hearings } from "./hearings";
 import { help } from "./help";
 import { municipalities } from "./municipalities";
 import { onboarding } from "./onboarding";
+import { polls } from "./polls";
 import { roles } from "./roles";
 import { settings } from "./settings";
 
@@ -21,6 +22,7 @@ export const features: readonly Feature[] = [
   settings,
   announcements,
   hearings,
+  polls,
   faq,
   help,
 ];

@@ -2,6 +2,7 @@ import { type App, type AppOptions, createApp } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import { municipalities } from "../../src/db/schema";
 import { createLogger } from "../../src/logger";
+import { TEST_BALLOT_SECRET } from "./bot";
 import { createTestDatabase } from "./db";
 
 export interface RunningTestApp {
@@ -20,7 +21,7 @@ export async function startTestApp(
   options: Omit<AppOptions, "config" | "logger" | "database"> = {},
 ): Promise<RunningTestApp> {
   const app = await createApp({
-    config: parseConfig({ LOG_LEVEL: "silent", PORT: "0" }),
+    config: parseConfig({ LOG_LEVEL: "silent", PORT: "0", BALLOT_SECRET: TEST_BALLOT_SECRET }),
     logger: createLogger("silent"),
     database: await createTestDatabase(),
     ...options,

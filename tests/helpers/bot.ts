@@ -13,6 +13,9 @@ export interface ApiCall {
   payload: Record<string, unknown>;
 }
 
+/** The ballot secret of test configurations (polls), so tests write no secret file. */
+export const TEST_BALLOT_SECRET = "test-ballot-secret-0123456789abcdef0123";
+
 export const TEST_TOKEN = "123456:TEST-token-for-unit-tests-only-000000";
 export const TEST_BOT_INFO: UserFromGetMe = {
   ...OFFLINE_BOT_INFO,
@@ -159,7 +162,7 @@ export function pressUpdate(from: ReturnType<typeof person>, data: string, messa
 export function testDeps(db: Database): BotDeps {
   return {
     db,
-    config: parseConfig({ LOG_LEVEL: "silent" }),
+    config: parseConfig({ LOG_LEVEL: "silent", BALLOT_SECRET: TEST_BALLOT_SECRET }),
     logger: createLogger("silent"),
     locales: new LocaleCache(),
     botUsername: TEST_BOT_INFO.username,

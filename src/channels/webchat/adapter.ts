@@ -105,7 +105,8 @@ export class WebchatAdapter implements ChannelAdapter {
           format: formatOf(payload),
           attachment: {
             kind,
-            ...(typeof file === "string" && /^https?:/.test(file) ? { url: file } : {}),
+            // An https URL, or a path of the app's own routes (the page is on the same origin).
+            ...(typeof file === "string" && /^(https?:|\/(?!\/))/.test(file) ? { url: file } : {}),
           },
           ...optionalButtons(payload.reply_markup),
         });

@@ -20,12 +20,14 @@ export interface MessageButton {
 /**
  * What a proactive message says. With a photo or a document the text is its caption
  * (≤ 1024 characters), otherwise a text message (≤ 4096). `photo` / `document` are a Telegram
- * file_id or an https URL. `parseMode` applies to every language.
+ * file_id, an https URL, or a path the app serves ("/polls/12/chart/ky.png", see
+ * src/delivery/app-files.ts); a photo may differ per language. `parseMode` applies to every
+ * language.
  */
 export interface MessageContent {
   text: LocalizedText;
   buttons?: MessageButton[][];
-  photo?: string;
+  photo?: string | LocalizedText;
   document?: string;
   parseMode?: "HTML";
 }

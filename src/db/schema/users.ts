@@ -49,7 +49,9 @@ export const users = pgTable(
       .array()
       .notNull()
       .default(sql`ARRAY['hearings','polls','announcements']::text[]`),
+    /** E.164; set only from a number the person proved is theirs (their own shared contact). */
     phone: text("phone"),
+    phoneVerifiedAt: timestamp("phone_verified_at", { withTimezone: true }),
     consentAt: timestamp("consent_at", { withTimezone: true }),
     inactive: boolean("inactive").notNull().default(false),
     inactiveReason: text("inactive_reason"),

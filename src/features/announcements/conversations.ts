@@ -6,17 +6,15 @@ import { ask, once } from "../../bot/conversation-kit";
 import { flow } from "../../bot/flows";
 import { sendAsDelivered } from "../../bot/preview";
 import { findPersonByChatId } from "../../core/people";
-import { isAdmin, staffMunicipalities } from "../../core/permissions";
 import { visibleText } from "../../delivery";
 import { escapeHtml, formatDateTime, formatNumber, type TFunction } from "../../i18n";
-import { displayName, getMunicipality, searchMunicipalities } from "../municipalities/service";
+import { chooseMunicipality, type MunicipalityChoice } from "../municipalities/chooser";
 import { type FormattedText, trimFormatted } from "./format";
 import {
   audienceKeyboard,
   CB,
   cancelBroadcastKeyboard,
   confirmKeyboard,
-  municipalityKeyboard,
   skipKeyboard,
   whenKeyboard,
 } from "./keyboards";
@@ -102,68 +100,22 @@ async function actorOf(deps: BotDeps, chatId: number): Promise<Actor | undefined
   return { userId: person.user.id, roles: person.roles };
 }
 
-async function chooseMunicipality(
+/** The municipality of the announcement (see municipalities/chooser). */
+function chooseAnnouncementMunicipality(
   conversation: AppConversation,
   ctx: ConvContext,
   deps: BotDeps,
-): Promise<{ id: number; name: string } | undefined> {
-  const chatId = ctx.chatId ?? 0;
-  const options = await once(conversation, async () => {
-    const person = await findPersonByChatId(deps.db, chatId);
-    if (!person) return { admin: false, ids: [] as number[], own: null as number | null };
-    return {
-      admin: isAdmin(person.roles),
-      ids: staffMunicipalities(person.roles),
-      own: person.user.municipalityId,
-    };
+): Promise<MunicipalityChoice | undefined> {
+  return chooseMunicipality(conversation, ctx, deps, {
+    button: CB.municipality,
+    abortData: CB.abort.pack(),
+    wait: next,
+    text: {
+      choose: ctx.t("announcements.choose_municipality"),
+      type: ctx.t("announcements.type_municipality"),
+      notFound: ctx.t("announcements.municipality_not_found"),
+    },
   });
-  const nameOf = (id: number) =>
-    once(conversation, async () => {
-      const m = await getMunicipality(deps.db, id);
-      return m ? displayName(m, ctx.locale) : String(id);
-    });
-  if (!options.admin) {
-    if (options.ids.length === 0) return undefined;
-    const only = options.ids[0];
-    if (options.ids.length === 1 && only !== undefined)
-      return { id: only, name: await nameOf(only) };
-    const choices = [];
-    for (const id of options.ids) choices.push({ id, label: await nameOf(id) });
-    await ctx.reply(ctx.t("announcements.choose_municipality"), {
-      reply_markup: municipalityKeyboard(choices, ctx.t),
-    });
-    const answer = await next(conversation, CB.municipality.filter());
-    if (answer.kind !== "button") return chooseMunicipality(conversation, answer.ctx, deps);
-    const id = CB.municipality.unpack(answer.data).municipalityId;
-    return { id, name: await nameOf(id) };
-  }
-  // Admins: any municipality, found by name.
-  await ctx.reply(ctx.t("announcements.type_municipality"));
-  for (;;) {
-    const answer = await next(conversation, CB.municipality.filter());
-    if (answer.kind === "button") {
-      const id = CB.municipality.unpack(answer.data).municipalityId;
-      return { id, name: await nameOf(id) };
-    }
-    if (answer.kind !== "text") {
-      await answer.ctx.reply(ctx.t("announcements.type_municipality"));
-      continue;
-    }
-    const query = answer.text;
-    const found = await once(conversation, async () =>
-      (await searchMunicipalities(deps.db, query, 6)).map(({ municipality: m }) => ({
-        id: m.id,
-        label: displayName(m, ctx.locale),
-      })),
-    );
-    if (found.length === 0) {
-      await answer.ctx.reply(ctx.t("announcements.municipality_not_found"));
-      continue;
-    }
-    await answer.ctx.reply(ctx.t("announcements.choose_municipality"), {
-      reply_markup: municipalityKeyboard(found, ctx.t),
-    });
-  }
 }
 
 /**
@@ -219,7 +171,7 @@ export function announceConversation(deps: BotDeps) {
 async function compose(conversation: AppConversation, ctx: ConvContext, deps: BotDeps) {
   const t = ctx.t;
   const chatId = ctx.chatId ?? 0;
-  const municipality = await chooseMunicipality(conversation, ctx, deps);
+  const municipality = await chooseAnnouncementMunicipality(conversation, ctx, deps);
   if (!municipality) {
     await ctx.reply(t("errors.not_allowed"));
     return;

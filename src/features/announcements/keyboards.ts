@@ -57,12 +57,3 @@ export function cancelBroadcastKeyboard(t: TFunction, messageId: number): Inline
     CB.cancel.pack({ messageId }),
   );
 }
-
-export function municipalityKeyboard(
-  choices: { id: number; label: string }[],
-  t: TFunction,
-): InlineKeyboard {
-  const kb = new InlineKeyboard();
-  for (const c of choices) kb.text(c.label, CB.municipality.pack({ municipalityId: c.id })).row();
-  return kb.text(t("common.cancel"), CB.abort.pack());
-}

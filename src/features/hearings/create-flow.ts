@@ -6,11 +6,9 @@
 import type { AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { once } from "../../bot/conversation-kit";
 import { sendAsDelivered } from "../../bot/preview";
-import { findPersonByChatId } from "../../core/people";
-import { isAdmin, staffMunicipalities } from "../../core/permissions";
 import { renderForRecipient } from "../../delivery";
 import { escapeHtml } from "../../i18n";
-import { displayName, getMunicipality, searchMunicipalities } from "../municipalities/service";
+import { chooseMunicipality, type MunicipalityChoice } from "../municipalities/chooser";
 import { attempt, noticeContextOf, refusalText, serviceOf } from "./bot-common";
 import { HEARING_CB } from "./callbacks";
 import {
@@ -21,14 +19,7 @@ import {
   askPlace,
   askTitle,
 } from "./flow-parts";
-import {
-  doneKeyboard,
-  kindKeyboard,
-  municipalityKeyboard,
-  openKeyboard,
-  saveKeyboard,
-  skipKeyboard,
-} from "./keyboards";
+import { doneKeyboard, kindKeyboard, openKeyboard, saveKeyboard, skipKeyboard } from "./keyboards";
 import { documentContent, noticeContent } from "./notices";
 import type { HearingDocument, HearingKind, HearingRow } from "./schema";
 import { Aborted, isHttpsUrl, next } from "./steps";
@@ -36,84 +27,23 @@ import { HEARING_LIMITS, type HearingInput } from "./types";
 
 export const HEARING_CREATE = "hearingCreate";
 
-type Choice = { id: number; name: string };
-
-/**
- * The municipality of the new hearing: staff of one, theirs; of several, a button each; an
- * admin types a name and picks from what is found.
- */
-async function chooseMunicipality(
+/** The municipality of the new hearing (see municipalities/chooser). */
+function chooseHearingMunicipality(
   conversation: AppConversation,
   ctx: ConvContext,
   deps: BotDeps,
-): Promise<Choice | undefined> {
-  const chatId = ctx.chatId ?? 0;
+): Promise<MunicipalityChoice | undefined> {
   const t = ctx.t;
-  const options = await once(conversation, async () => {
-    const person = await findPersonByChatId(deps.db, chatId);
-    return person
-      ? { admin: isAdmin(person.roles), ids: staffMunicipalities(person.roles) }
-      : { admin: false, ids: [] as number[] };
+  return chooseMunicipality(conversation, ctx, deps, {
+    button: HEARING_CB.municipality,
+    abortData: HEARING_CB.abort.pack(),
+    wait: next,
+    text: {
+      choose: t("hearings.staff.choose_municipality"),
+      type: t("hearings.staff.type_municipality"),
+      notFound: t("hearings.staff.municipality_not_found"),
+    },
   });
-  const nameOf = (id: number) =>
-    once(conversation, async () => {
-      const m = await getMunicipality(deps.db, id);
-      return m ? displayName(m, ctx.locale) : undefined;
-    });
-  const picked = async (data: string): Promise<Choice | undefined> => {
-    const id = HEARING_CB.municipality.unpack(data).municipalityId;
-    // An admin may pick any; staff only their own, whatever a button claims.
-    if (!options.admin && !options.ids.includes(id)) return undefined;
-    const name = await nameOf(id);
-    return name === undefined ? undefined : { id, name };
-  };
-  if (!options.admin) {
-    const [only] = options.ids;
-    if (only === undefined) return undefined;
-    if (options.ids.length === 1) {
-      const name = await nameOf(only);
-      return name === undefined ? undefined : { id: only, name };
-    }
-    const choices = [];
-    for (const id of options.ids) choices.push({ id, label: (await nameOf(id)) ?? String(id) });
-    await ctx.reply(t("hearings.staff.choose_municipality"), {
-      reply_markup: municipalityKeyboard(t, choices),
-    });
-    for (;;) {
-      const answer = await next(conversation, HEARING_CB.municipality.filter());
-      if (answer.kind === "button") return picked(answer.data);
-      await answer.ctx.reply(t("hearings.staff.choose_municipality"), {
-        reply_markup: municipalityKeyboard(t, choices),
-      });
-    }
-  }
-  await ctx.reply(t("hearings.staff.type_municipality"));
-  for (;;) {
-    const answer = await next(conversation, HEARING_CB.municipality.filter());
-    if (answer.kind === "button") {
-      const choice = await picked(answer.data);
-      if (choice) return choice;
-      continue;
-    }
-    if (answer.kind !== "text") {
-      await answer.ctx.reply(t("hearings.staff.type_municipality"));
-      continue;
-    }
-    const query = answer.text.slice(0, 100);
-    const found = await once(conversation, async () =>
-      (await searchMunicipalities(deps.db, query, 6)).map(({ municipality: m }) => ({
-        id: m.id,
-        label: displayName(m, ctx.locale),
-      })),
-    );
-    if (found.length === 0) {
-      await answer.ctx.reply(t("hearings.staff.municipality_not_found"));
-      continue;
-    }
-    await answer.ctx.reply(t("hearings.staff.choose_municipality"), {
-      reply_markup: municipalityKeyboard(t, found),
-    });
-  }
 }
 
 /** Files (sent in the chat) or https links, one by one, until "Done" or the limit. */
@@ -204,7 +134,7 @@ async function preview(
 async function create(conversation: AppConversation, ctx: ConvContext, deps: BotDeps) {
   const t = ctx.t;
   const chatId = ctx.chatId ?? 0;
-  const municipality = await chooseMunicipality(conversation, ctx, deps);
+  const municipality = await chooseHearingMunicipality(conversation, ctx, deps);
   if (!municipality) {
     await ctx.reply(t("errors.not_allowed"));
     return;

@@ -142,14 +142,3 @@ export function fieldKeyboard(t: TFunction): InlineKeyboard {
   });
   return abortRow(t, kb);
 }
-
-export function municipalityKeyboard(
-  t: TFunction,
-  choices: readonly { id: number; label: string }[],
-): InlineKeyboard {
-  const kb = new InlineKeyboard();
-  for (const c of choices) {
-    kb.text(c.label, HEARING_CB.municipality.pack({ municipalityId: c.id })).row();
-  }
-  return kb.text(t("common.cancel"), HEARING_CB.abort.pack());
-}

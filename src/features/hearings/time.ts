@@ -77,19 +77,36 @@ export function parseHearingTime(
   return zonedTime(timeZone, year, month, day, hour, minute);
 }
 
+/** Formatters by kind, language and zone: building one costs far more than using it. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(
+  kind: string,
+  locale: Locale,
+  timeZone: string,
+  options: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat {
+  const key = `${kind}|${locale}|${timeZone}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(INTL_LOCALE[locale], { ...options, timeZone });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** "10:00" in the time zone. */
 function clock(at: Date, locale: Locale, timeZone: string): string {
-  return new Intl.DateTimeFormat(INTL_LOCALE[locale], {
+  return formatter("clock", locale, timeZone, {
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",
-    timeZone,
   }).format(at);
 }
 
 /** "12 июня 2027 г." in the time zone. */
 function longDate(at: Date, locale: Locale, timeZone: string): string {
-  return new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: "long", timeZone }).format(at);
+  return formatter("long", locale, timeZone, { dateStyle: "long" }).format(at);
 }
 
 /** The words naming the zone: "Bishkek time" for Asia/Bishkek, else the zone's own id. */
@@ -119,6 +136,11 @@ export function formatHearingWhen(
       ? `${startDate}, ${start}–${end}`
       : `${startDate}, ${start} – ${endDate}, ${end}`;
   return `${span} (${zoneName(locale, timeZone)})`;
+}
+
+/** One moment for residents: "12 June 2027, 18:00 (Bishkek time)" (a poll's closing time). */
+export function formatMoment(at: Date, locale: Locale, timeZone: string): string {
+  return `${longDate(at, locale, timeZone)}, ${clock(at, locale, timeZone)} (${zoneName(locale, timeZone)})`;
 }
 
 /** "2027-06-12 10:00" in the time zone: the form staff type, for the CSV and the CLI. */

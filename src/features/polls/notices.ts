@@ -1,0 +1,173 @@
+/**
+ * What residents and staff read about a poll (Telegram HTML, per language): the poll card with
+ * its voting buttons (the delivered opening and the card under /polls are the same), the vote
+ * confirmation, and the result with its chart. Polls are written in Kyrgyz and/or Russian: each
+ * reader gets their language's text, else the other one.
+ */
+import type { LocalizedText, MessageButton, MessageContent } from "../../delivery";
+import { escapeHtml, formatNumber, translator } from "../../i18n";
+import { LOCALES, type Locale } from "../../locales";
+import { formatMoment } from "../hearings/time";
+import { choicesMask, POLL_CB } from "./callbacks";
+import type { PollRow, PollText } from "./schema";
+import type { PollTally } from "./types";
+
+/** The poll's own text for a reader: their language, else the other one. */
+export function pollText(text: PollText, locale: Locale): string {
+  const order: (keyof PollText)[] = locale === "ru" ? ["ru", "ky"] : ["ky", "ru"];
+  for (const l of order) {
+    const t = text[l]?.trim();
+    if (t) return t;
+  }
+  return "";
+}
+
+export function perLocale(make: (locale: Locale) => string): LocalizedText {
+  return Object.fromEntries(LOCALES.map((l) => [l, make(l)])) as LocalizedText;
+}
+
+/** One button: its label per language and its callback data. */
+export interface VoteButton {
+  text: (locale: Locale) => string;
+  callbackData: string;
+}
+
+/**
+ * The voting buttons of a poll for one selection: single choice, one button per option (the
+ * chosen one marked); multiple choice, a toggle per option (✅ when selected) and a submit
+ * button carrying the selection.
+ */
+export function voteButtons(poll: PollRow, chosen: readonly number[] = []): VoteButton[][] {
+  const picked = new Set(chosen);
+  const mark = (i: number, l: Locale) =>
+    `${picked.has(i) ? "✅ " : ""}${pollText(poll.options[i] ?? {}, l)}`;
+  if (poll.maxChoices === 1) {
+    return poll.options.map((_, option) => [
+      {
+        text: (l) => mark(option, l),
+        callbackData: POLL_CB.vote.pack({ pollId: poll.id, option }),
+      },
+    ]);
+  }
+  const mask = choicesMask(chosen);
+  const rows: VoteButton[][] = poll.options.map((_, option) => [
+    {
+      text: (l) => mark(option, l),
+      callbackData: POLL_CB.toggle.pack({ pollId: poll.id, mask, option }),
+    },
+  ]);
+  rows.push([
+    {
+      text: (l) => translator(l)("polls.notice.btn_submit", { count: picked.size }),
+      callbackData: POLL_CB.submit.pack({ pollId: poll.id, mask }),
+    },
+  ]);
+  return rows;
+}
+
+/** The buttons as stored in a delivered message (every language's label). */
+export function messageButtons(rows: VoteButton[][]): MessageButton[][] {
+  return rows.map((row) =>
+    row.map((b) => ({ text: perLocale(b.text), callbackData: b.callbackData })),
+  );
+}
+
+/** The buttons for one reader (an inline keyboard of a card or of an edited message). */
+export function inlineKeyboard(rows: VoteButton[][], locale: Locale) {
+  return {
+    inline_keyboard: rows.map((row) =>
+      row.map((b) => ({ text: b.text(locale), callback_data: b.callbackData })),
+    ),
+  };
+}
+
+export interface CardContext {
+  /** The body that speaks ("Aiyl okmotu of …"), per language. */
+  sender: Record<Locale, string>;
+  timezone: string;
+}
+
+/** How to vote: one option, or up to N. */
+function howToVote(poll: PollRow, locale: Locale): string {
+  const t = translator(locale);
+  return poll.maxChoices === 1
+    ? t("polls.notice.choose_one")
+    : t("polls.notice.choose_up_to", { count: poll.maxChoices });
+}
+
+/** The poll as residents see it (the delivered opening, and a card under /polls). */
+export function pollCardText(poll: PollRow, ctx: CardContext, locale: Locale): string {
+  const t = translator(locale);
+  const lines = [
+    `📊 <b>${escapeHtml(ctx.sender[locale])}</b>`,
+    "",
+    `<b>${escapeHtml(pollText(poll.question, locale))}</b>`,
+    "",
+    howToVote(poll, locale),
+    t("polls.notice.closes", { when: formatMoment(poll.closesAt, locale, ctx.timezone) }),
+  ];
+  if (poll.audience === "verified") lines.push(t("polls.notice.verified_only"));
+  if (poll.liveResults) lines.push(t("polls.notice.live_results"));
+  return lines.join("\n");
+}
+
+export function openingContent(poll: PollRow, ctx: CardContext): MessageContent {
+  return {
+    text: perLocale((l) => pollCardText(poll, ctx, l)),
+    parseMode: "HTML",
+    buttons: messageButtons(voteButtons(poll)),
+  };
+}
+
+/** "412 · 38%": votes for one option and their share of the people who voted. */
+export function share(count: number, voters: number, locale: Locale): string {
+  const percent = voters > 0 ? Math.round((count / voters) * 100) : 0;
+  return `${formatNumber(count, locale)} · ${percent}%`;
+}
+
+/** The counts in text: one line per option, then the turnout. */
+export function tallyLines(poll: PollRow, tally: PollTally, locale: Locale): string[] {
+  const t = translator(locale);
+  const lines = poll.options.map(
+    (o, i) =>
+      `• ${escapeHtml(pollText(o, locale))}: <b>${share(tally.counts[i] ?? 0, tally.voters, locale)}</b>`,
+  );
+  lines.push(t("polls.notice.voters", { count: tally.voters }));
+  return lines;
+}
+
+/** What was chosen, for a confirmation: "Option A, Option C". */
+export function choiceList(poll: PollRow, choices: readonly number[], locale: Locale): string {
+  return choices.map((i) => pollText(poll.options[i] ?? {}, locale)).join(", ");
+}
+
+/** Where the app serves a closed poll's chart in one language (the result's photo). */
+export function chartPath(pollId: number, locale: Locale): string {
+  return `/polls/${pollId}/chart/${locale}.png`;
+}
+
+/** Telegram's caption limit: longer results go as text with the chart as its own message. */
+const CAPTION_LIMIT = 1024;
+
+/** The result for residents and staff: the chart with the numbers as its caption. */
+export function resultContent(poll: PollRow, tally: PollTally, ctx: CardContext): MessageContent {
+  const text = perLocale((l) => {
+    const t = translator(l);
+    return [
+      `📊 <b>${escapeHtml(ctx.sender[l])}</b>`,
+      t("polls.notice.result_title"),
+      "",
+      `<b>${escapeHtml(pollText(poll.question, l))}</b>`,
+      "",
+      ...tallyLines(poll, tally, l),
+    ].join("\n");
+  });
+  const fits = LOCALES.every(
+    (l) => (text[l] ?? "").replace(/<[^>]*>/g, "").length <= CAPTION_LIMIT,
+  );
+  return {
+    text,
+    parseMode: "HTML",
+    ...(fits ? { photo: perLocale((l) => chartPath(poll.id, l)) } : {}),
+  };
+}

@@ -1,0 +1,153 @@
+import { eq } from "drizzle-orm";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import ky from "../../locales/ky.json";
+import type { App } from "../../src/app";
+import { users } from "../../src/db/schema";
+import { POLLS_TICK_JOB } from "../../src/features/polls/jobs";
+import { PollsService, pollSettingsOf } from "../../src/features/polls/service";
+import { CLI_ACTOR } from "../../src/features/polls/types";
+import { translator } from "../../src/i18n";
+import { startTestApp } from "../helpers/app";
+import { TEST_BALLOT_SECRET } from "../helpers/bot";
+import { canRunBrowser, launchBrowser, PHONE, visible } from "../helpers/browser";
+import { waitFor } from "../helpers/wait";
+
+/**
+ * Polls in the web chat, in Chromium against the whole app in this process (HTTP, bot, delivery
+ * engine and the scheduler's poll tick on a real clock): a newcomer onboards, receives a poll's
+ * opening with its buttons, votes, changes the vote, finds both polls under /polls, is told
+ * how to verify when they try a verified-residents poll (not possible in the web chat), and
+ * sees the result with its chart when the scheduler closes the poll.
+ */
+
+const t = translator("ky");
+/** The subscribers' poll closes this long after it is created. */
+const CLOSES_IN_MS = 25_000;
+
+describe.skipIf(!canRunBrowser)("polls in the web chat", () => {
+  let app: App;
+  let base: string;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    ({ app, base } = await startTestApp({ jobSchedules: { [POLLS_TICK_JOB]: "*/2 * * * * *" } }));
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await app?.stop();
+  });
+
+  const bubbles = (page: Page) => page.locator("li.msg.bot .text");
+
+  async function waitForBot(page: Page, text: string, timeout = 15_000): Promise<void> {
+    await expect
+      .poll(async () => (await bubbles(page).allTextContents()).some((x) => x.includes(text)), {
+        timeout,
+      })
+      .toBe(true);
+  }
+
+  async function type(page: Page, text: string): Promise<void> {
+    await page.locator("#input").fill(text);
+    await page.locator("#input").press("Enter");
+  }
+
+  it("votes, changes the vote, is told how to verify, and sees the result with its chart", async () => {
+    const db = app.database.db;
+    const context = await browser.newContext({
+      ...PHONE,
+      locale: "ky-KG",
+      timezoneId: "Asia/Bishkek",
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    const session = page.waitForResponse(
+      (r) => r.url() === `${base}/chat/session` && r.request().method() === "POST",
+    );
+    await page.goto(base);
+    const { userId } = (await (await session).json()) as { userId: number };
+
+    // Onboarding: Kyrgyz, a municipality, every topic, consent.
+    await waitForBot(page, visible(ky.onboarding.welcome));
+    await page.getByRole("button", { name: ky.language.name }).click();
+    await waitForBot(page, visible(ky.onboarding.municipality_ask));
+    await type(page, "сокулук");
+    await waitForBot(page, visible(ky.onboarding.municipality_found));
+    await page.locator("li.msg.bot").last().getByRole("button").first().click();
+    await waitForBot(page, visible(ky.onboarding.topics_ask));
+    await page.locator("li.msg.bot").last().getByRole("button", { name: ky.common.done }).click();
+    await waitForBot(page, visible(ky.onboarding.consent_text));
+    await page.getByRole("button", { name: ky.onboarding.consent_agree }).click();
+    await waitForBot(page, visible(ky.onboarding.finished));
+    const [me] = await db.select().from(users).where(eq(users.id, userId));
+    const municipalityId = me?.municipalityId as number;
+
+    // Staff (the command line's actor) open two polls: one for subscribers, one for verified
+    // residents.
+    const service = new PollsService(
+      db,
+      pollSettingsOf({ timezone: "Asia/Bishkek", ballotSecret: TEST_BALLOT_SECRET, dataDir: "" }),
+    );
+    const question = "Кайсы көчөнү биринчи оңдойлу?";
+    const open = await service.create(CLI_ACTOR, {
+      municipalityId,
+      question: { ky: question, ru: "Какую улицу ремонтировать первой?" },
+      options: [{ ky: "Ленин көчөсү" }, { ky: "Токтогул көчөсү" }, { ky: "Мектепке жол" }],
+      audience: "subscribers",
+      closesAt: new Date(Date.now() + CLOSES_IN_MS),
+    });
+    const verifiedQuestion = "Жаңы парк кайда болсун?";
+    await service.create(CLI_ACTOR, {
+      municipalityId,
+      question: { ky: verifiedQuestion },
+      options: [{ ky: "Борбордо" }, { ky: "Дарыянын жээгинде" }],
+      audience: "verified",
+      closesAt: new Date(Date.now() + 86_400_000),
+    });
+
+    // The opening arrives with one button per option; a vote is confirmed, then changed.
+    await waitForBot(page, question);
+    const card = page.locator("li.msg.bot", { hasText: question }).first();
+    await card.getByRole("button", { name: "Ленин көчөсү", exact: true }).click();
+    await waitForBot(page, visible(t("polls.resident.confirm_new", { choices: "Ленин көчөсү" })));
+    // The pressed message now marks the vote.
+    await expect.poll(() => card.getByRole("button", { name: "✅ Ленин көчөсү" }).count()).toBe(1);
+    await card.getByRole("button", { name: "Мектепке жол", exact: true }).click();
+    await waitForBot(
+      page,
+      visible(t("polls.resident.confirm_changed", { choices: "Мектепке жол" })),
+    );
+    expect(await service.tally(open)).toEqual({ counts: [0, 0, 1], voters: 1 });
+
+    // /polls lists both open polls with how this person voted.
+    await type(page, "/polls");
+    await waitForBot(page, visible(t("polls.resident.your_vote", { choices: "Мектепке жол" })));
+    await waitForBot(page, verifiedQuestion);
+
+    // A verified-residents poll: no vote, and the way to verify (Telegram or WhatsApp).
+    const verifiedCard = page.locator("li.msg.bot", { hasText: verifiedQuestion }).last();
+    await verifiedCard.getByRole("button", { name: "Борбордо", exact: true }).click();
+    await expect
+      .poll(() => page.locator("#toast").textContent())
+      .toBe(t("polls.errors.verify_needed"));
+    await waitForBot(page, visible(ky.polls.verify.how_web));
+
+    // The scheduler closes the poll on time: the result with the numbers and the chart.
+    await waitForBot(page, visible(ky.polls.notice.result_title), CLOSES_IN_MS + 30_000);
+    const result = page.locator("li.msg.bot", { hasText: visible(ky.polls.notice.result_title) });
+    expect(await result.count()).toBe(1);
+    const img = result.locator("img");
+    expect(await img.getAttribute("src")).toMatch(new RegExp(`/polls/${open.id}/chart/ky\\.png$`));
+    await expect
+      .poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth))
+      .toBeGreaterThan(500);
+    const closed = await waitFor(async () => (await service.closedResult(open.id)) ?? undefined);
+    expect(closed.tally).toEqual({ counts: [0, 0, 1], voters: 1 });
+    await page.screenshot({ path: "/tmp/webchat-poll.png", fullPage: false });
+  });
+});
