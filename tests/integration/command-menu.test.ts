@@ -24,7 +24,16 @@ describe("command menus", () => {
   it("gives citizens the everyday commands and each role its own", () => {
     const names = (roles: Parameters<typeof commandsFor>[1]) =>
       commandsFor(features, roles).map((c) => c.command);
-    expect(names([])).toEqual(["start", "language", "settings", "hearings", "help", "privacy"]);
+    expect(names([])).toEqual([
+      "start",
+      "language",
+      "settings",
+      "hearings",
+      "polls",
+      "verify",
+      "help",
+      "privacy",
+    ]);
     expect(names(["staff"])).toEqual([
       "invite",
       "start",
@@ -33,6 +42,8 @@ describe("command menus", () => {
       "broadcast",
       "broadcasts",
       "hearings",
+      "polls",
+      "verify",
       "help",
       "privacy",
     ]);

@@ -55,6 +55,7 @@ const expected: Record<string, string[]> = {
       "broadcast",
       "broadcasts",
       "hearings_staff",
+      "polls_staff",
       "faq_private",
       "escalate",
     ]),
@@ -66,6 +67,7 @@ const expected: Record<string, string[]> = {
       "broadcast_any",
       "broadcasts_all",
       "hearings_all",
+      "polls_all",
       "queue",
       "faq_private",
       "escalate",
@@ -73,7 +75,13 @@ const expected: Record<string, string[]> = {
   ],
   "deputy+staff": [
     section(ru("help.deputy"), ["faq_private", "escalate"]),
-    section(staffHeading, ["invite_staff", "broadcast", "broadcasts", "hearings_staff"]),
+    section(staffHeading, [
+      "invite_staff",
+      "broadcast",
+      "broadcasts",
+      "hearings_staff",
+      "polls_staff",
+    ]),
   ],
   "staff+lawyer": [
     section(staffHeading, [
@@ -81,6 +89,7 @@ const expected: Record<string, string[]> = {
       "broadcast",
       "broadcasts",
       "hearings_staff",
+      "polls_staff",
       "faq_private",
       "escalate",
     ]),
@@ -93,6 +102,7 @@ const expected: Record<string, string[]> = {
       "broadcast_any",
       "broadcasts_all",
       "hearings_all",
+      "polls_all",
       "escalate",
     ]),
   ],
@@ -106,9 +116,11 @@ describe("/help", () => {
       const p = await withRoles(t, roles);
       await t.send(textUpdate(p, "/help"));
       expect(t.texts().at(-1)).toBe(
-        [ru("help.intro"), [ru("help.citizen"), item("hearings")].join("\n"), ...sections].join(
-          "\n\n",
-        ),
+        [
+          ru("help.intro"),
+          [ru("help.citizen"), item("hearings"), item("polls"), item("verify")].join("\n"),
+          ...sections,
+        ].join("\n\n"),
       );
       // Staff are no deputies: their help has no deputy heading.
       if (!roles.includes("deputy")) expect(t.texts().at(-1)).not.toContain(ru("help.deputy"));

@@ -266,6 +266,53 @@ describe("closing", () => {
     await refused(service.close(staffA, poll.id), "already_closed");
   });
 
+  it("counts exactly the votes it accepted while votes race the close on another instance", async () => {
+    clock = T0;
+    const poll = await service.create(staffA, input());
+    const other = await secondConnection();
+    const second = other ? new PollsService(other.db, settings(), () => clock) : service;
+    const racers = await seedUsers(
+      handle.db,
+      Array.from({ length: 40 }, (_, i) => ({ chatId: 7000 + i, municipalityId: muniA })),
+    );
+    const votes = racers.map((id, i) =>
+      (i % 2 ? second : service).vote(voter(id), poll.id, [i % 3]).then(
+        () => "counted",
+        (e: unknown) => (e instanceof PollError ? e.code : "error"),
+      ),
+    );
+    const closes = [service, second].map((s) =>
+      s.close(staffA, poll.id).then(
+        () => "closed",
+        (e: unknown) => (e instanceof PollError ? e.code : "error"),
+      ),
+    );
+    const outcomes = await Promise.all(votes);
+    const closings = await Promise.all(closes);
+    await other?.close();
+    expect(closings.sort()).toEqual(["already_closed", "closed"]);
+    expect(outcomes.every((o) => o === "counted" || o === "closed")).toBe(true);
+    const counted = outcomes.filter((o) => o === "counted").length;
+    const [result] = await handle.db
+      .select()
+      .from(outgoingMessages)
+      .where(eq(outgoingMessages.dedupeKey, resultKey(poll.id)));
+    const announced = /<b>(\d+)<\/b>/.exec(
+      (result?.content.text.en ?? "").split("\n").at(-1) ?? "",
+    )?.[1];
+    expect(Number(announced)).toBe(counted);
+    expect(await count("poll_ballots", sql`poll_id = ${poll.id}`)).toBe(counted);
+  });
+
+  it("keeps a deleted person's ballot and the counts", async () => {
+    clock = T0;
+    const poll = await service.create(staffA, input());
+    const [leaving] = await seedUsers(handle.db, [{ chatId: 7900, municipalityId: muniA }]);
+    await service.vote(voter(leaving as number), poll.id, [1]);
+    await handle.db.execute(sql`delete from users where id = ${leaving}`);
+    expect(await service.tally(poll)).toEqual({ counts: [0, 1, 0], voters: 1 });
+  });
+
   it("closes early by staff, cancels a scheduled opening", async () => {
     clock = T0;
     const poll = await service.create(

@@ -19,7 +19,7 @@ import { formatTyped, parseHearingTime } from "../hearings/time";
 import { getMunicipality } from "../municipalities/service";
 import { pollChart } from "./chart";
 import { chartPath, pollText } from "./notices";
-import { parseResidentFile } from "./resident-file";
+import { PHONE_COLUMN_NAMES, parseResidentFile } from "./resident-file";
 import type { PollRow, PollText } from "./schema";
 import { PollsService, pollSettingsOf } from "./service";
 import { CLI_ACTOR, POLL_LIMITS, PollError, type PollInput, type PollTally } from "./types";
@@ -562,7 +562,8 @@ const RESIDENTS: Readonly<Record<string, SubCommand>> = {
       "",
       "Replaces the municipality's resident list (for --verified-only polls) with the phone",
       "numbers in FILE: a CSV (`,` `;` or tab; UTF-8, UTF-16 or Windows-1251) with a header",
-      "row and a phone column (phone, телефон, телефон номери, …); other columns are ignored.",
+      "row and a phone column; other columns are ignored. The phone column's header is one of:",
+      `  ${PHONE_COLUMN_NAMES.join(", ")}`,
       "Numbers are stored only as keyed hashes. A file with unreadable rows is refused with",
       "their line numbers, and nothing is imported.",
     ],
