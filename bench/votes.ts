@@ -5,7 +5,8 @@
  * them change their vote, 5,000 presses are delivered a second time (as Telegram redelivers an
  * update it got no answer to), then the poll closes: the result message with its chart is
  * enqueued to every subscriber. On the PostgreSQL in DATABASE_URL (a fresh database), else
- * PGlite. The last line is one JSON object; the tally is checked against the expected count.
+ * PGlite, with the app's default pool of 10 connections (BENCH_POOL). The last line is one JSON
+ * object; the tally is checked against the expected count.
  */
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
@@ -164,10 +165,11 @@ async function run(handle: DatabaseHandle, label: string) {
   let errors = 0;
   const handleUpdate = (u: Update) => bot.handleUpdate(u).catch(() => void errors++);
   const a = await drive(first, handleUpdate);
-  const sendsBefore = telegram.counts.get("sendMessage") ?? 0;
+  const sendsBefore = telegram.counts.get("editMessageText") ?? 0;
   const b = await drive(second, handleUpdate);
-  // A change sends a confirmation; a redelivered press only answers "already counted".
-  const confirmations = (telegram.counts.get("sendMessage") ?? 0) - sendsBefore;
+  // A change edits the poll message into its confirmation; a redelivered press only answers
+  // "already counted".
+  const confirmations = (telegram.counts.get("editMessageText") ?? 0) - sendsBefore;
 
   const tally = await service.tally(poll);
   const [voterRows] = rowsOf<{ n: number }>(
@@ -223,7 +225,7 @@ async function main() {
     url.pathname = `/${name}`;
     const pg = await openDatabase({
       url: url.toString(),
-      maxConnections: Number(process.env.BENCH_POOL ?? 20),
+      maxConnections: Number(process.env.BENCH_POOL ?? 10),
     });
     try {
       result = await run(pg, "PostgreSQL");

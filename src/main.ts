@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { ConfigError, parseConfig } from "./config";
 import { DataDirBusyError } from "./db/data-dir-lock";
+import { BallotSecretMismatch } from "./features/polls/keys";
 import { createLogger } from "./logger";
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -46,6 +47,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof BallotSecretMismatch) {
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
   if (error instanceof DataDirBusyError) {
     // Someone else has the data folder: that is all the person needs to know, not a stack.
     process.stderr.write(`${error.message}\n`);

@@ -114,14 +114,17 @@ describe.skipIf(!canRunBrowser)("polls in the web chat", () => {
     await waitForBot(page, question);
     const card = page.locator("li.msg.bot", { hasText: question }).first();
     await card.getByRole("button", { name: "Ленин көчөсү", exact: true }).click();
-    await waitForBot(page, visible(t("polls.resident.confirm_new", { choices: "Ленин көчөсү" })));
+    await expect
+      .poll(() => page.locator("#toast").textContent())
+      .toBe(t("polls.resident.answered_new", { choices: "Ленин көчөсү" }));
+    await waitForBot(page, visible(t("polls.resident.your_vote", { choices: "Ленин көчөсү" })));
     // The pressed message now marks the vote.
     await expect.poll(() => card.getByRole("button", { name: "✅ Ленин көчөсү" }).count()).toBe(1);
     await card.getByRole("button", { name: "Мектепке жол", exact: true }).click();
-    await waitForBot(
-      page,
-      visible(t("polls.resident.confirm_changed", { choices: "Мектепке жол" })),
-    );
+    await waitForBot(page, visible(t("polls.resident.your_vote", { choices: "Мектепке жол" })));
+    // Changed in place: no message still shows the old vote.
+    const old = visible(t("polls.resident.your_vote", { choices: "Ленин көчөсү" }));
+    expect(await bubbles(page).filter({ hasText: old }).count()).toBe(0);
     expect(await service.tally(open)).toEqual({ counts: [0, 0, 1], voters: 1 });
 
     // /polls lists both open polls with how this person voted.

@@ -73,9 +73,12 @@ describe("single choice", () => {
   it("counts a press, marks it on the message, confirms it with what was chosen", async () => {
     const t = createTestBot(handle.db);
     await t.send(pressUpdate(asel, POLL_CB.vote.pack({ pollId: poll.id, option: 1 })));
-    expect(alertOf(t).text).toBe(ru("polls.resident.answered_new"));
+    expect(alertOf(t).text).toBe(ru("polls.resident.answered_new", { choices: "Токтогула" }));
+    // The pressed message becomes the confirmation: the vote in its text, the option marked.
+    const edit = t.lastCall("editMessageText");
+    expect(edit?.payload.text).toContain(ru("polls.resident.your_vote", { choices: "Токтогула" }));
     expect(t.lastButtons().map((b) => b.text)).toEqual(["Ленина", "✅ Токтогула", "Школьная"]);
-    expect(t.texts().at(-1)).toContain(ru("polls.resident.confirm_new", { choices: "Токтогула" }));
+    expect(t.calls.filter((c) => c.method === "sendMessage")).toHaveLength(0);
     expect(await service.tally(poll)).toEqual({ counts: [0, 1, 0], voters: 1 });
   });
 
@@ -83,12 +86,11 @@ describe("single choice", () => {
     const t = createTestBot(handle.db);
     const change = pressUpdate(asel, POLL_CB.vote.pack({ pollId: poll.id, option: 2 }));
     await t.send(change);
-    expect(t.texts().at(-1)).toContain(
-      ru("polls.resident.confirm_changed", { choices: "Школьная" }),
-    );
+    expect(alertOf(t).text).toBe(ru("polls.resident.answered_changed", { choices: "Школьная" }));
+    expect(t.texts().at(-1)).toContain(ru("polls.resident.your_vote", { choices: "Школьная" }));
     const sent = t.texts().length;
     await t.send(change);
-    expect(alertOf(t).text).toBe(ru("polls.resident.answered_same"));
+    expect(alertOf(t).text).toBe(ru("polls.resident.answered_same", { choices: "Школьная" }));
     expect(t.texts()).toHaveLength(sent);
     expect(await service.tally(poll)).toEqual({ counts: [0, 0, 1], voters: 1 });
   });
@@ -148,7 +150,7 @@ describe("multiple choice", () => {
 
     await t.send(pressUpdate(bakyt, POLL_CB.submit.pack({ pollId: poll.id, mask: 5 })));
     expect(t.texts().at(-1)).toContain(
-      ru("polls.resident.confirm_new", { choices: "Ленина, Школьная" }),
+      ru("polls.resident.your_vote", { choices: "Ленина, Школьная" }),
     );
     expect(await service.tally(poll)).toEqual({ counts: [1, 0, 1], voters: 1 });
   });
@@ -193,7 +195,7 @@ describe("closed, cancelled and verified polls", () => {
     };
     await t.send(contact);
     await t.send({ ...press, update_id: 900_002 });
-    expect(alertOf(t).text).toBe(ru("polls.resident.answered_new"));
+    expect(alertOf(t).text).toBe(ru("polls.resident.answered_new", { choices: "Ленина" }));
     expect(await service.tally(poll)).toEqual({ counts: [1, 0, 0], voters: 1 });
   });
 

@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, rowsOf } from "../../src/db/client";
 import { outgoingMessages } from "../../src/db/schema";
-import { ballotKeysFrom } from "../../src/features/polls/keys";
+import { BallotSecretMismatch, ballotKeysFrom } from "../../src/features/polls/keys";
 import { pollBallots, polls, pollVoters } from "../../src/features/polls/schema";
 import { openingKey, PollsService, resultKey } from "../../src/features/polls/service";
 import {
@@ -339,6 +339,21 @@ describe("closing", () => {
 });
 
 describe("secrecy", () => {
+  it("refuses to work with another ballot secret than the database's polls were made with", async () => {
+    clock = T0;
+    const poll = await service.create(staffA, input());
+    await service.vote(voter(residents[0] as number), poll.id, [0]);
+    const other = new PollsService(
+      handle.db,
+      { timezone: "Asia/Bishkek", keys: ballotKeysFrom("a-different-secret-0123456789abcdef0123") },
+      () => clock,
+    );
+    await expect(other.vote(voter(residents[0] as number), poll.id, [1])).rejects.toBeInstanceOf(
+      BallotSecretMismatch,
+    );
+    expect(await service.tally(poll)).toEqual({ counts: [1, 0, 0], voters: 1 });
+  });
+
   it("keeps voters and ballots apart: no user id, no shared time, CSV with counts only", async () => {
     clock = T0;
     const poll = await service.create(staffA, input());

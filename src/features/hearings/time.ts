@@ -140,8 +140,18 @@ export function formatHearingWhen(
 
 /** One moment for residents: "12 June 2027, 18:00 (Bishkek time)" (a poll's closing time). */
 export function formatMoment(at: Date, locale: Locale, timeZone: string): string {
-  return `${longDate(at, locale, timeZone)}, ${clock(at, locale, timeZone)} (${zoneName(locale, timeZone)})`;
+  // Remembered: a poll's closing time is shown with every vote, and ICU's long dates are slow.
+  const key = `${at.getTime()}|${locale}|${timeZone}`;
+  let text = moments.get(key);
+  if (text === undefined) {
+    text = `${longDate(at, locale, timeZone)}, ${clock(at, locale, timeZone)} (${zoneName(locale, timeZone)})`;
+    if (moments.size >= 1000) moments.clear();
+    moments.set(key, text);
+  }
+  return text;
 }
+
+const moments = new Map<string, string>();
 
 /** "2027-06-12 10:00" in the time zone: the form staff type, for the CSV and the CLI. */
 export function formatTyped(at: Date, timeZone: string): string {

@@ -116,23 +116,24 @@ export function pollsHandlers(deps: BotDeps): Composer<AppContext> {
       return refuse(ctx, error);
     }
     const { poll, outcome } = result;
-    const chosen = escapeHtml(choiceList(poll, result.choices, ctx.locale));
-    await ctx.answerCallbackQuery({ text: ctx.t(`polls.resident.answered_${outcome}`) });
-    // The pressed message shows the vote (its own copy in this chat only).
-    await ctx
-      .editMessageReplyMarkup({
-        reply_markup: inlineKeyboard(voteButtons(poll, result.choices), ctx.locale),
-      })
-      .catch(() => {});
+    const chosen = choiceList(poll, result.choices, ctx.locale);
+    await ctx.answerCallbackQuery({
+      text: ctx.t(`polls.resident.answered_${outcome}`, { choices: chosen }),
+    });
     if (outcome === "same") return;
-    const lines = [
-      ctx.t(`polls.resident.confirm_${outcome}`, { choices: chosen }),
+    // The pressed poll message itself becomes the confirmation: the vote, until when it can be
+    // changed, and the options marked (this chat's copy only). No new message per change.
+    const text = [
+      await residentCard(ctx, { poll, myChoices: result.choices, tally: result.tally }),
       ctx.t("polls.resident.can_change", {
         when: formatMoment(poll.closesAt, ctx.locale, deps.config.timezone),
       }),
-    ];
-    if (result.tally) lines.push("", ...tallyLines(poll, result.tally, ctx.locale));
-    await ctx.reply(lines.join("\n"), { parse_mode: "HTML" });
+    ].join("\n");
+    const options = {
+      parse_mode: "HTML" as const,
+      reply_markup: inlineKeyboard(voteButtons(poll, result.choices), ctx.locale),
+    };
+    await ctx.editMessageText(text, options).catch(() => ctx.reply(text, options));
   }
 
   composer.callbackQuery(POLL_CB.vote.filter(), async (ctx) => {

@@ -7,7 +7,6 @@ import { pollsCommand, residentsCommand } from "./cli";
 import { pollsConversations } from "./conversations";
 import { pollsHandlers } from "./handlers";
 import { registerPollJobs } from "./jobs";
-import { ballotKeysOf, checkBallotSecret } from "./keys";
 import { pollRoutes } from "./routes";
 import { staffPollsHandlers } from "./staff";
 import { verifyHandlers } from "./verify";
@@ -31,9 +30,9 @@ export const polls: Feature = {
   jobs: registerPollJobs,
   audiences: pollAudiences,
   async prepare(deps) {
-    // An instance with another ballot secret than the database's would let people vote twice.
-    await checkBallotSecret(deps.db, ballotKeysOf(deps.config));
-    serviceOf(deps);
+    // An instance with another ballot secret than the database's would let people vote twice:
+    // it stops here, before taking any update.
+    await serviceOf(deps).checkSecret();
   },
   cli: [pollsCommand, residentsCommand],
   help: {

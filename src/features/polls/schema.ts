@@ -80,9 +80,11 @@ export const polls = pgTable(
 export const pollVoters = pgTable(
   "poll_voters",
   {
-    pollId: bigint("poll_id", { mode: "number" })
-      .notNull()
-      .references(() => polls.id, { onDelete: "cascade" }),
+    /**
+     * No foreign key, on purpose: a vote inserts only for a poll its own statement just locked,
+     * polls are never deleted, and a key's check would lock the poll's row twice more per vote.
+     */
+    pollId: bigint("poll_id", { mode: "number" }).notNull(),
     /** HMAC of "user:{id}" or "phone:{E.164}": settles one vote per person, also across instances. */
     voterKey: text("voter_key").notNull(),
     votedAt: timestamp("voted_at", { withTimezone: true }).notNull().defaultNow(),
@@ -98,9 +100,8 @@ export const pollVoters = pgTable(
 export const pollBallots = pgTable(
   "poll_ballots",
   {
-    pollId: bigint("poll_id", { mode: "number" })
-      .notNull()
-      .references(() => polls.id, { onDelete: "cascade" }),
+    /** No foreign key, as in poll_voters. */
+    pollId: bigint("poll_id", { mode: "number" }).notNull(),
     /** HMAC of the poll id and the voter key. */
     token: text("token").notNull(),
     /** Indexes into polls.options, ascending, no repeats, 1..maxChoices of them. */

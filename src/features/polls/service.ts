@@ -21,7 +21,7 @@ import { senderNames } from "../announcements/service";
 import { getMunicipality } from "../municipalities/service";
 import { pollOpeningAudience, pollResultAudience } from "./audiences";
 import { pollCsv } from "./csv";
-import { type BallotKeys, ballotKeysOf } from "./keys";
+import { type BallotKeys, ballotKeysOf, checkBallotSecret } from "./keys";
 import { openingContent, pollText, resultContent } from "./notices";
 import { type PollRow, pollBallots, pollResidentLists, pollResidents, polls } from "./schema";
 import {
@@ -245,7 +245,8 @@ export class PollsService {
       throw new PollError("no_such_municipality", { id: municipalityId });
     }
     if (phones.length === 0) throw new PollError("resident_file_empty");
-    const hashes = [...new Set(phones.map((p) => this.settings.keys.residentHash(p)))];
+    const keys = await this.keys();
+    const hashes = [...new Set(phones.map((p) => keys.residentHash(p)))];
     await this.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${residentsLockKey(municipalityId)})`);
       await tx.delete(pollResidents).where(eq(pollResidents.municipalityId, municipalityId));
@@ -328,7 +329,7 @@ export class PollsService {
     if (voter.municipalityId !== poll.municipalityId) throw new PollError("other_municipality");
     const chosen = validateChoices(choices, poll);
     const voterKey = await this.voterKeyOf(voter, poll);
-    const token = this.settings.keys.ballotToken(poll.id, voterKey);
+    const token = (await this.keys()).ballotToken(poll.id, voterKey);
     const newAccount = now.getTime() - voter.createdAt.getTime() < HOUR_MS;
     const at = now.toISOString();
     // One statement, one round trip. The poll row is locked FOR KEY SHARE, which closing's
@@ -435,6 +436,27 @@ export class PollsService {
     return { poll, tally: await this.tally(poll) };
   }
 
+  /**
+   * Refuses a ballot secret other than the one this database's polls were made with (checked
+   * once per service): every voter key would change, and people could vote a second time.
+   */
+  checkSecret(): Promise<void> {
+    this.secretChecked ??= checkBallotSecret(this.db, this.settings.keys).catch(
+      (error: unknown) => {
+        this.secretChecked = undefined;
+        throw error;
+      },
+    );
+    return this.secretChecked;
+  }
+
+  private secretChecked: Promise<void> | undefined;
+
+  private async keys(): Promise<BallotKeys> {
+    await this.checkSecret();
+    return this.settings.keys;
+  }
+
   // ── Internals ────────────────────────────────────────────────────────────────────────────
 
   private async find(pollId: number): Promise<PollRow> {
@@ -455,7 +477,7 @@ export class PollsService {
     let myChoices: number[] | undefined;
     const voterKey = await this.voterKeyOf(voter, poll).catch(() => undefined);
     if (voterKey) {
-      const token = this.settings.keys.ballotToken(poll.id, voterKey);
+      const token = (await this.keys()).ballotToken(poll.id, voterKey);
       const [ballot] = await this.db
         .select({ choices: pollBallots.choices })
         .from(pollBallots)
@@ -474,7 +496,7 @@ export class PollsService {
    * must be on the municipality's resident list (one vote per number across every channel).
    */
   private async voterKeyOf(voter: Voter, poll: PollRow, db: Executor = this.db): Promise<string> {
-    const keys = this.settings.keys;
+    const keys = await this.keys();
     if (poll.audience !== "verified") return keys.voterKey({ userId: voter.userId });
     if (!voter.verifiedPhone) throw new PollError("verify_needed");
     const [onList] = await db
