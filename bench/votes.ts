@@ -69,21 +69,28 @@ function press(updateId: number, chatId: number, data: string): Update {
   };
 }
 
-async function drive(updates: Update[], handle: (u: Update) => Promise<void>) {
-  const latencies: number[] = [];
+/**
+ * Feeds `count` updates, made one at a time as they are sent (a bot never holds a whole day's
+ * updates in memory; holding 125,000 here would only make the garbage collector the bottleneck).
+ */
+async function drive(
+  count: number,
+  make: (k: number) => Update,
+  handle: (u: Update) => Promise<void>,
+) {
+  const latencies = new Float64Array(count);
   let next = 0;
   const started = performance.now();
   async function lane() {
-    while (next < updates.length) {
-      const u = updates[next++] as Update;
+    while (next < count) {
+      const k = next++;
       const t0 = performance.now();
-      await handle(u);
-      latencies.push(performance.now() - t0);
+      await handle(make(k));
+      latencies[k] = performance.now() - t0;
     }
   }
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-  latencies.sort((a, b) => a - b);
-  return { seconds: (performance.now() - started) / 1000, latencies };
+  return { seconds: (performance.now() - started) / 1000, latencies: Array.from(latencies) };
 }
 
 async function run(handle: DatabaseHandle, label: string) {
@@ -134,39 +141,39 @@ async function run(handle: DatabaseHandle, label: string) {
   await bot.init();
 
   const random = rng(7);
-  const expected = new Array<number>(OPTIONS).fill(0);
-  const first: Update[] = [];
-  const finalChoice = new Array<number>(VOTERS);
-  let updateId = 0;
-  for (let i = 0; i < VOTERS; i++) {
-    const option = Math.floor(random() * OPTIONS);
-    finalChoice[i] = option;
-    first.push(
-      press(++updateId, CHAT_BASE + i + 1, POLL_CB.vote.pack({ pollId: poll.id, option })),
-    );
-  }
+  const firstChoice = new Uint8Array(VOTERS);
+  for (let i = 0; i < VOTERS; i++) firstChoice[i] = Math.floor(random() * OPTIONS);
+  const vote = (updateId: number, i: number, option: number) =>
+    press(updateId, CHAT_BASE + i + 1, POLL_CB.vote.pack({ pollId: poll.id, option }));
+  /** Voter i's first press: update i + 1. */
+  const firstPress = (i: number) => vote(i + 1, i, firstChoice[i] as number);
   // Then changes (the first CHANGES voters pick the next option) mixed with redelivered
-  // updates of other voters' first presses (the very same update, same update_id).
-  const second: Update[] = [];
-  for (let i = 0; i < CHANGES; i++) {
-    const option = ((finalChoice[i] as number) + 1) % OPTIONS;
-    finalChoice[i] = option;
-    second.push(
-      press(++updateId, CHAT_BASE + i + 1, POLL_CB.vote.pack({ pollId: poll.id, option })),
-    );
-  }
-  for (let i = 0; i < DUPLICATES; i++) second.push(first[CHANGES + i] as Update);
+  // updates of other voters' first presses (the very same update, same update_id): entry
+  // i >= 0 is voter i's change, -1 - j a second delivery of voter j's first press.
+  const second = new Int32Array(CHANGES + DUPLICATES);
+  for (let i = 0; i < CHANGES; i++) second[i] = i;
+  for (let i = 0; i < DUPLICATES; i++) second[CHANGES + i] = -1 - (CHANGES + i);
   for (let i = second.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [second[i], second[j]] = [second[j] as Update, second[i] as Update];
+    [second[i], second[j]] = [second[j] as number, second[i] as number];
   }
-  for (const c of finalChoice) expected[c] = (expected[c] ?? 0) + 1;
+  const secondPress = (k: number) => {
+    const e = second[k] as number;
+    if (e < 0) return firstPress(-1 - e);
+    return vote(VOTERS + e + 1, e, ((firstChoice[e] as number) + 1) % OPTIONS);
+  };
+  const expected = new Array<number>(OPTIONS).fill(0);
+  for (let i = 0; i < VOTERS; i++) {
+    const final =
+      i < CHANGES ? ((firstChoice[i] as number) + 1) % OPTIONS : (firstChoice[i] as number);
+    expected[final] = (expected[final] ?? 0) + 1;
+  }
 
   let errors = 0;
   const handleUpdate = (u: Update) => bot.handleUpdate(u).catch(() => void errors++);
-  const a = await drive(first, handleUpdate);
+  const a = await drive(VOTERS, firstPress, handleUpdate);
   const sendsBefore = telegram.counts.get("editMessageText") ?? 0;
-  const b = await drive(second, handleUpdate);
+  const b = await drive(second.length, secondPress, handleUpdate);
   // A change edits the poll message into its confirmation; a redelivered press only answers
   // "already counted".
   const confirmations = (telegram.counts.get("editMessageText") ?? 0) - sendsBefore;
@@ -188,7 +195,7 @@ async function run(handle: DatabaseHandle, label: string) {
   );
 
   const all = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
-  const votes = first.length + second.length;
+  const votes = VOTERS + second.length;
   const result = {
     voters: VOTERS,
     ballots: tally.voters,

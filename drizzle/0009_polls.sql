@@ -57,6 +57,6 @@ ALTER TABLE "poll_resident_lists" ADD CONSTRAINT "poll_resident_lists_municipali
 ALTER TABLE "poll_residents" ADD CONSTRAINT "poll_residents_municipality_id_municipalities_id_fk" FOREIGN KEY ("municipality_id") REFERENCES "public"."municipalities"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "polls" ADD CONSTRAINT "polls_municipality_id_municipalities_id_fk" FOREIGN KEY ("municipality_id") REFERENCES "public"."municipalities"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "polls" ADD CONSTRAINT "polls_created_by_user_id_users_id_fk" FOREIGN KEY ("created_by_user_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "poll_voters_time_idx" ON "poll_voters" USING btree ("poll_id","voted_at");--> statement-breakpoint
+CREATE INDEX "poll_voters_new_idx" ON "poll_voters" USING btree ("poll_id","voted_at") WHERE "poll_voters"."new_account";--> statement-breakpoint
 CREATE INDEX "polls_municipality_idx" ON "polls" USING btree ("municipality_id","closes_at");--> statement-breakpoint
 CREATE INDEX "polls_due_idx" ON "polls" USING btree ("status","opens_at","closes_at");

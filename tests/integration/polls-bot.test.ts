@@ -139,6 +139,9 @@ describe("multiple choice", () => {
       text: ru("polls.errors.too_many_choices", { max: 2 }),
       alert: true,
     });
+    // A forged option number past the last one (35 would shift like 3) is refused.
+    await t.send(pressUpdate(bakyt, POLL_CB.toggle.pack({ pollId: poll.id, mask: 5, option: 33 })));
+    expect(alertOf(t)).toEqual({ text: ru("polls.errors.choice_bad"), alert: true });
     // Forged selections.
     await t.send(pressUpdate(bakyt, POLL_CB.submit.pack({ pollId: poll.id, mask: 7 })));
     expect(alertOf(t).text).toBe(ru("polls.errors.too_many_choices", { max: 2 }));

@@ -12,7 +12,7 @@ import { senderNames } from "../announcements/service";
 import { formatMoment } from "../hearings/time";
 import { displayName, getMunicipality } from "../municipalities/service";
 import { isPollStaff, refusalOf, serviceOf } from "./bot-common";
-import { choicesMask, maskChoices, POLL_CB } from "./callbacks";
+import { maskChoices, POLL_CB } from "./callbacks";
 import {
   type CardContext,
   choiceList,
@@ -158,17 +158,14 @@ export function pollsHandlers(deps: BotDeps): Composer<AppContext> {
       ({ poll } = await service.pollFor(voterOf(ctx.user), pollId));
       const refusal = votingRefusal(poll, new Date());
       if (refusal) throw refusal;
-      const next = mask ^ (1 << option);
-      const chosen = maskChoices(next);
+      // Checked before shifting: JavaScript shifts by the count modulo 32.
+      if (option >= poll.options.length) throw new PollError("choice_bad");
+      const chosen = maskChoices(mask ^ (1 << option));
       if (chosen.length > 0) validateChoices(chosen, poll);
-      else if (option >= poll.options.length) throw new PollError("choice_bad");
       await ctx.answerCallbackQuery();
       await ctx
         .editMessageReplyMarkup({
-          reply_markup: inlineKeyboard(
-            voteButtons(poll, maskChoices(choicesMask(chosen))),
-            ctx.locale,
-          ),
+          reply_markup: inlineKeyboard(voteButtons(poll, chosen), ctx.locale),
         })
         .catch(() => {});
     } catch (error) {

@@ -6,6 +6,7 @@
  */
 export class PressLimit {
   private readonly windows = new Map<number, { startedAt: number; presses: number }>();
+  private sweptAt = 0;
 
   constructor(
     private readonly max: number,
@@ -16,7 +17,9 @@ export class PressLimit {
   take(userId: number, now = Date.now()): boolean {
     const w = this.windows.get(userId);
     if (!w || now - w.startedAt >= this.windowMs) {
-      if (this.windows.size > 50_000) this.sweep(now);
+      // Forget people whose window ended, at most once a window: sweeping on every press of a
+      // busy poll (100,000 people within a minute) would cost more than the votes.
+      if (now - this.sweptAt >= this.windowMs) this.sweep(now);
       this.windows.set(userId, { startedAt: now, presses: 1 });
       return true;
     }
@@ -25,6 +28,7 @@ export class PressLimit {
   }
 
   private sweep(now: number): void {
+    this.sweptAt = now;
     for (const [id, w] of this.windows) {
       if (now - w.startedAt >= this.windowMs) this.windows.delete(id);
     }
