@@ -15,15 +15,16 @@ import { and, asc, desc, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
 import { recordAudit } from "../../core/audit";
 import { canManageMunicipality, isAdmin, staffMunicipalities } from "../../core/permissions";
 import { type Database, type Executor, rowsOf } from "../../db/client";
-import { cancelByKey, createOutgoingMessage, sendToUsers, startMessage } from "../../delivery";
-import { translator } from "../../i18n";
+import { cancelByKey, createOutgoingMessage, startMessage } from "../../delivery";
 import { senderNames } from "../announcements/service";
 import { getMunicipality } from "../municipalities/service";
 import { pollOpeningAudience, pollResultAudience } from "./audiences";
+import { warnOnBurst } from "./burst";
 import { pollCsv } from "./csv";
 import { type BallotKeys, ballotKeysOf, checkBallotSecret } from "./keys";
-import { openingContent, pollText, resultContent } from "./notices";
-import { type PollRow, pollBallots, pollResidentLists, pollResidents, polls } from "./schema";
+import { openingContent, resultContent } from "./notices";
+import { replaceResidentList, residentListOf, residentStatus } from "./resident-list";
+import { type PollRow, pollBallots, polls } from "./schema";
 import {
   POLL_LIMITS,
   type PollActor,
@@ -39,8 +40,6 @@ import {
 import { validateChoices, validatePollInput } from "./validate";
 
 const HOUR_MS = 3_600_000;
-/** High bits of the advisory-lock keys of resident-list imports (municipality id below). */
-const RESIDENTS_LOCK_BASE = 0x506f6c6cn << 24n;
 
 export interface PollSettings {
   /** TIMEZONE: how times are shown. */
@@ -65,11 +64,6 @@ export function pollSettingsOf(config: {
 function actorLabel(actor: PollActor): string {
   if (actor.userId === undefined) return "cli";
   return isAdmin(actor.roles) ? "admin" : "staff";
-}
-
-/** Serialises two imports of one municipality's list (each replaces the whole list). */
-function residentsLockKey(municipalityId: number): string {
-  return String(RESIDENTS_LOCK_BASE + BigInt(municipalityId));
 }
 
 /** The opening message's dedupe key (scheduled for a poll that opens later). */
@@ -245,32 +239,11 @@ export class PollsService {
       throw new PollError("no_such_municipality", { id: municipalityId });
     }
     if (phones.length === 0) throw new PollError("resident_file_empty");
-    const keys = await this.keys();
-    const hashes = [...new Set(phones.map((p) => keys.residentHash(p)))];
-    await this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${residentsLockKey(municipalityId)})`);
-      await tx.delete(pollResidents).where(eq(pollResidents.municipalityId, municipalityId));
-      for (let i = 0; i < hashes.length; i += 5000) {
-        await tx
-          .insert(pollResidents)
-          .values(hashes.slice(i, i + 5000).map((phoneHash) => ({ municipalityId, phoneHash })));
-      }
-      await tx
-        .insert(pollResidentLists)
-        .values({ municipalityId, numbers: hashes.length })
-        .onConflictDoUpdate({
-          target: pollResidentLists.municipalityId,
-          set: { numbers: hashes.length, importedAt: sql`now()` },
-        });
-      await recordAudit(tx, {
-        actorUserId: actor.userId,
-        actorLabel: actorLabel(actor),
-        action: "poll.residents_import",
-        municipalityId,
-        details: { numbers: hashes.length },
-      });
+    const numbers = await replaceResidentList(this.db, await this.keys(), municipalityId, phones, {
+      actorUserId: actor.userId,
+      actorLabel: actorLabel(actor),
     });
-    return { numbers: hashes.length };
+    return { numbers };
   }
 
   /** The municipality's resident list: how many numbers, imported when. */
@@ -279,11 +252,7 @@ export class PollsService {
     municipalityId: number,
   ): Promise<{ numbers: number; importedAt: Date } | undefined> {
     if (!canManageMunicipality(actor.roles, municipalityId)) throw new PollError("not_allowed");
-    const [row] = await this.db
-      .select()
-      .from(pollResidentLists)
-      .where(eq(pollResidentLists.municipalityId, municipalityId));
-    return row ? { numbers: row.numbers, importedAt: row.importedAt } : undefined;
+    return residentListOf(this.db, municipalityId);
   }
 
   // ── Residents ────────────────────────────────────────────────────────────────────────────
@@ -364,7 +333,10 @@ export class PollsService {
     }
     const outcome: VoteOutcome =
       Number(row.added) > 0 ? "new" : Number(row.written) > 0 ? "changed" : "same";
-    if (outcome === "new" && newAccount) await this.warnOnBurst(poll);
+    if (outcome === "new" && newAccount) {
+      const votes = await warnOnBurst(this.db, poll, now);
+      if (votes !== undefined) this.onBurst?.(poll, votes);
+    }
     return {
       outcome,
       poll,
@@ -499,22 +471,8 @@ export class PollsService {
     const keys = await this.keys();
     if (poll.audience !== "verified") return keys.voterKey({ userId: voter.userId });
     if (!voter.verifiedPhone) throw new PollError("verify_needed");
-    const [onList] = await db
-      .select({ hash: pollResidents.phoneHash })
-      .from(pollResidents)
-      .where(
-        and(
-          eq(pollResidents.municipalityId, poll.municipalityId),
-          eq(pollResidents.phoneHash, keys.residentHash(voter.verifiedPhone)),
-        ),
-      );
-    if (!onList) {
-      const [list] = await db
-        .select({ id: pollResidentLists.municipalityId })
-        .from(pollResidentLists)
-        .where(eq(pollResidentLists.municipalityId, poll.municipalityId));
-      throw new PollError(list ? "not_resident" : "no_resident_list");
-    }
+    const listed = await residentStatus(db, keys, poll.municipalityId, voter.verifiedPhone);
+    if (listed !== "listed") throw new PollError(listed);
     return keys.voterKey({ phone: voter.verifiedPhone });
   }
 
@@ -569,61 +527,6 @@ export class PollsService {
       .where(inArray(polls.id, [...pollIds]));
     for (const poll of rows) out.set(poll.id, await this.tally(poll));
     return out;
-  }
-
-  /**
-   * Many first votes from accounts made in the last hour, within a few minutes: bought or
-   * scripted accounts. Logged by the caller's logger and told to the poll's staff, at most once
-   * an hour per poll (a conditional update picks the one instance that warns).
-   */
-  private async warnOnBurst(poll: PollRow): Promise<void> {
-    const warnedAt = poll.burstWarnedAt?.getTime();
-    if (warnedAt !== undefined && this.now().getTime() - warnedAt < HOUR_MS) return;
-    const windowStart = new Date(this.now().getTime() - POLL_LIMITS.burstWindowMin * 60_000);
-    const [count] = rowsOf<{ n: number }>(
-      await this.db.execute(sql`select count(*)::int as n from (select 1 from poll_voters
-        where poll_id = ${poll.id} and new_account
-          and voted_at >= ${windowStart.toISOString()}::timestamptz
-        limit ${POLL_LIMITS.burstVotes}) recent`),
-    );
-    const n = Number(count?.n ?? 0);
-    if (n < POLL_LIMITS.burstVotes) return;
-    const hourAgo = new Date(this.now().getTime() - HOUR_MS);
-    const [claimed] = await this.db
-      .update(polls)
-      .set({ burstWarnedAt: this.now() })
-      .where(
-        and(
-          eq(polls.id, poll.id),
-          sql`(${polls.burstWarnedAt} is null or ${polls.burstWarnedAt} < ${hourAgo.toISOString()}::timestamptz)`,
-        ),
-      )
-      .returning({ id: polls.id });
-    if (!claimed) return;
-    this.onBurst?.(poll, n);
-    const staff = rowsOf<{ user_id: number }>(
-      await this.db.execute(sql`select distinct g.user_id from role_grants g
-        where (g.role = 'staff' and g.municipality_id = ${poll.municipalityId})
-          or g.user_id = ${poll.createdByUserId ?? -1}`),
-    ).map((r) => Number(r.user_id));
-    if (staff.length === 0) return;
-    const text = Object.fromEntries(
-      (["ky", "ru", "en"] as const).map((l) => [
-        l,
-        translator(l)("polls.notice.burst", {
-          question: pollText(poll.question, l),
-          count: n,
-          minutes: POLL_LIMITS.burstWindowMin,
-        }),
-      ]),
-    );
-    await sendToUsers(this.db, {
-      kind: "system",
-      municipalityId: poll.municipalityId,
-      createdByUserId: null,
-      content: { text },
-      userIds: staff,
-    });
   }
 
   /** Told of a burst warning (the feature logs it). */
