@@ -87,6 +87,20 @@ export function resolveLocale(
   return fallback;
 }
 
+/**
+ * What staff wrote in Kyrgyz and/or Russian (a poll's question, a hearing's title), for one
+ * reader: their language, else the other one of the two. English readers get the Kyrgyz text
+ * (inside English labels); an empty or blank half counts as not written.
+ */
+export function staffText(text: { ky?: string; ru?: string }, locale: Locale): string {
+  const order = locale === "ru" ? (["ru", "ky"] as const) : (["ky", "ru"] as const);
+  for (const l of order) {
+    const t = text[l]?.trim();
+    if (t) return t;
+  }
+  return "";
+}
+
 const INTL_LOCALE: Record<Locale, string> = { ky: "ky-KG", ru: "ru-RU", en: "en-GB" };
 
 /** "23-ноябрь 2026-ж., 14:30" style date and time, in the deployment's time zone. */

@@ -7,6 +7,7 @@ import { roleGrants } from "../../src/db/schema";
 import { senderNames } from "../../src/features/announcements/service";
 import { startTestApp } from "../helpers/app";
 import { canRunBrowser, DESKTOP, launchBrowser, visible } from "../helpers/browser";
+import { openChat, press, type, waitForBot } from "../helpers/webchat-page";
 
 /**
  * A broadcast composed by a staff member in the web chat, in Chromium against the real app
@@ -37,41 +38,13 @@ describe.skipIf(!canRunBrowser)("a broadcast in the web chat", () => {
     const context = await browser.newContext({ ...DESKTOP, locale: "ky-KG" });
     contexts.push(context);
     const page = await context.newPage();
-    const session = page.waitForResponse(
-      (r) => r.url() === `${base}/chat/session` && r.request().method() === "POST",
-    );
-    await page.goto(base);
-    const { userId } = (await (await session).json()) as { userId: number };
+    const userId = await openChat(page, base);
     await updateUserSettings(app.database.db, userId, {
       locale: "ky",
       municipalityId,
       consentAt: new Date(),
     });
     return { page, userId };
-  }
-
-  const bubbles = (page: Page) => page.locator("li.msg.bot .text");
-
-  async function waitForBot(page: Page, text: string): Promise<void> {
-    await expect
-      .poll(async () => (await bubbles(page).allTextContents()).some((t) => t.includes(text)), {
-        timeout: 15_000,
-      })
-      .toBe(true);
-  }
-
-  async function press(page: Page, label: string): Promise<void> {
-    await page
-      .locator("li.msg.bot")
-      .filter({ has: page.getByRole("button", { name: label, exact: true }) })
-      .last()
-      .getByRole("button", { name: label, exact: true })
-      .click();
-  }
-
-  async function type(page: Page, text: string): Promise<void> {
-    await page.locator("#input").fill(text);
-    await page.locator("#input").press("Enter");
   }
 
   it("shows typed markup as typed in the preview and in the resident's copy", async () => {

@@ -1,8 +1,6 @@
 import { and, eq } from "drizzle-orm";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import ky from "../../locales/ky.json";
-import type { App } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import { roleGrants, users } from "../../src/db/schema";
 import { offsetLabel } from "../../src/features/hearings/notices";
@@ -10,9 +8,18 @@ import { hearingQuestions, hearingRsvps } from "../../src/features/hearings/sche
 import { HearingsService } from "../../src/features/hearings/service";
 import { CLI_ACTOR, hearingSettingsOf } from "../../src/features/hearings/types";
 import { translator } from "../../src/i18n";
-import { startTestApp } from "../helpers/app";
-import { canRunBrowser, DESKTOP, launchBrowser, visible } from "../helpers/browser";
+import { canRunBrowser, DESKTOP, visible } from "../helpers/browser";
 import { waitFor } from "../helpers/wait";
+import {
+  bubbles,
+  finishOnboarding,
+  onboardToTopics,
+  openChat,
+  press,
+  type,
+  useWebchatBrowser,
+  waitForBot,
+} from "../helpers/webchat-page";
 
 /**
  * A budget hearing in the web chat, in Chromium against the whole app in this process (HTTP,
@@ -29,70 +36,16 @@ const REMINDER_IN_MS = 20_000;
 const OFFSET_MIN = 2;
 
 describe.skipIf(!canRunBrowser)("a budget hearing in the web chat", () => {
-  let app: App;
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    ({ app, base } = await startTestApp());
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await app?.stop();
-  });
-
-  const bubbles = (page: Page) => page.locator("li.msg.bot .text");
-
-  async function waitForBot(page: Page, text: string, timeout = 15_000): Promise<void> {
-    await expect
-      .poll(async () => (await bubbles(page).allTextContents()).some((x) => x.includes(text)), {
-        timeout,
-      })
-      .toBe(true);
-  }
-
-  /** Presses a button on the latest message that has it. */
-  async function press(page: Page, label: string): Promise<void> {
-    await page
-      .locator("li.msg.bot")
-      .filter({ has: page.getByRole("button", { name: label, exact: true }) })
-      .last()
-      .getByRole("button", { name: label, exact: true })
-      .click();
-  }
-
-  async function type(page: Page, text: string): Promise<void> {
-    await page.locator("#input").fill(text);
-    await page.locator("#input").press("Enter");
-  }
+  const chat = useWebchatBrowser();
 
   it("onboards, gets the notice, answers going, asks, takes the calendar link, gets the reminder; as staff, exports by the command line", async () => {
+    const { app, base } = chat;
     const db = app.database.db;
-    const context = await browser.newContext({
-      ...DESKTOP,
-      locale: "ky-KG",
-      timezoneId: "Asia/Bishkek",
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    const session = page.waitForResponse(
-      (r) => r.url() === `${base}/chat/session` && r.request().method() === "POST",
-    );
-    await page.goto(base);
-    const { userId } = (await (await session).json()) as { userId: number };
+    const page = await chat.newPage({ ...DESKTOP, locale: "ky-KG", timezoneId: "Asia/Bishkek" });
+    const userId = await openChat(page, base);
 
     // Onboarding: language, municipality, only hearings among the topics, consent.
-    await waitForBot(page, visible(ky.onboarding.welcome));
-    await page.getByRole("button", { name: ky.language.name }).click();
-    await waitForBot(page, visible(ky.onboarding.municipality_ask));
-    await type(page, "сокулук");
-    await waitForBot(page, visible(ky.onboarding.municipality_found));
-    await page.locator("li.msg.bot").last().getByRole("button").first().click();
-    await waitForBot(page, visible(ky.onboarding.topics_ask));
+    await onboardToTopics(page);
     for (const topic of ["polls", "announcements"] as const) {
       const on = `✅ ${t(`onboarding.topic_${topic}`)}`;
       await press(page, on);
@@ -102,10 +55,7 @@ describe.skipIf(!canRunBrowser)("a budget hearing in the web chat", () => {
         )
         .toBeGreaterThan(0);
     }
-    await press(page, ky.common.done);
-    await waitForBot(page, visible(ky.onboarding.consent_text));
-    await press(page, ky.onboarding.consent_agree);
-    await waitForBot(page, visible(ky.onboarding.finished));
+    await finishOnboarding(page);
     const [me] = await db.select().from(users).where(eq(users.id, userId));
     expect(me?.topics).toEqual(["hearings"]);
     const municipalityId = me?.municipalityId;

@@ -1,17 +1,23 @@
 import { eq } from "drizzle-orm";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import ky from "../../locales/ky.json";
-import type { App } from "../../src/app";
 import { users } from "../../src/db/schema";
 import { POLLS_TICK_JOB } from "../../src/features/polls/jobs";
 import { PollsService, pollSettingsOf } from "../../src/features/polls/service";
 import { CLI_ACTOR } from "../../src/features/polls/types";
 import { translator } from "../../src/i18n";
-import { startTestApp } from "../helpers/app";
 import { TEST_BALLOT_SECRET } from "../helpers/bot";
-import { canRunBrowser, launchBrowser, PHONE, visible } from "../helpers/browser";
+import { canRunBrowser, PHONE, visible } from "../helpers/browser";
 import { waitFor } from "../helpers/wait";
+import {
+  bubbles,
+  finishOnboarding,
+  onboardToTopics,
+  openChat,
+  type,
+  useWebchatBrowser,
+  waitForBot,
+} from "../helpers/webchat-page";
 
 /**
  * Polls in the web chat, in Chromium against the whole app in this process (HTTP, bot, delivery
@@ -26,64 +32,17 @@ const t = translator("ky");
 const CLOSES_IN_MS = 25_000;
 
 describe.skipIf(!canRunBrowser)("polls in the web chat", () => {
-  let app: App;
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    ({ app, base } = await startTestApp({ jobSchedules: { [POLLS_TICK_JOB]: "*/2 * * * * *" } }));
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await app?.stop();
-  });
-
-  const bubbles = (page: Page) => page.locator("li.msg.bot .text");
-
-  async function waitForBot(page: Page, text: string, timeout = 15_000): Promise<void> {
-    await expect
-      .poll(async () => (await bubbles(page).allTextContents()).some((x) => x.includes(text)), {
-        timeout,
-      })
-      .toBe(true);
-  }
-
-  async function type(page: Page, text: string): Promise<void> {
-    await page.locator("#input").fill(text);
-    await page.locator("#input").press("Enter");
-  }
+  const chat = useWebchatBrowser({ jobSchedules: { [POLLS_TICK_JOB]: "*/2 * * * * *" } });
 
   it("votes, changes the vote, is told how to verify, and sees the result with its chart", async () => {
+    const { app, base } = chat;
     const db = app.database.db;
-    const context = await browser.newContext({
-      ...PHONE,
-      locale: "ky-KG",
-      timezoneId: "Asia/Bishkek",
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    const session = page.waitForResponse(
-      (r) => r.url() === `${base}/chat/session` && r.request().method() === "POST",
-    );
-    await page.goto(base);
-    const { userId } = (await (await session).json()) as { userId: number };
+    const page = await chat.newPage({ ...PHONE, locale: "ky-KG", timezoneId: "Asia/Bishkek" });
+    const userId = await openChat(page, base);
 
     // Onboarding: Kyrgyz, a municipality, every topic, consent.
-    await waitForBot(page, visible(ky.onboarding.welcome));
-    await page.getByRole("button", { name: ky.language.name }).click();
-    await waitForBot(page, visible(ky.onboarding.municipality_ask));
-    await type(page, "сокулук");
-    await waitForBot(page, visible(ky.onboarding.municipality_found));
-    await page.locator("li.msg.bot").last().getByRole("button").first().click();
-    await waitForBot(page, visible(ky.onboarding.topics_ask));
-    await page.locator("li.msg.bot").last().getByRole("button", { name: ky.common.done }).click();
-    await waitForBot(page, visible(ky.onboarding.consent_text));
-    await page.getByRole("button", { name: ky.onboarding.consent_agree }).click();
-    await waitForBot(page, visible(ky.onboarding.finished));
+    await onboardToTopics(page);
+    await finishOnboarding(page);
     const [me] = await db.select().from(users).where(eq(users.id, userId));
     const municipalityId = me?.municipalityId as number;
 

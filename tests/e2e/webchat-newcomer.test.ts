@@ -12,6 +12,7 @@ import { sendToUsers } from "../../src/delivery";
 import { createAnnouncement } from "../../src/features/announcements/service";
 import { startTestApp } from "../helpers/app";
 import { canRunBrowser, DESKTOP, launchBrowser, PHONE, visible } from "../helpers/browser";
+import { bubbles, onboardToTopics, openChat, type, waitForBot } from "../helpers/webchat-page";
 
 /**
  * What hurt a newcomer on the web chat, in Chromium against the real app in this process (real
@@ -55,23 +56,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     return { context, page };
   }
 
-  /** The person behind the page's cookie (the session answer names them). */
-  async function load(page: Page): Promise<number> {
-    const session = page.waitForResponse(
-      (r) => r.url() === `${base}/chat/session` && r.request().method() === "POST",
-    );
-    await page.goto(base);
-    const { userId } = (await (await session).json()) as { userId: number };
-    return userId;
-  }
-
-  const botTexts = (page: Page) => page.locator("li.msg.bot .text").allTextContents();
-
-  async function waitForBot(page: Page, text: string, timeout = 15_000): Promise<void> {
-    await expect
-      .poll(async () => (await botTexts(page)).some((t) => t.includes(text)), { timeout })
-      .toBe(true);
-  }
+  const botTexts = (page: Page) => bubbles(page).allTextContents();
 
   /** A resident set up directly in the database (onboarding itself is tested elsewhere). */
   async function settle(userId: number, locale: "ky" | "ru" | "en" = "ky"): Promise<void> {
@@ -82,15 +67,9 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     });
   }
 
-  async function typeAndSend(page: Page, text: string): Promise<void> {
-    const input = page.locator("#input");
-    await input.fill(text);
-    await input.press("Enter");
-  }
-
   it("keeps answering after a reload and a keep-alive, and heals a lost stream", async () => {
     const { page } = await open();
-    const userId = await load(page);
+    const userId = await openChat(page, base);
     await waitForBot(page, visible(ky.onboarding.welcome));
     await settle(userId);
 
@@ -101,7 +80,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     // a lower bound (a slow machine only lets more pings pass), so it cannot race.
     await page.waitForTimeout(PING_MS * 4);
     expect(app.webchat.hub.connections).toBe(1);
-    await typeAndSend(page, "/privacy");
+    await type(page, "/privacy");
     await waitForBot(page, visible(ky.privacy.text));
 
     // The server forgets the page (as a restart of its instance would): the stream ends at its
@@ -109,14 +88,14 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     app.webchat.hub.closeAll();
     await expect.poll(() => app.webchat.hub.isConnected(userId), { timeout: 15_000 }).toBe(true);
     const before = (await botTexts(page)).length;
-    await typeAndSend(page, "/help");
+    await type(page, "/help");
     await expect.poll(async () => (await botTexts(page)).length).toBeGreaterThan(before);
     expect(pageErrors).toEqual([]);
   });
 
   it("shows what arrived while the tab was closed, marked new, and counts it then", async () => {
     const { context, page: first } = await open({ device: PHONE });
-    const userId = await load(first);
+    const userId = await openChat(first, base);
     await waitForBot(first, visible(ky.onboarding.welcome));
     await settle(userId);
     await first.close();
@@ -139,7 +118,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
 
     // They come back (same browser, new tab): the announcement is there, after a divider.
     const page = await context.newPage();
-    expect(await load(page)).toBe(userId);
+    expect(await openChat(page, base)).toBe(userId);
     await waitForBot(page, "Бейшемби күнү суу болбойт");
     const divider = page.locator("li.unread-divider");
     await expect.poll(() => divider.isVisible()).toBe(true);
@@ -162,9 +141,9 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     // again in Russian; the staff invite also settles the municipality.
     const staffInvite = await createInvite(db, { role: "staff", municipalityId });
     const { page } = await open({ locale: "ru-RU" });
-    const staffId = await load(page);
+    const staffId = await openChat(page, base);
     await waitForBot(page, visible(ru.onboarding.welcome));
-    await typeAndSend(page, staffInvite.code);
+    await type(page, staffInvite.code);
     await waitForBot(page, visible(ru.invite.redeemed));
     await waitForBot(page, ru.language.choose);
     await page.locator("li.msg.bot").last().getByRole("button", { name: ru.language.name }).click();
@@ -175,11 +154,11 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     // At the municipality step: not searched as a place name, redeemed, and the flow goes on.
     const deputyInvite = await createInvite(db, { role: "deputy", municipalityId });
     const other = await open({ locale: "ky-KG", device: PHONE });
-    await load(other.page);
+    await openChat(other.page, base);
     await waitForBot(other.page, visible(ky.onboarding.welcome));
     await other.page.getByRole("button", { name: ky.language.name }).click();
     await waitForBot(other.page, visible(ky.onboarding.municipality_ask));
-    await typeAndSend(other.page, deputyInvite.code.toLowerCase());
+    await type(other.page, deputyInvite.code.toLowerCase());
     await waitForBot(other.page, visible(ky.invite.redeemed));
     await waitForBot(other.page, visible(ky.onboarding.topics_ask));
     // Not searched as a place name ("«code» was not found").
@@ -189,26 +168,26 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
 
   it("ends an open /settings menu when the person types a question", async () => {
     const { page } = await open({ locale: "ru-RU" });
-    const userId = await load(page);
+    const userId = await openChat(page, base);
     await waitForBot(page, visible(ru.onboarding.welcome));
     await settle(userId, "ru");
-    await typeAndSend(page, "/settings");
+    await type(page, "/settings");
     await waitForBot(page, visible(ru.settings.menu));
     const menus = async () =>
       (await botTexts(page)).filter((t) => t.includes(visible(ru.settings.menu))).length;
     expect(await menus()).toBe(1);
-    await typeAndSend(page, "Сколько депутатов в айылном кенеше?");
+    await type(page, "Сколько депутатов в айылном кенеше?");
     await waitForBot(page, visible(ru.faq.checked));
     expect(await menus()).toBe(1);
   });
 
   it("scrolls messages that arrive together into view, unless the person scrolled up", async () => {
     const { page } = await open({ device: { ...DESKTOP, viewport: { width: 1280, height: 600 } } });
-    const userId = await load(page);
+    const userId = await openChat(page, base);
     await waitForBot(page, visible(ky.onboarding.welcome));
     await settle(userId);
     for (let i = 0; i < 3; i++) {
-      await typeAndSend(page, "/help");
+      await type(page, "/help");
       await expect.poll(async () => (await page.locator("li.msg.bot").count()) >= i + 2).toBe(true);
     }
     const [person] = await app.database.db.select().from(users).where(eq(users.id, userId));
@@ -245,7 +224,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
 
   it("shows one length limit as the person types and never cuts a paste", async () => {
     const { page } = await open({ locale: "ru-RU" });
-    const userId = await load(page);
+    const userId = await openChat(page, base);
     await waitForBot(page, visible(ru.onboarding.welcome));
     await settle(userId, "ru");
     await page.reload();
@@ -273,14 +252,8 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
   it("keeps whole words on buttons, on a phone and on a desktop", async () => {
     for (const device of [PHONE, DESKTOP]) {
       const { page } = await open({ device });
-      await load(page);
-      await waitForBot(page, visible(ky.onboarding.welcome));
-      await page.getByRole("button", { name: ky.language.name }).click();
-      await waitForBot(page, visible(ky.onboarding.municipality_ask));
-      await typeAndSend(page, "сокулук");
-      await waitForBot(page, visible(ky.onboarding.municipality_found));
-      await page.locator("li.msg.bot").last().getByRole("button").first().click();
-      await waitForBot(page, visible(ky.onboarding.topics_ask));
+      await openChat(page, base);
+      await onboardToTopics(page);
       const broken = await page.evaluate(() => {
         const out: string[] = [];
         for (const button of Array.from(document.querySelectorAll("button.kb, a.kb"))) {
@@ -306,7 +279,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
 
   it("speaks the person's chosen language, not the browser's, once they chose", async () => {
     const { page } = await open({ locale: "en-US" });
-    await load(page);
+    await openChat(page, base);
     await waitForBot(page, visible(en.onboarding.welcome));
     expect(await page.locator("#input").getAttribute("placeholder")).toBe(en.webchat.placeholder);
     await page.getByRole("button", { name: ru.language.name }).click();

@@ -3,10 +3,10 @@
  * database, and refusals turned into the person's language.
  */
 import type { BotDeps } from "../../bot/context";
+import { featureRefusals } from "../../bot/refusals";
 import { findPersonByChatId } from "../../core/people";
 import { isAdmin, staffMunicipalities } from "../../core/permissions";
 import type { RoleGrant } from "../../core/roles";
-import type { TFunction } from "../../i18n";
 import type { Locale } from "../../locales";
 import { senderNames } from "../announcements/service";
 import type { NoticeContext } from "./notices";
@@ -40,32 +40,10 @@ export async function actorOf(deps: BotDeps, chatId: number): Promise<HearingAct
   return { userId: person.user.id, roles: person.roles };
 }
 
-/**
- * What a write inside a flow returns: plain JSON, since a conversation stores the results of
- * its side effects and replays them (an Error or a Date would not come back as one).
- */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; params: Params };
-type Params = Record<string, string | number>;
+export type { Outcome } from "../../bot/refusals";
 
-/** Runs a service call; a HearingError becomes a refusal the flow can say, anything else throws. */
-export async function attempt<T>(task: () => Promise<T>): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await task() };
-  } catch (error) {
-    if (error instanceof HearingError) return { ok: false, code: error.code, params: error.params };
-    throw error;
-  }
-}
-
-/** A refusal in the person's language (`hearings.errors.<code>`). */
-export function refusalText(t: TFunction, code: string, params: Params = {}): string {
-  return t(`hearings.errors.${code}`, params);
-}
-
-/** The refusal of an error thrown by the service, or undefined when it is not a HearingError. */
-export function refusalOf(t: TFunction, error: unknown): string | undefined {
-  return error instanceof HearingError ? refusalText(t, error.code, error.params) : undefined;
-}
+/** Service calls inside flows and refusals in the person's language (`hearings.errors.<code>`). */
+export const { attempt, refusalText, refusalOf } = featureRefusals("hearings", HearingError);
 
 /** What the notices need besides the hearing: who speaks, the public address, the zone. */
 export async function noticeContextOf(

@@ -7,13 +7,19 @@
  * that is not a number, a bad kind or time, a wrong file, or the service's HearingError) exits
  * with code 2 and ONE line on stderr naming what is wrong, and changes nothing.
  */
-import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import {
+  assertWritable,
+  CliRefusal,
+  describeRefusal,
+  idOf,
+  type ParsedArgs,
+  parseArgs,
+  refusalLine,
+  requiredFlag,
+} from "../../cli/args";
 import { type CliCommand, type CliContext, readCliFile, writeCliFile } from "../../cli/command";
 import type { Database } from "../../db/client";
-import { translator } from "../../i18n";
-import { getMunicipality } from "../municipalities/service";
+import { municipalityFilterOf, municipalityOf } from "../municipalities/cli-args";
 import { HEARING_KINDS, type HearingKind, type HearingRow, type HearingText } from "./schema";
 import { HearingsService } from "./service";
 import { formatTyped, parseHearingTime } from "./time";
@@ -22,89 +28,12 @@ import { CLI_ACTOR, HearingError, type HearingInput, hearingSettingsOf } from ".
 /** More hearings than a deployment holds in years. */
 const LIST_LIMIT = 100_000;
 
-/** A refusal of the command line's input: printed as one line, exit code 2. */
-class Refusal extends Error {}
-
-interface FlagSpec {
-  /** Flags that take a value. */
-  values?: readonly string[];
-  /** Flags that stand alone. */
-  switches?: readonly string[];
-  /** How many positional arguments (the hearing's id): exactly this many. */
-  positional?: readonly string[];
-}
-
-interface ParsedArgs {
-  positional: string[];
-  values: Map<string, string>;
-  switches: Set<string>;
-}
-
-/**
- * Stricter than the shared parseFlags: an unknown flag, a flag given twice, a value flag without
- * its value and a stray argument are each refused by name instead of being guessed at.
- */
-function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
-  const values = new Map<string, string>();
-  const switches = new Set<string>();
-  const positional: string[] = [];
-  const valueFlags = new Set(spec.values ?? []);
-  const switchFlags = new Set(spec.switches ?? []);
-  const wanted = spec.positional ?? [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith("--")) {
-      if (positional.length >= wanted.length) throw new Refusal(`unexpected argument "${arg}"`);
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (values.has(name) || switches.has(name)) throw new Refusal(`--${name} is given twice`);
-    if (switchFlags.has(name)) {
-      if (eq !== -1) throw new Refusal(`--${name} takes no value`);
-      switches.add(name);
-    } else if (valueFlags.has(name)) {
-      const value = eq === -1 ? args[i + 1] : arg.slice(eq + 1);
-      if (value === undefined || (eq === -1 && value.startsWith("--"))) {
-        throw new Refusal(`--${name} needs a value`);
-      }
-      if (eq === -1) i++;
-      values.set(name, value);
-    } else {
-      throw new Refusal(`unknown flag --${name}`);
-    }
-  }
-  if (positional.length < wanted.length)
-    throw new Refusal(`${wanted[positional.length]} is missing`);
-  return { positional, values, switches };
-}
-
-function required(parsed: ParsedArgs, name: string): string {
-  const value = parsed.values.get(name);
-  if (value === undefined) throw new Refusal(`--${name} is required`);
-  return value;
-}
-
-/** Ids are positive whole numbers (bigint in the database, safe in JavaScript). */
-function idOf(text: string, what: string): number {
-  const id = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(id) || id <= 0) {
-    throw new Refusal(`${what} must be a positive whole number, got "${text}"`);
-  }
-  return id;
-}
-
-async function municipalityOf(db: Database, text: string): Promise<number> {
-  const id = idOf(text, "--municipality");
-  if (!(await getMunicipality(db, id))) throw new Refusal(`no municipality with id ${id}`);
-  return id;
-}
-
 function startsOf(text: string, timeZone: string): Date {
   const at = parseHearingTime(text, timeZone);
   if (!at) {
-    throw new Refusal(`--starts "${text}" is not a time; write "YYYY-MM-DD HH:MM" (${timeZone})`);
+    throw new CliRefusal(
+      `--starts "${text}" is not a time; write "YYYY-MM-DD HH:MM" (${timeZone})`,
+    );
   }
   return at;
 }
@@ -114,21 +43,6 @@ function textOf(parsed: ParsedArgs, flag: string): HearingText {
   const ky = parsed.values.get(`${flag}-ky`);
   const ru = parsed.values.get(`${flag}-ru`);
   return { ...(ky !== undefined ? { ky } : {}), ...(ru !== undefined ? { ru } : {}) };
-}
-
-/** The service's refusal in English, on one line (locale texts may hold Telegram HTML). */
-function describeRefusal(error: HearingError): string {
-  const key = `hearings.errors.${error.code}`;
-  const text = translator("en")(key, error.params);
-  if (text === key) return `refused (${error.code})`;
-  return text
-    .replace(/<[^>]*>/g, "")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&")
-    .replace(/\s*\n\s*/g, " ")
-    .trim();
 }
 
 function statusLine(hearing: HearingRow): string {
@@ -163,31 +77,33 @@ async function runCreate(args: string[], ctx: CliContext): Promise<number> {
     ],
     switches: ["publish"],
   });
-  const kind = required(parsed, "kind");
+  const kind = requiredFlag(parsed, "kind");
   if (!HEARING_KINDS.includes(kind as HearingKind)) {
-    throw new Refusal(`--kind must be one of ${HEARING_KINDS.join(", ")}, got "${kind}"`);
+    throw new CliRefusal(`--kind must be one of ${HEARING_KINDS.join(", ")}, got "${kind}"`);
   }
   // Staff write in Kyrgyz and/or Russian: one of the two is enough (the usage shows Kyrgyz).
   const title = textOf(parsed, "title");
   if (title.ky === undefined && title.ru === undefined) {
-    throw new Refusal("--title-ky (or --title-ru) is required");
+    throw new CliRefusal("--title-ky (or --title-ru) is required");
   }
   const place = textOf(parsed, "place");
   if (place.ky === undefined && place.ru === undefined) {
-    throw new Refusal("--place-ky (or --place-ru) is required");
+    throw new CliRefusal("--place-ky (or --place-ru) is required");
   }
-  const startsAt = startsOf(required(parsed, "starts"), ctx.config.timezone);
+  const startsAt = startsOf(requiredFlag(parsed, "starts"), ctx.config.timezone);
   const durationText = parsed.values.get("duration-min");
   let durationMin: number | undefined;
   if (durationText !== undefined) {
     durationMin = /^[0-9]+$/.test(durationText) ? Number(durationText) : Number.NaN;
     if (!Number.isSafeInteger(durationMin)) {
-      throw new Refusal(`--duration-min must be a whole number of minutes, got "${durationText}"`);
+      throw new CliRefusal(
+        `--duration-min must be a whole number of minutes, got "${durationText}"`,
+      );
     }
   }
   const { db } = await ctx.database();
   const input: HearingInput = {
-    municipalityId: await municipalityOf(db, required(parsed, "municipality")),
+    municipalityId: await municipalityOf(db, requiredFlag(parsed, "municipality")),
     kind: kind as HearingKind,
     title,
     agenda: textOf(parsed, "agenda"),
@@ -205,7 +121,7 @@ async function runCreate(args: string[], ctx: CliContext): Promise<number> {
       if (!(error instanceof HearingError)) throw error;
       // The draft exists now: say so, and that it was not announced (not a plain refusal).
       ctx.err(
-        `hearings create: saved as draft ${hearing.id} but not published: ${describeRefusal(error)}`,
+        `hearings create: saved as draft ${hearing.id} but not published: ${describeRefusal("hearings", error)}`,
       );
       ctx.out(statusLine(hearing));
       return 1;
@@ -239,7 +155,7 @@ async function runTransition(
 async function runReschedule(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseArgs(args, { positional: ["ID"], values: ["starts"] });
   const id = idOf(parsed.positional[0]!, "ID");
-  const startsAt = startsOf(required(parsed, "starts"), ctx.config.timezone);
+  const startsAt = startsOf(requiredFlag(parsed, "starts"), ctx.config.timezone);
   const service = serviceOf(ctx, (await ctx.database()).db);
   const hearing = await service.reschedule(CLI_ACTOR, id, startsAt);
   ctx.out(
@@ -252,7 +168,7 @@ async function runReschedule(args: string[], ctx: CliContext): Promise<number> {
 async function runCancel(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseArgs(args, { positional: ["ID"], values: ["reason"] });
   const id = idOf(parsed.positional[0]!, "ID");
-  const reason = required(parsed, "reason");
+  const reason = requiredFlag(parsed, "reason");
   const service = serviceOf(ctx, (await ctx.database()).db);
   const hearing = await service.cancel(CLI_ACTOR, id, reason);
   ctx.out(`Hearing ${hearing.id} cancelled.`);
@@ -269,15 +185,15 @@ async function minutesFromFile(ctx: CliContext, path: string): Promise<string> {
   try {
     content = await readCliFile(ctx, path);
   } catch (error) {
-    throw new Refusal(`cannot read ${path}: ${error instanceof Error ? error.message : error}`);
+    throw new CliRefusal(`cannot read ${path}: ${error instanceof Error ? error.message : error}`);
   }
   if (content.includes("\u0000") || content.includes("\uFFFD"))
-    throw new Refusal(`${path} is not a UTF-8 text file`);
+    throw new CliRefusal(`${path} is not a UTF-8 text file`);
   const text = content
     .replace(/^\uFEFF/, "")
     .replace(/\r\n?/g, "\n")
     .trim();
-  if (text === "") throw new Refusal(`${path} is empty`);
+  if (text === "") throw new CliRefusal(`${path} is empty`);
   return text;
 }
 
@@ -285,7 +201,7 @@ async function runMinutes(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseArgs(args, { positional: ["ID"], values: ["text", "file"] });
   const id = idOf(parsed.positional[0]!, "ID");
   const given = ["text", "file"].filter((f) => parsed.values.has(f));
-  if (given.length !== 1) throw new Refusal("give the minutes with --text TEXT or --file PATH");
+  if (given.length !== 1) throw new CliRefusal("give the minutes with --text TEXT or --file PATH");
   const file = parsed.values.get("file");
   const text = file !== undefined ? await minutesFromFile(ctx, file) : parsed.values.get("text")!;
   const service = serviceOf(ctx, (await ctx.database()).db);
@@ -298,13 +214,10 @@ async function runMinutes(args: string[], ctx: CliContext): Promise<number> {
 async function runList(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseArgs(args, { values: ["municipality"], switches: ["json"] });
   const { db } = await ctx.database();
-  const municipality = parsed.values.get("municipality");
-  const municipalityId =
-    municipality === undefined ? undefined : await municipalityOf(db, municipality);
   // All of them (the chat shows pages; automation wants the whole list).
   const summaries = await serviceOf(ctx, db).list(CLI_ACTOR, {
     limit: LIST_LIMIT,
-    ...(municipalityId === undefined ? {} : { municipalityId }),
+    ...(await municipalityFilterOf(db, parsed.values.get("municipality"))),
   });
   if (parsed.switches.has("json")) {
     ctx.out(
@@ -341,29 +254,11 @@ async function runList(args: string[], ctx: CliContext): Promise<number> {
   return 0;
 }
 
-/**
- * Refuses an --out path that cannot be written (no such folder, a folder, read-only). A command
- * run inside the app for a command line beside it has the files written back by that command
- * line, which checks its own file system.
- */
-async function assertWritable(ctx: CliContext, path: string): Promise<void> {
-  if (ctx.files) return;
-  const target = await stat(path).catch(() => undefined);
-  if (target?.isDirectory()) throw new Refusal(`cannot write ${path}: it is a folder`);
-  try {
-    await access(target ? path : dirname(resolve(path)), constants.W_OK);
-  } catch {
-    throw new Refusal(
-      `cannot write ${path}: ${target ? "the file is read-only" : "no such folder, or it is read-only"}`,
-    );
-  }
-}
-
 async function runExport(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseArgs(args, { positional: ["ID"], values: ["out"] });
   const id = idOf(parsed.positional[0]!, "ID");
-  const out = required(parsed, "out");
-  if (!/\.csv$/i.test(out)) throw new Refusal(`--out must name a .csv file, got "${out}"`);
+  const out = requiredFlag(parsed, "out");
+  if (!/\.csv$/i.test(out)) throw new CliRefusal(`--out must name a .csv file, got "${out}"`);
   // Before exporting: the export is audited, and a refused command line changes nothing.
   await assertWritable(ctx, out);
   const service = serviceOf(ctx, (await ctx.database()).db);
@@ -371,7 +266,7 @@ async function runExport(args: string[], ctx: CliContext): Promise<number> {
   try {
     await writeCliFile(ctx, out, csv);
   } catch (error) {
-    throw new Refusal(`cannot write ${out}: ${error instanceof Error ? error.message : error}`);
+    throw new CliRefusal(`cannot write ${out}: ${error instanceof Error ? error.message : error}`);
   }
   ctx.out(`Hearing ${id}: answers and questions written to ${out}.`);
   return 0;
@@ -419,11 +314,10 @@ export const hearingsCommand: CliCommand = {
       return await SUB_COMMANDS[sub](rest, ctx);
     } catch (error) {
       let why: string;
-      if (error instanceof Refusal) why = error.message;
-      else if (error instanceof HearingError) why = describeRefusal(error);
+      if (error instanceof CliRefusal) why = error.message;
+      else if (error instanceof HearingError) why = describeRefusal("hearings", error);
       else throw error;
-      // One line, even when it quotes typed text with line breaks in it.
-      ctx.err(`hearings ${sub}: ${why}`.replace(/\s*[\r\n]+\s*/g, " "));
+      ctx.err(refusalLine("hearings", sub, why));
       return 2;
     }
   },

@@ -7,7 +7,7 @@
  */
 import type { LocalizedText, MessageButton, MessageContent } from "../../delivery";
 import { visibleText } from "../../delivery";
-import { escapeHtml, translator } from "../../i18n";
+import { escapeHtml, staffText, translator } from "../../i18n";
 import { LOCALES, type Locale } from "../../locales";
 import { HEARING_CB } from "./callbacks";
 import type { HearingDocument, HearingRow, HearingText } from "./schema";
@@ -26,14 +26,7 @@ const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
 
 /** The hearing's own text for a reader: their language, else the other one. */
-export function hearingText(text: HearingText, locale: Locale): string {
-  const order: (keyof HearingText)[] = locale === "ru" ? ["ru", "ky"] : ["ky", "ru"];
-  for (const l of order) {
-    const t = text[l]?.trim();
-    if (t) return t;
-  }
-  return "";
-}
+export const hearingText: (text: HearingText, locale: Locale) => string = staffText;
 
 /** A value for an HTML attribute. */
 function attr(value: string): string {

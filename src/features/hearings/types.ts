@@ -2,6 +2,7 @@
  * The hearings feature's domain types: what the service takes and returns. Channel-free; the
  * bot, the CLI, the HTTP routes and the benchmark all speak these.
  */
+import { FeatureError, type FeatureErrorParams } from "../../core/errors";
 import type { RoleGrant } from "../../core/roles";
 import type {
   HearingDocument,
@@ -115,12 +116,9 @@ export type HearingErrorCode =
   | "reason_too_long"
   | "same_time";
 
-export class HearingError extends Error {
-  constructor(
-    readonly code: HearingErrorCode,
-    readonly params: Record<string, string | number> = {},
-  ) {
-    super(code);
+export class HearingError extends FeatureError<HearingErrorCode> {
+  constructor(code: HearingErrorCode, params: FeatureErrorParams = {}) {
+    super(code, params);
     this.name = "HearingError";
   }
 }

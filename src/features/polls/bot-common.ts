@@ -3,10 +3,10 @@
  * database, and refusals turned into the person's language.
  */
 import type { BotDeps } from "../../bot/context";
+import { featureRefusals } from "../../bot/refusals";
 import { findPersonByChatId } from "../../core/people";
 import { isAdmin, staffMunicipalities } from "../../core/permissions";
 import type { RoleGrant } from "../../core/roles";
-import type { TFunction } from "../../i18n";
 import { PollsService, pollSettingsOf } from "./service";
 import { type PollActor, PollError } from "./types";
 
@@ -39,30 +39,7 @@ export async function actorOf(deps: BotDeps, chatId: number): Promise<PollActor 
   return { userId: person.user.id, roles: person.roles };
 }
 
-type Params = Record<string, string | number>;
+export type { Outcome } from "../../bot/refusals";
 
-/**
- * What a write inside a flow returns: plain JSON, since a conversation stores the results of
- * its side effects and replays them.
- */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; params: Params };
-
-/** Runs a service call; a PollError becomes a refusal the flow can say, anything else throws. */
-export async function attempt<T>(task: () => Promise<T>): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await task() };
-  } catch (error) {
-    if (error instanceof PollError) return { ok: false, code: error.code, params: error.params };
-    throw error;
-  }
-}
-
-/** A refusal in the person's language (`polls.errors.<code>`). */
-export function refusalText(t: TFunction, code: string, params: Params = {}): string {
-  return t(`polls.errors.${code}`, params);
-}
-
-/** The refusal of an error thrown by the service, or undefined when it is not a PollError. */
-export function refusalOf(t: TFunction, error: unknown): string | undefined {
-  return error instanceof PollError ? refusalText(t, error.code, error.params) : undefined;
-}
+/** Service calls inside flows and refusals in the person's language (`polls.errors.<code>`). */
+export const { attempt, refusalText, refusalOf } = featureRefusals("polls", PollError);

@@ -35,6 +35,11 @@ export const POLL_CB = {
   }),
   list: callbackData("pm:list"),
   create: callbackData("pm:new"),
+  /** The resident list: its state, and (on Telegram) a new file to import. */
+  residents: callbackData("pm:res"),
+  // Steps of the resident list flow.
+  residentsMunicipality: callbackData("pr:mun", { municipalityId: field.int() }),
+  residentsAbort: callbackData("pr:abort"),
   // Steps of the staff create flow.
   municipality: callbackData("pc:mun", { municipalityId: field.int() }),
   pick: callbackData("pc:pick", { value: field.oneOf(["a", "b", "c", "d", "e", "f"]) }),

@@ -8,15 +8,22 @@
  * that is not a number, a bad time or language, a wrong file, or the service's PollError) exits
  * with code 2 and ONE line on stderr naming what is wrong, and changes nothing.
  */
-import { constants } from "node:fs";
-import { access, readFile, stat, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
+import {
+  assertWritable,
+  CliRefusal,
+  describeRefusal,
+  idOf,
+  type ParsedArgs,
+  parseArgs,
+  refusalLine,
+  requiredFlag,
+} from "../../cli/args";
 import { type CliCommand, type CliContext, writeCliFile } from "../../cli/command";
 import type { Database } from "../../db/client";
-import { translator } from "../../i18n";
 import { isLocale, type Locale } from "../../locales";
 import { formatTyped, parseHearingTime } from "../hearings/time";
-import { getMunicipality } from "../municipalities/service";
+import { municipalityFilterOf, municipalityOf } from "../municipalities/cli-args";
 import { pollChart } from "./chart";
 import { chartPath, pollText } from "./notices";
 import { PHONE_COLUMN_NAMES, parseResidentFile } from "./resident-file";
@@ -29,99 +36,15 @@ const LIST_LIMIT = 100_000;
 /** Headers and texts of the CSV and the chart when --lang is not given. */
 const DEFAULT_LANG: Locale = "ru";
 
-/** A refusal of the command line's input: printed as one line, exit code 2. */
-class Refusal extends Error {}
-
 /** Something outside the input keeps the command from working: one line, exit code 1. */
 class Unable extends Error {}
-
-interface FlagSpec {
-  /** Flags that take a value, once. */
-  values?: readonly string[];
-  /** Flags that take a value and may be given several times (--option). */
-  repeated?: readonly string[];
-  /** Flags that stand alone. */
-  switches?: readonly string[];
-  /** The positional arguments (a poll's id, a file): exactly these. */
-  positional?: readonly string[];
-}
-
-interface ParsedArgs {
-  positional: string[];
-  values: Map<string, string>;
-  repeated: Map<string, string[]>;
-  switches: Set<string>;
-}
-
-/**
- * Strict: an unknown flag, a flag given twice (unless it may repeat), a value flag without its
- * value and a stray argument are each refused by name instead of being guessed at.
- */
-function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
-  const values = new Map<string, string>();
-  const repeated = new Map<string, string[]>();
-  const switches = new Set<string>();
-  const positional: string[] = [];
-  const valueFlags = new Set(spec.values ?? []);
-  const repeatedFlags = new Set(spec.repeated ?? []);
-  const switchFlags = new Set(spec.switches ?? []);
-  const wanted = spec.positional ?? [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (!arg.startsWith("--")) {
-      if (positional.length >= wanted.length) throw new Refusal(`unexpected argument "${arg}"`);
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (values.has(name) || switches.has(name)) throw new Refusal(`--${name} is given twice`);
-    if (switchFlags.has(name)) {
-      if (eq !== -1) throw new Refusal(`--${name} takes no value`);
-      switches.add(name);
-    } else if (valueFlags.has(name) || repeatedFlags.has(name)) {
-      const value = eq === -1 ? args[i + 1] : arg.slice(eq + 1);
-      if (value === undefined || (eq === -1 && value.startsWith("--"))) {
-        throw new Refusal(`--${name} needs a value`);
-      }
-      if (eq === -1) i++;
-      if (repeatedFlags.has(name)) repeated.set(name, [...(repeated.get(name) ?? []), value]);
-      else values.set(name, value);
-    } else {
-      throw new Refusal(`unknown flag --${name}`);
-    }
-  }
-  if (positional.length < wanted.length) {
-    throw new Refusal(`${wanted[positional.length]} is missing`);
-  }
-  return { positional, values, repeated, switches };
-}
-
-function required(parsed: ParsedArgs, name: string): string {
-  const value = parsed.values.get(name);
-  if (value === undefined) throw new Refusal(`--${name} is required`);
-  return value;
-}
-
-/** Ids are positive whole numbers (bigint in the database, safe in JavaScript). */
-function idOf(text: string, what: string): number {
-  const id = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(id) || id <= 0) {
-    throw new Refusal(`${what} must be a positive whole number, got "${text}"`);
-  }
-  return id;
-}
-
-async function municipalityOf(db: Database, text: string): Promise<number> {
-  const id = idOf(text, "--municipality");
-  if (!(await getMunicipality(db, id))) throw new Refusal(`no municipality with id ${id}`);
-  return id;
-}
 
 function timeOf(flag: string, text: string, timeZone: string): Date {
   const at = parseHearingTime(text, timeZone);
   if (!at) {
-    throw new Refusal(`--${flag} "${text}" is not a time; write "YYYY-MM-DD HH:MM" (${timeZone})`);
+    throw new CliRefusal(
+      `--${flag} "${text}" is not a time; write "YYYY-MM-DD HH:MM" (${timeZone})`,
+    );
   }
   return at;
 }
@@ -129,7 +52,7 @@ function timeOf(flag: string, text: string, timeZone: string): Date {
 function langOf(parsed: ParsedArgs): Locale {
   const lang = parsed.values.get("lang");
   if (lang === undefined) return DEFAULT_LANG;
-  if (!isLocale(lang)) throw new Refusal(`--lang must be ky, ru or en, got "${lang}"`);
+  if (!isLocale(lang)) throw new CliRefusal(`--lang must be ky, ru or en, got "${lang}"`);
   return lang;
 }
 
@@ -143,21 +66,6 @@ function optionOf(typed: string): PollText {
   const ky = typed.slice(0, bar).trim();
   const ru = typed.slice(bar + 1).trim();
   return { ...(ky ? { ky } : {}), ...(ru ? { ru } : {}) };
-}
-
-/** The service's refusal in English, on one line (locale texts may hold Telegram HTML). */
-function describeRefusal(error: PollError): string {
-  const key = `polls.errors.${error.code}`;
-  const text = translator("en")(key, error.params);
-  if (text === key) return `refused (${error.code})`;
-  return text
-    .replace(/<[^>]*>/g, "")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&")
-    .replace(/\s*\n\s*/g, " ")
-    .trim();
 }
 
 function statusLine(poll: PollRow): string {
@@ -189,24 +97,6 @@ function when(at: Date, ctx: CliContext): string {
   return `${formatTyped(at, ctx.config.timezone)} (${ctx.config.timezone})`;
 }
 
-/**
- * Refuses an --out path that cannot be written (no such folder, a folder, read-only) before
- * anything is done. A command run inside the app for a command line beside it has the file
- * written back by that command line, which checks its own file system.
- */
-async function assertWritable(ctx: CliContext, path: string): Promise<void> {
-  if (ctx.files) return;
-  const target = await stat(path).catch(() => undefined);
-  if (target?.isDirectory()) throw new Refusal(`cannot write ${path}: it is a folder`);
-  try {
-    await access(target ? path : dirname(resolve(path)), constants.W_OK);
-  } catch {
-    throw new Refusal(
-      `cannot write ${path}: ${target ? "the file is read-only" : "no such folder, or it is read-only"}`,
-    );
-  }
-}
-
 // ── polls sub-commands ───────────────────────────────────────────────────────────────────
 
 async function runCreate(args: string[], ctx: CliContext): Promise<number> {
@@ -215,11 +105,11 @@ async function runCreate(args: string[], ctx: CliContext): Promise<number> {
     repeated: ["option"],
     switches: ["verified-only", "live-results"],
   });
-  const municipalityId = idOf(required(parsed, "municipality"), "--municipality");
+  const municipalityId = idOf(requiredFlag(parsed, "municipality"), "--municipality");
   const ky = parsed.values.get("question-ky");
   const ru = parsed.values.get("question-ru");
   if (ky === undefined && ru === undefined) {
-    throw new Refusal("--question-ky (or --question-ru) is required");
+    throw new CliRefusal("--question-ky (or --question-ru) is required");
   }
   const question: PollText = {
     ...(ky !== undefined ? { ky } : {}),
@@ -237,19 +127,21 @@ async function runCreate(args: string[], ctx: CliContext): Promise<number> {
       !Number.isSafeInteger(maxChoices) ||
       (countOk && (maxChoices < 2 || maxChoices > options.length))
     ) {
-      throw new Refusal(
+      throw new CliRefusal(
         `--multiple must be a whole number from 2 to ${countOk ? options.length : "the number of options"}, got "${multiple}"`,
       );
     }
   }
   const tz = ctx.config.timezone;
-  const closesAt = timeOf("closes", required(parsed, "closes"), tz);
+  const closesAt = timeOf("closes", requiredFlag(parsed, "closes"), tz);
   const opensText = parsed.values.get("opens");
   const opensAt = opensText === undefined ? undefined : timeOf("opens", opensText, tz);
   // A past --opens would open the poll at once and message its audience: most likely a typo.
   // The current minute is still "now" (times are typed to the minute).
   if (opensAt && opensAt.getTime() < Math.floor(Date.now() / 60_000) * 60_000) {
-    throw new Refusal(`--opens "${opensText}" has passed; leave --opens out to open the poll now`);
+    throw new CliRefusal(
+      `--opens "${opensText}" has passed; leave --opens out to open the poll now`,
+    );
   }
   const input: PollInput = {
     municipalityId,
@@ -280,13 +172,10 @@ async function runCreate(args: string[], ctx: CliContext): Promise<number> {
 async function runList(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseArgs(args, { values: ["municipality"], switches: ["json"] });
   const { db } = await ctx.database();
-  const municipality = parsed.values.get("municipality");
-  const municipalityId =
-    municipality === undefined ? undefined : await municipalityOf(db, municipality);
   // All of them (the chat shows pages; automation wants the whole list).
   const summaries = await serviceOf(ctx, db).list(CLI_ACTOR, {
     limit: LIST_LIMIT,
-    ...(municipalityId === undefined ? {} : { municipalityId }),
+    ...(await municipalityFilterOf(db, parsed.values.get("municipality"))),
   });
   if (parsed.switches.has("json")) {
     ctx.out(
@@ -383,15 +272,15 @@ async function runClose(args: string[], ctx: CliContext): Promise<number> {
 async function runExport(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseArgs(args, { positional: ["ID"], values: ["out", "lang"] });
   const id = idOf(parsed.positional[0] as string, "ID");
-  const out = required(parsed, "out");
-  if (!/\.csv$/i.test(out)) throw new Refusal(`--out must name a .csv file, got "${out}"`);
+  const out = requiredFlag(parsed, "out");
+  if (!/\.csv$/i.test(out)) throw new CliRefusal(`--out must name a .csv file, got "${out}"`);
   const lang = langOf(parsed);
   await assertWritable(ctx, out);
   const csv = await serviceOf(ctx, (await ctx.database()).db).exportCsv(CLI_ACTOR, id, lang);
   try {
     await writeCliFile(ctx, out, csv);
   } catch (error) {
-    throw new Refusal(`cannot write ${out}: ${error instanceof Error ? error.message : error}`);
+    throw new CliRefusal(`cannot write ${out}: ${error instanceof Error ? error.message : error}`);
   }
   ctx.out(`Poll ${id}: counts written to ${out}.`);
   return 0;
@@ -404,17 +293,17 @@ async function runExport(args: string[], ctx: CliContext): Promise<number> {
 async function runChart(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseArgs(args, { positional: ["ID"], values: ["out", "lang"] });
   const id = idOf(parsed.positional[0] as string, "ID");
-  const out = required(parsed, "out");
-  if (!/\.png$/i.test(out)) throw new Refusal(`--out must name a .png file, got "${out}"`);
+  const out = requiredFlag(parsed, "out");
+  if (!/\.png$/i.test(out)) throw new CliRefusal(`--out must name a .png file, got "${out}"`);
   const lang = langOf(parsed);
   const service = serviceOf(ctx, (await ctx.database()).db);
   // Staff may see it (and a clear "no such poll") before its status is looked at.
   const { poll } = await service.get(CLI_ACTOR, id);
   if (poll.status === "cancelled") {
-    throw new Refusal(`poll ${id} was cancelled: it has no result to chart`);
+    throw new CliRefusal(`poll ${id} was cancelled: it has no result to chart`);
   }
   if (poll.status !== "closed") {
-    throw new Refusal(
+    throw new CliRefusal(
       `poll ${id} is ${poll.status}: its chart is made when it closes (see the counts so far with "polls results ${id}")`,
     );
   }
@@ -432,7 +321,7 @@ async function runChart(args: string[], ctx: CliContext): Promise<number> {
   try {
     await writeFile(out, png);
   } catch (error) {
-    throw new Refusal(`cannot write ${out}: ${error instanceof Error ? error.message : error}`);
+    throw new CliRefusal(`cannot write ${out}: ${error instanceof Error ? error.message : error}`);
   }
   ctx.out(`Poll ${id}: result chart (${lang}) written to ${out}.`);
   return 0;
@@ -449,20 +338,20 @@ async function residentFileContent(ctx: CliContext, path: string): Promise<strin
     if (!ctx.files) return await readFile(path);
     const text = await ctx.files.read(path);
     if (text.includes("\uFFFD")) {
-      throw new Refusal(
+      throw new CliRefusal(
         `${path} is not UTF-8, which is the only encoding that reaches the running app; save it as "CSV UTF-8" or stop the app and run the command again`,
       );
     }
     return text;
   } catch (error) {
-    if (error instanceof Refusal) throw error;
-    throw new Refusal(`cannot read ${path}: ${error instanceof Error ? error.message : error}`);
+    if (error instanceof CliRefusal) throw error;
+    throw new CliRefusal(`cannot read ${path}: ${error instanceof Error ? error.message : error}`);
   }
 }
 
 async function runResidentsImport(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseArgs(args, { positional: ["FILE"], values: ["municipality"] });
-  const municipalityText = required(parsed, "municipality");
+  const municipalityText = requiredFlag(parsed, "municipality");
   idOf(municipalityText, "--municipality");
   const path = parsed.positional[0] as string;
   const content = await residentFileContent(ctx, path);
@@ -610,14 +499,13 @@ function commandOf(name: string, subs: Readonly<Record<string, SubCommand>>): Cl
         return await command.run(rest, ctx);
       } catch (error) {
         let why: string;
-        if (error instanceof Refusal) why = error.message;
-        else if (error instanceof PollError) why = describeRefusal(error);
+        if (error instanceof CliRefusal) why = error.message;
+        else if (error instanceof PollError) why = describeRefusal("polls", error);
         else if (error instanceof Unable) {
           ctx.err(error.message);
           return 1;
         } else throw error;
-        // One line, even when it quotes typed text with line breaks in it.
-        ctx.err(`${name} ${sub}: ${why}`.replace(/\s*[\r\n]+\s*/g, " "));
+        ctx.err(refusalLine(name, sub, why));
         return 2;
       }
     },

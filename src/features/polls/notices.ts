@@ -5,7 +5,7 @@
  * reader gets their language's text, else the other one.
  */
 import type { LocalizedText, MessageButton, MessageContent } from "../../delivery";
-import { escapeHtml, formatNumber, translator } from "../../i18n";
+import { escapeHtml, formatNumber, staffText, translator } from "../../i18n";
 import { LOCALES, type Locale } from "../../locales";
 import { formatMoment } from "../hearings/time";
 import { choicesMask, POLL_CB } from "./callbacks";
@@ -13,14 +13,7 @@ import type { PollRow, PollText } from "./schema";
 import type { PollTally } from "./types";
 
 /** The poll's own text for a reader: their language, else the other one. */
-export function pollText(text: PollText, locale: Locale): string {
-  const order: (keyof PollText)[] = locale === "ru" ? ["ru", "ky"] : ["ky", "ru"];
-  for (const l of order) {
-    const t = text[l]?.trim();
-    if (t) return t;
-  }
-  return "";
-}
+export const pollText: (text: PollText, locale: Locale) => string = staffText;
 
 export function perLocale(make: (locale: Locale) => string): LocalizedText {
   return Object.fromEntries(LOCALES.map((l) => [l, make(l)])) as LocalizedText;

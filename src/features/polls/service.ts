@@ -26,7 +26,6 @@ import { openingContent, resultContent } from "./notices";
 import { replaceResidentList, residentListOf, residentStatus } from "./resident-list";
 import { type PollRow, pollBallots, polls } from "./schema";
 import {
-  POLL_LIMITS,
   type PollActor,
   PollError,
   type PollInput,

@@ -44,14 +44,17 @@ export function confirmKeyboard(
     .text(t("polls.staff.btn_back"), POLL_CB.open.pack({ pollId }));
 }
 
-/** The staff list: one button per poll opening its card, then "New poll". */
+/** The staff list: one button per poll opening its card, then "New poll" and "Resident list". */
 export function staffListKeyboard(
   t: TFunction,
   items: readonly { id: number; label: string }[],
 ): InlineKeyboard {
   const kb = new InlineKeyboard();
   for (const item of items) kb.text(item.label, POLL_CB.open.pack({ pollId: item.id })).row();
-  return kb.text(t("polls.staff.btn_create"), POLL_CB.create.pack());
+  return kb
+    .text(t("polls.staff.btn_create"), POLL_CB.create.pack())
+    .row()
+    .text(t("polls.residents.btn_open"), POLL_CB.residents.pack());
 }
 
 /** "Open the poll": after the create flow, its card. */

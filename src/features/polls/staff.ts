@@ -16,6 +16,7 @@ import { isPollStaff, refusalOf, refusalText, serviceOf } from "./bot-common";
 import { POLL_CB } from "./callbacks";
 import { POLL_CREATE } from "./create-flow";
 import { chartPath } from "./notices";
+import { openResidentList } from "./residents-flow";
 import type { PollRow } from "./schema";
 import { openLabel, type Reader, resultsText, staffCard, staffListItem } from "./staff-cards";
 import { cardKeyboard, confirmKeyboard, staffListKeyboard } from "./staff-keyboards";
@@ -138,6 +139,8 @@ export function staffPollsHandlers(deps: BotDeps): Composer<AppContext> {
     await ctx.conversation.exitAll();
     await ctx.conversation.enter(POLL_CREATE);
   });
+
+  composer.callbackQuery(POLL_CB.residents.filter(), (ctx) => openResidentList(ctx, deps));
 
   composer.callbackQuery(POLL_CB.open.filter(), async (ctx) => {
     const { pollId } = POLL_CB.open.unpack(ctx.callbackQuery.data);

@@ -2,6 +2,7 @@
  * The polls feature's domain types: what the service takes and returns. Channel-free; the bot,
  * the CLI, the HTTP routes and the benchmark all speak these.
  */
+import { FeatureError, type FeatureErrorParams } from "../../core/errors";
 import type { RoleGrant } from "../../core/roles";
 import type { PollAudience, PollRow, PollStatus, PollText } from "./schema";
 
@@ -142,12 +143,9 @@ export type PollErrorCode =
   | "already_cancelled"
   | "not_closed";
 
-export class PollError extends Error {
-  constructor(
-    readonly code: PollErrorCode,
-    readonly params: Record<string, string | number> = {},
-  ) {
-    super(code);
+export class PollError extends FeatureError<PollErrorCode> {
+  constructor(code: PollErrorCode, params: FeatureErrorParams = {}) {
+    super(code, params);
     this.name = "PollError";
   }
 }
