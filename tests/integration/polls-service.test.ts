@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, rowsOf } from "../../src/db/client";
 import { outgoingMessages } from "../../src/db/schema";
+import { visibleText } from "../../src/delivery";
 import { BallotSecretMismatch, ballotKeysFrom } from "../../src/features/polls/keys";
 import { pollBallots, polls, pollVoters } from "../../src/features/polls/schema";
 import { openingKey, PollsService, resultKey } from "../../src/features/polls/service";
@@ -311,6 +312,27 @@ describe("closing", () => {
     await service.vote(voter(leaving as number), poll.id, [1]);
     await handle.db.execute(sql`delete from users where id = ${leaving}`);
     expect(await service.tally(poll)).toEqual({ counts: [0, 1, 0], voters: 1 });
+  });
+
+  it("keeps the chart and a caption within Telegram's limit for the longest poll", async () => {
+    clock = T0;
+    const long = (n: number) => `${n} ${"ө".repeat(36)}`.slice(0, 40);
+    const poll = await service.create(
+      staffA,
+      input({
+        question: { ky: "Ө".repeat(300), ru: "Ж".repeat(300) },
+        options: Array.from({ length: 10 }, (_, i) => ({ ky: long(i), ru: long(i + 10) })),
+      }),
+    );
+    await service.close(staffA, poll.id);
+    const [result] = await handle.db
+      .select()
+      .from(outgoingMessages)
+      .where(eq(outgoingMessages.dedupeKey, resultKey(poll.id)));
+    expect(result?.content.photo).toMatchObject({ ky: `/polls/${poll.id}/chart/ky.png` });
+    for (const text of Object.values(result?.content.text ?? {})) {
+      expect(visibleText(text).length).toBeLessThanOrEqual(1024);
+    }
   });
 
   it("closes early by staff, cancels a scheduled opening", async () => {

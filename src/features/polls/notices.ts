@@ -4,7 +4,12 @@
  * confirmation, and the result with its chart. Polls are written in Kyrgyz and/or Russian: each
  * reader gets their language's text, else the other one.
  */
-import type { LocalizedText, MessageButton, MessageContent } from "../../delivery";
+import {
+  type LocalizedText,
+  type MessageButton,
+  type MessageContent,
+  visibleText,
+} from "../../delivery";
 import { escapeHtml, formatNumber, staffText, translator } from "../../i18n";
 import { LOCALES, type Locale } from "../../locales";
 import { formatMoment } from "../hearings/time";
@@ -119,14 +124,23 @@ export function share(count: number, voters: number, locale: Locale): string {
 }
 
 /** The counts in text: one line per option, then the turnout. */
-export function tallyLines(poll: PollRow, tally: PollTally, locale: Locale): string[] {
+export function tallyLines(
+  poll: PollRow,
+  tally: PollTally,
+  locale: Locale,
+  labelMax = Number.POSITIVE_INFINITY,
+): string[] {
   const t = translator(locale);
   const lines = poll.options.map(
     (o, i) =>
-      `• ${escapeHtml(pollText(o, locale))}: <b>${share(tally.counts[i] ?? 0, tally.voters, locale)}</b>`,
+      `• ${escapeHtml(cut(pollText(o, locale), labelMax))}: <b>${share(tally.counts[i] ?? 0, tally.voters, locale)}</b>`,
   );
   lines.push(t("polls.notice.voters", { count: tally.voters }));
   return lines;
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text;
 }
 
 /** What was chosen, for a confirmation: "Option A, Option C". */
@@ -139,28 +153,41 @@ export function chartPath(pollId: number, locale: Locale): string {
   return `/polls/${pollId}/chart/${locale}.png`;
 }
 
-/** Telegram's caption limit: longer results go as text with the chart as its own message. */
+/** Telegram's caption limit: the chart's caption must fit in it. */
 const CAPTION_LIMIT = 1024;
 
-/** The result for residents and staff: the chart with the numbers as its caption. */
-export function resultContent(poll: PollRow, tally: PollTally, ctx: CardContext): MessageContent {
-  const text = perLocale((l) => {
-    const t = translator(l);
-    return [
+/**
+ * Shorter and shorter option names and question until the caption fits (ten long options and
+ * a long question do not): the chart beside it shows them in full.
+ */
+const CAPTION_CUTS = [
+  { question: Number.POSITIVE_INFINITY, label: Number.POSITIVE_INFINITY },
+  { question: 300, label: 20 },
+  { question: 120, label: 10 },
+] as const;
+
+function resultCaption(poll: PollRow, tally: PollTally, ctx: CardContext, l: Locale): string {
+  const t = translator(l);
+  let caption = "";
+  for (const max of CAPTION_CUTS) {
+    caption = [
       `📊 <b>${escapeHtml(ctx.sender[l])}</b>`,
       t("polls.notice.result_title"),
       "",
-      `<b>${escapeHtml(pollText(poll.question, l))}</b>`,
+      `<b>${escapeHtml(cut(pollText(poll.question, l), max.question))}</b>`,
       "",
-      ...tallyLines(poll, tally, l),
+      ...tallyLines(poll, tally, l, max.label),
     ].join("\n");
-  });
-  const fits = LOCALES.every(
-    (l) => (text[l] ?? "").replace(/<[^>]*>/g, "").length <= CAPTION_LIMIT,
-  );
+    if (visibleText(caption).length <= CAPTION_LIMIT) break;
+  }
+  return caption;
+}
+
+/** The result for residents and staff: the chart, with the numbers as its caption. */
+export function resultContent(poll: PollRow, tally: PollTally, ctx: CardContext): MessageContent {
   return {
-    text,
+    text: perLocale((l) => resultCaption(poll, tally, ctx, l)),
     parseMode: "HTML",
-    ...(fits ? { photo: perLocale((l) => chartPath(poll.id, l)) } : {}),
+    photo: perLocale((l) => chartPath(poll.id, l)),
   };
 }
