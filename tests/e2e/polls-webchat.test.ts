@@ -114,7 +114,8 @@ describe.skipIf(!canRunBrowser)("polls in the web chat", () => {
     const img = result.locator("img");
     expect(await img.getAttribute("src")).toMatch(new RegExp(`/polls/${open.id}/chart/ky\\.png$`));
     await expect
-      .poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth))
+      // The first request renders the chart (about 0.1 s; far longer on a loaded machine).
+      .poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth), { timeout: 30_000 })
       .toBeGreaterThan(500);
     const closed = await waitFor(async () => (await service.closedResult(open.id)) ?? undefined);
     expect(closed.tally).toEqual({ counts: [0, 0, 1], voters: 1 });
