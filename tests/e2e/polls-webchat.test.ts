@@ -113,6 +113,8 @@ describe.skipIf(!canRunBrowser)("polls in the web chat", () => {
     expect(await result.count()).toBe(1);
     const img = result.locator("img");
     expect(await img.getAttribute("src")).toMatch(new RegExp(`/polls/${open.id}/chart/ky\\.png$`));
+    // The page loads photos lazily: looked at (as a person scrolls to it), it loads.
+    await img.scrollIntoViewIfNeeded();
     await expect
       // The first request renders the chart (about 0.1 s; far longer on a loaded machine).
       .poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth), { timeout: 30_000 })
