@@ -17,6 +17,8 @@ COPY src ./src
 COPY drizzle ./drizzle
 COPY locales ./locales
 COPY assets ./assets
+# The example WhatsApp template file (WHATSAPP_TEMPLATES may point at it or at your own).
+COPY config ./config
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 EXPOSE 3000

@@ -12,6 +12,7 @@ import { isSyntheticChatId, SYNTHETIC_CHAT_ID_BASE } from "./channels/types";
 import { WebchatAdapter } from "./channels/webchat/adapter";
 import { WebchatHub } from "./channels/webchat/hub";
 import { webchatRoutes } from "./channels/webchat/routes";
+import { type WhatsAppChannel, whatsappChannel } from "./channels/whatsapp";
 import { cliEndpointRoutes } from "./cli/admin-endpoint";
 import { cliCommands, runCli } from "./cli/run";
 import type { Config } from "./config";
@@ -44,6 +45,8 @@ export interface AppOptions {
   jobSchedules?: Record<string, string>;
   /** The features to run (default: all of src/features/index.ts). */
   features?: readonly Feature[];
+  /** Replaces the HTTP client of the WhatsApp Graph API (tests). */
+  whatsappFetch?: typeof fetch;
   /** Web chat event-stream ping interval (tests shorten it to reach "after a keep-alive"). */
   webchatPingMs?: number;
   /**
@@ -58,6 +61,8 @@ export interface App {
   database: DatabaseHandle;
   http: Hono;
   webchat: { adapter: WebchatAdapter; hub: WebchatHub };
+  /** The WhatsApp channel, when WHATSAPP_* is configured. */
+  whatsapp: WhatsAppChannel | undefined;
   /** The periodic jobs (delivery tick, FAQ reminders, …); started by start(). */
   scheduler: Scheduler;
   /** Starts HTTP and Telegram; resolves once both accept traffic. */
@@ -129,6 +134,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     bot.handleUpdate(update),
   );
   directory.register(adapter);
+  const whatsapp = config.whatsapp
+    ? await whatsappChannel({
+        config: config.whatsapp,
+        db: database.db,
+        logger,
+        bot,
+        defaultLocale: config.defaultLocale,
+        ...(config.botToken
+          ? {
+              telegramFileRoot: `${config.telegramApiRoot ?? "https://api.telegram.org"}/file/bot${config.botToken}`,
+            }
+          : {}),
+        ...(options.whatsappFetch ? { fetch: options.whatsappFetch } : {}),
+      })
+    : undefined;
+  if (whatsapp) directory.register(whatsapp.adapter);
 
   const http = new Hono();
   http.route(
@@ -139,6 +160,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         databaseKind: database.kind,
         telegram: config.botToken ? (config.webhook ? "webhook" : "polling") : "off",
         webchatConnections: hub.connections,
+        whatsapp: whatsapp ? "on" : "off",
       }),
     }),
   );
@@ -160,6 +182,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       ...(options.webchatPingMs ? { pingEveryMs: options.webchatPingMs } : {}),
     }),
   );
+  if (whatsapp) http.route("/", whatsapp.routes);
   for (const feature of features) {
     const routes = feature.routes?.(deps);
     if (routes) http.route("/", routes);
@@ -191,6 +214,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     });
     channels.push({ channel: "telegram", sender: telegramSender(api) });
   }
+  if (whatsapp) channels.push(whatsapp.delivery);
   const engine = new DeliveryEngine(database.db, { channels, logger, listen: database.listen });
   const scheduler = new Scheduler({
     db: database.db,
@@ -210,6 +234,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
   );
 
+  whatsapp?.addJobs(scheduler, options.jobSchedules ?? {});
+
   let server: RunningServer | undefined;
   let runner: RunnerHandle | undefined;
 
@@ -218,6 +244,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     database,
     http,
     webchat: { adapter, hub },
+    whatsapp,
     scheduler,
     async start() {
       server = await startHttpServer(http, config.host, config.port, logger);
@@ -265,6 +292,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await server?.close();
       if (runner?.isRunning()) await runner.stop();
       await adapter.drain();
+      await whatsapp?.inbound.drain();
       // In-flight deliveries finish; rows not yet claimed stay pending for the next start.
       await scheduler.stop();
       await engine.stop();

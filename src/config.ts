@@ -13,6 +13,16 @@ const optionalString = z
   .transform((v) => (v === "" ? undefined : v))
   .optional();
 
+/** Meta's Graph API with the version Aimak was written against. */
+export const WHATSAPP_DEFAULT_API_ROOT = "https://graph.facebook.com/v23.0";
+
+const WHATSAPP_REQUIRED = [
+  "WHATSAPP_ACCESS_TOKEN",
+  "WHATSAPP_PHONE_NUMBER_ID",
+  "WHATSAPP_APP_SECRET",
+  "WHATSAPP_VERIFY_TOKEN",
+] as const;
+
 const schema = z
   .object({
     DATABASE_URL: optionalString.pipe(
@@ -71,11 +81,42 @@ const schema = z
       }
       return offsets;
     }),
+    WHATSAPP_ACCESS_TOKEN: optionalString,
+    WHATSAPP_PHONE_NUMBER_ID: optionalString.pipe(
+      z
+        .string()
+        .regex(/^\d{5,20}$/, "must be the phone number id (digits) from Meta's app")
+        .optional(),
+    ),
+    WHATSAPP_APP_SECRET: optionalString.pipe(
+      z.string().min(16, "must be the app secret from the Meta app's basic settings").optional(),
+    ),
+    WHATSAPP_VERIFY_TOKEN: optionalString.pipe(
+      z.string().min(8, "must be at least 8 characters").optional(),
+    ),
+    WHATSAPP_API_ROOT: optionalString
+      .default(WHATSAPP_DEFAULT_API_ROOT)
+      .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
+    WHATSAPP_RATE: optionalString
+      .default("80")
+      .pipe(z.string().regex(/^\d{1,4}$/, "must be a whole number of messages per second (1-1000)"))
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 1000, "must be a whole number of messages per second (1-1000)"),
+    WHATSAPP_TEMPLATES: optionalString,
     BALLOT_SECRET: optionalString.pipe(
       z.string().min(32, "must be at least 32 characters (e.g. openssl rand -hex 32)").optional(),
     ),
   })
   .superRefine((env, ctx) => {
+    const whatsappSet = WHATSAPP_REQUIRED.filter((name) => env[name] !== undefined);
+    if (whatsappSet.length > 0 && whatsappSet.length < WHATSAPP_REQUIRED.length) {
+      const missing = WHATSAPP_REQUIRED.filter((name) => env[name] === undefined);
+      ctx.addIssue({
+        code: "custom",
+        path: ["WHATSAPP_*"],
+        message: `is set only in part: missing ${missing.join(", ")} (set all four of ${WHATSAPP_REQUIRED.join(", ")}, or none)`,
+      });
+    }
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
       ctx.addIssue({
         code: "custom",
@@ -157,6 +198,21 @@ export interface Config {
    * generated once into DATA_DIR/ballot-secret. Several instances must share one.
    */
   ballotSecret: string | undefined;
+  /** The WhatsApp Cloud API channel; undefined when none of WHATSAPP_* is set. */
+  whatsapp: WhatsAppConfig | undefined;
+}
+
+export interface WhatsAppConfig {
+  accessToken: string;
+  phoneNumberId: string;
+  appSecret: string;
+  verifyToken: string;
+  /** WHATSAPP_API_ROOT without a trailing slash. */
+  apiRoot: string;
+  /** WHATSAPP_RATE: messages per second for the whole number. */
+  rate: number;
+  /** WHATSAPP_TEMPLATES: the template file's path (read and checked at start). */
+  templatesPath: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -199,5 +255,20 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ""),
     hearingReminders: e.HEARING_REMINDERS,
     ballotSecret: e.BALLOT_SECRET,
+    whatsapp:
+      e.WHATSAPP_ACCESS_TOKEN &&
+      e.WHATSAPP_PHONE_NUMBER_ID &&
+      e.WHATSAPP_APP_SECRET &&
+      e.WHATSAPP_VERIFY_TOKEN
+        ? {
+            accessToken: e.WHATSAPP_ACCESS_TOKEN,
+            phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID,
+            appSecret: e.WHATSAPP_APP_SECRET,
+            verifyToken: e.WHATSAPP_VERIFY_TOKEN,
+            apiRoot: e.WHATSAPP_API_ROOT.replace(/\/+$/, ""),
+            rate: e.WHATSAPP_RATE,
+            templatesPath: e.WHATSAPP_TEMPLATES,
+          }
+        : undefined,
   };
 }

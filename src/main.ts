@@ -47,6 +47,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    // Found after the environment was read (the WhatsApp template file): same one-line form.
+    for (const problem of error.problems) process.stderr.write(`${problem}\n`);
+    process.exit(2);
+  }
   if (error instanceof BallotSecretMismatch) {
     process.stderr.write(`Configuration error: ${error.message}\n`);
     process.exit(2);

@@ -4,7 +4,7 @@ import { sequentialize } from "@grammyjs/runner";
 import { Bot, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { ChannelDirectory } from "../channels/directory";
-import { channelFetch } from "../channels/router";
+import { channelFetch, channelUploadsTransformer } from "../channels/router";
 import { appFilesTransformer } from "../delivery";
 import { resolveLocale, translator } from "../i18n";
 import { chatKey } from "./chat-key";
@@ -54,16 +54,18 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
     ...(options.botInfo || !options.token ? { botInfo: options.botInfo ?? OFFLINE_BOT_INFO } : {}),
     client: {
       ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}),
-      // Calls for web chat (and later WhatsApp) chats are answered by their adapters here.
+      // Calls for web chat and WhatsApp chats are answered by their adapters here.
       fetch: channelFetch((chatId) => directory.adapterFor(chatId), options.fetch),
     },
   });
 
   // Retry Telegram's 429/5xx on interactive replies (the delivery engine paces itself instead).
   // App paths as photos and documents (a poll's chart) become uploads on Telegram chats.
+  // Uploads for WhatsApp chats go to its adapter as bytes (multipart never reaches the router).
   const transformers: Transformer[] = [
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }),
     appFilesTransformer,
+    channelUploadsTransformer((chatId) => directory.adapterFor(chatId)),
   ];
   for (const t of transformers) bot.api.config.use(t);
 

@@ -1,3 +1,4 @@
+import { InputFile, type Transformer } from "grammy";
 import { type ChannelAdapter, ChannelError, isSyntheticChatId } from "./types";
 
 /** Callback query ids minted by non-Telegram channels start with their channel name and ":". */
@@ -24,6 +25,8 @@ const STATUS: Record<ChannelError["kind"], number> = {
   blocked: 403,
   rate_limited: 429,
   unreachable: 403,
+  outside_window: 403,
+  recipient_rate_limited: 429,
   transient: 502,
   permanent: 400,
 };
@@ -68,4 +71,61 @@ export function channelFetch(
       });
     }
   }) as typeof fetch;
+}
+
+/** A file the bot uploads (grammY's InputFile), read into memory for a channel adapter. */
+export interface ChannelUpload {
+  upload: { bytes: Uint8Array; filename: string };
+}
+
+export function isChannelUpload(value: unknown): value is ChannelUpload {
+  return typeof value === "object" && value !== null && "upload" in value;
+}
+
+const UPLOAD_FIELDS: Record<string, string> = {
+  sendDocument: "document",
+  sendPhoto: "photo",
+};
+
+async function readInputFile(file: InputFile): Promise<Uint8Array> {
+  const raw = await file.toRaw();
+  if (raw instanceof Uint8Array) return raw;
+  const parts: Uint8Array[] = [];
+  for await (const part of raw as AsyncIterable<Uint8Array>) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Uploads (an InputFile: a hearing's .ics, a CSV) for chats of other channels. grammY sends
+ * them as multipart bodies, which the channel router below cannot read, so this API
+ * transformer hands them to the adapter before they are encoded, as bytes and a file name.
+ */
+export function channelUploadsTransformer(
+  adapterFor: (chatId: number) => Promise<ChannelAdapter | undefined>,
+): Transformer {
+  return async (prev, method, payload, signal) => {
+    const field = UPLOAD_FIELDS[method];
+    const p = payload as Record<string, unknown>;
+    const chatId = Number(p.chat_id);
+    const file = field ? p[field] : undefined;
+    if (!field || !(file instanceof InputFile) || !isSyntheticChatId(chatId)) {
+      return prev(method, payload, signal);
+    }
+    const adapter = await adapterFor(chatId);
+    if (!adapter) return prev(method, payload, signal);
+    const upload: ChannelUpload = {
+      upload: { bytes: await readInputFile(file), filename: file.filename ?? field },
+    };
+    try {
+      const result = await adapter.call(method, { ...p, [field]: upload });
+      return { ok: true, result } as Awaited<ReturnType<typeof prev>>;
+    } catch (error) {
+      if (!(error instanceof ChannelError)) throw error;
+      return {
+        ok: false,
+        error_code: STATUS[error.kind],
+        description: error.message,
+      } as Awaited<ReturnType<typeof prev>>;
+    }
+  };
 }

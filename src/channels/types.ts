@@ -31,6 +31,10 @@ export type ChannelErrorKind =
   | "rate_limited"
   /** Nobody is there right now (web page closed, outside a messaging window): skip. */
   | "unreachable"
+  /** Outside the channel's messaging window with no template for this message: skip. */
+  | "outside_window"
+  /** Too many messages to this one person just now: retry this one after `retryAfterSeconds`. */
+  | "recipient_rate_limited"
   /** Worth retrying later (network, 5xx). */
   | "transient"
   /** Will never succeed as sent (bad request). */

@@ -18,6 +18,20 @@ export function setAppFileSource(next: AppFileSource | undefined): void {
   source = next;
 }
 
+/** The bytes of an app path, for channels that upload them themselves (WhatsApp). */
+export async function fetchAppFile(
+  path: string,
+): Promise<{ bytes: Uint8Array; mimeType: string; immutable: boolean }> {
+  if (!source) throw new Error("app files are not available yet");
+  const response = await source(path);
+  if (!response.ok) throw new Error(`app file ${path} answered HTTP ${response.status}`);
+  return {
+    bytes: new Uint8Array(await response.arrayBuffer()),
+    mimeType: response.headers.get("content-type")?.split(";")[0] ?? "application/octet-stream",
+    immutable: /\bimmutable\b/.test(response.headers.get("cache-control") ?? ""),
+  };
+}
+
 /** "/polls/1/chart/ky.png": an app path, not a URL ("//host") nor a Telegram file_id. */
 export function isAppPath(value: unknown): value is string {
   return typeof value === "string" && value.startsWith("/") && !value.startsWith("//");

@@ -16,6 +16,10 @@ export interface ClaimedRow {
   locale: string | null;
   inactive: boolean;
   channel: Channel;
+  /** The person's last message to us (WhatsApp's 24-hour window counts from it). */
+  lastMessageAt: Date | null;
+  /** `reengage`: the row failed outside WhatsApp's window and goes again as a template. */
+  channelStatus: string | null;
 }
 
 /**
@@ -51,7 +55,8 @@ export async function claimDue(
       claim_token = ${token}, updated_at = now()
     from due, users u
     where d.id = due.id and u.id = d.user_id
-    returning d.id, d.message_id, d.user_id, d.attempts, u.chat_id, u.locale, u.inactive, u.channel`);
+    returning d.id, d.message_id, d.user_id, d.attempts, d.channel_status, u.chat_id, u.locale,
+      u.inactive, u.channel, u.last_message_at`);
   return rowsOf<Record<string, unknown>>(result).map((r) => ({
     id: Number(r.id),
     messageId: Number(r.message_id),
@@ -61,11 +66,13 @@ export async function claimDue(
     locale: (r.locale as string | null) ?? null,
     inactive: r.inactive === true || r.inactive === "t",
     channel: r.channel as Channel,
+    lastMessageAt: r.last_message_at ? new Date(r.last_message_at as string | Date) : null,
+    channelStatus: (r.channel_status as string | null) ?? null,
   }));
 }
 
 export type RowOutcome =
-  | { kind: "sent"; channelMessageId: string | null }
+  | { kind: "sent"; channelMessageId: string | null; channelStatus?: string }
   | { kind: "held"; channelMessageId: string | null }
   | { kind: "skipped"; reason: string; error?: string }
   | { kind: "retry"; delayMs: number; error: string; giveBackAttempt?: boolean }
@@ -81,7 +88,8 @@ export async function recordOutcome(
   let set: SQL;
   switch (outcome.kind) {
     case "sent":
-      set = sql`status = 'sent', sent_at = now(), channel_message_id = ${outcome.channelMessageId}, last_error = null`;
+      set = sql`status = 'sent', sent_at = now(), channel_message_id = ${outcome.channelMessageId},
+        channel_status = ${outcome.channelStatus ?? null}, last_error = null`;
       break;
     case "held":
       set = sql`status = 'held', channel_message_id = ${outcome.channelMessageId}, last_error = null`;
@@ -170,6 +178,7 @@ export async function pauseChannel(db: Executor, channel: Channel, seconds: numb
 
 interface ContentRow {
   status: OutgoingMessageRow["status"];
+  kind: OutgoingMessageRow["kind"];
   content: MessageContent;
 }
 
@@ -178,7 +187,11 @@ export async function loadMessageContent(
   messageId: number,
 ): Promise<ContentRow | undefined> {
   const rows = await db
-    .select({ status: outgoingMessages.status, content: outgoingMessages.content })
+    .select({
+      status: outgoingMessages.status,
+      kind: outgoingMessages.kind,
+      content: outgoingMessages.content,
+    })
     .from(outgoingMessages)
     .where(eq(outgoingMessages.id, messageId));
   return rows[0];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { MessageKind } from "../db/schema/delivery";
 import type { LocalizedText, MessageContent } from "../db/schema/delivery-types";
 import { isLocale, LOCALES, type Locale } from "../locales";
 
@@ -21,6 +22,12 @@ export interface RenderedMessage {
   photo?: string;
   document?: string;
   parseMode?: "HTML";
+  /** The message's kind (set by the delivery engine): which WhatsApp template stands in. */
+  kind?: MessageKind;
+  /** The content's template parameters in the recipient's language (WhatsApp templates). */
+  templateParams?: Record<string, string>;
+  /** See MessageContent.followUp. */
+  followUp?: boolean;
 }
 
 /** Picks the recipient's language, else ky, else ru, else en; "" when there is no text at all. */
@@ -56,6 +63,12 @@ export function renderForRecipient(
   }
   if (content.document) out.document = content.document;
   if (content.parseMode) out.parseMode = content.parseMode;
+  if (content.followUp) out.followUp = true;
+  if (content.templateParams) {
+    out.templateParams = Object.fromEntries(
+      Object.entries(content.templateParams).map(([name, text]) => [name, pickText(text, locale)]),
+    );
+  }
   return out;
 }
 
@@ -105,6 +118,8 @@ const messageContentSchema = z
     photo: z.union([z.string().min(1), localizedText]).optional(),
     document: z.string().min(1).optional(),
     parseMode: z.literal("HTML").optional(),
+    templateParams: z.record(z.string().regex(/^[a-z_]{1,32}$/), localizedText).optional(),
+    followUp: z.boolean().optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ChannelError } from "../channels/types";
 import type { Database, DatabaseHandle, Unlisten } from "../db/client";
+import type { MessageKind } from "../db/schema/delivery";
 import type { Channel } from "../db/schema/users";
 import {
   type ClaimedRow,
@@ -89,6 +90,10 @@ export interface EngineCounters {
   held: number;
   blocked: number;
   unreachable: number;
+  /** Skipped: outside WhatsApp's 24-hour window with no template for the message's kind. */
+  outsideWindow: number;
+  /** Sent as a WhatsApp template (outside the window). */
+  templates: number;
   failed: number;
   retried: number;
   rateLimited: number;
@@ -117,6 +122,8 @@ interface ChannelRuntime {
 }
 
 const DEFAULT_LIMITS: Record<Channel, number> = { telegram: 30, whatsapp: 80, web: 100 };
+/** Telegram: 1 message/s per chat; WhatsApp: about 1 per 6 s per person (pair rate, 131056). */
+const DEFAULT_PER_CHAT_SECONDS: Record<Channel, number> = { telegram: 1, whatsapp: 6, web: 0 };
 
 const sleepFor = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
@@ -137,6 +144,8 @@ export class DeliveryEngine {
     held: 0,
     blocked: 0,
     unreachable: 0,
+    outsideWindow: 0,
+    templates: 0,
     failed: 0,
     retried: 0,
     rateLimited: 0,
@@ -156,7 +165,7 @@ export class DeliveryEngine {
   private readonly now: () => number;
   private readonly localWakeups: boolean;
   private unlisten: Promise<Unlisten | undefined> | undefined;
-  private readonly contents = new Map<number, MessageContent>();
+  private readonly contents = new Map<number, { kind: MessageKind; content: MessageContent }>();
   private readonly cancelled = new Set<number>();
   private readonly sleepers = new Set<() => void>();
   private loops: Promise<void>[] = [];
@@ -191,7 +200,7 @@ export class DeliveryEngine {
           sender: c.sender,
           limitPerSecond: limit,
           headroom,
-          perChatSeconds: c.perChatSeconds ?? (c.channel === "telegram" ? 1 : 0),
+          perChatSeconds: c.perChatSeconds ?? DEFAULT_PER_CHAT_SECONDS[c.channel],
           batchSize: c.batchSize ?? Math.max(5, Math.ceil(limit / 10)),
         },
         intervalMs: 1000 / (limit * (1 - headroom)),
@@ -342,14 +351,17 @@ export class DeliveryEngine {
     }
   }
 
-  private async content(messageId: number): Promise<MessageContent | undefined> {
+  private async content(
+    messageId: number,
+  ): Promise<{ kind: MessageKind; content: MessageContent } | undefined> {
     const cached = this.contents.get(messageId);
     if (cached) return cached;
     const row = await loadMessageContent(this.db, messageId);
     if (!row) return undefined;
     if (this.contents.size > 500) this.contents.clear();
-    this.contents.set(messageId, row.content);
-    return row.content;
+    const entry = { kind: row.kind, content: row.content };
+    this.contents.set(messageId, entry);
+    return entry;
   }
 
   private async record(row: ClaimedRow, outcome: RowOutcome): Promise<void> {
@@ -360,7 +372,8 @@ export class DeliveryEngine {
   private async handleBatch(rt: ChannelRuntime, rows: ClaimedRow[]): Promise<void> {
     const { channel, perChatSeconds } = rt.settings;
     const now = this.now();
-    const toSend: { row: ClaimedRow; content: MessageContent }[] = [];
+    const toSend: { row: ClaimedRow; content: { kind: MessageKind; content: MessageContent } }[] =
+      [];
     const chatsInBatch = new Set<number>();
     for (const row of rows) {
       if (row.inactive) {
@@ -404,7 +417,7 @@ export class DeliveryEngine {
   private async sendAt(
     rt: ChannelRuntime,
     row: ClaimedRow,
-    content: MessageContent,
+    message: { kind: MessageKind; content: MessageContent },
     at: number,
   ): Promise<void> {
     await sleepFor(at - this.now());
@@ -445,11 +458,13 @@ export class DeliveryEngine {
       chatId: row.chatId,
       locale: row.locale,
       channel: row.channel,
+      lastMessageAt: row.lastMessageAt,
+      reengage: row.channelStatus === "reengage",
     };
     let outcome: RowOutcome;
     try {
       const result = await rt.settings.sender
-        .send(recipient, renderForRecipient(content, row.locale))
+        .send(recipient, { ...renderForRecipient(message.content, row.locale), kind: message.kind })
         .finally(() => {
           mark.done = this.now();
         });
@@ -459,8 +474,13 @@ export class DeliveryEngine {
         outcome = { kind: "held", channelMessageId: result.channelMessageId };
         this.counters.held++;
       } else {
-        outcome = { kind: "sent", channelMessageId: result.channelMessageId };
+        outcome = {
+          kind: "sent",
+          channelMessageId: result.channelMessageId,
+          ...(result.channelStatus ? { channelStatus: result.channelStatus } : {}),
+        };
         this.counters.sent++;
+        if (result.channelStatus === "template") this.counters.templates++;
       }
     } catch (err) {
       outcome = await this.failureOutcome(rt, row, err);
@@ -485,6 +505,18 @@ export class DeliveryEngine {
       case "unreachable":
         this.counters.unreachable++;
         return { kind: "skipped", reason: "unreachable", error: e.message };
+      case "outside_window":
+        this.counters.outsideWindow++;
+        return { kind: "skipped", reason: "outside_window", error: e.message };
+      case "recipient_rate_limited":
+        // Only this person is paced (WhatsApp's pair rate): the row waits, the channel goes on.
+        this.counters.rateLimited++;
+        return {
+          kind: "retry",
+          delayMs: Math.max(1, e.retryAfterSeconds ?? 6) * 1000,
+          error: e.message,
+          giveBackAttempt: true,
+        };
       case "rate_limited": {
         this.counters.rateLimited++;
         const seconds = Math.max(1, e.retryAfterSeconds ?? 1);

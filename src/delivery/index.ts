@@ -51,6 +51,7 @@
 export {
   type AppFileSource,
   appFilesTransformer,
+  fetchAppFile,
   isAppPath,
   setAppFileSource,
 } from "./app-files";

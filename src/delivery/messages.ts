@@ -269,7 +269,11 @@ const PROGRESS_COUNTS = sql.raw(`count(*)::int as total,
   count(*) filter (where status = 'skipped')::int as skipped,
   count(*) filter (where status = 'skipped' and skip_reason = 'blocked')::int as blocked,
   count(*) filter (where status = 'skipped' and skip_reason = 'unreachable')::int as unreachable,
-  count(*) filter (where status = 'held')::int as held`);
+  count(*) filter (where status = 'held')::int as held,
+  count(*) filter (where status = 'skipped' and skip_reason = 'outside_window')::int as outside_window,
+  count(*) filter (where status = 'sent' and channel_status = 'template')::int as templates,
+  count(*) filter (where status = 'sent' and channel_status in ('delivered', 'read'))::int as delivered,
+  count(*) filter (where status = 'sent' and channel_status = 'read')::int as read`);
 
 const EMPTY: MessageProgress = {
   total: 0,
@@ -281,6 +285,10 @@ const EMPTY: MessageProgress = {
   blocked: 0,
   unreachable: 0,
   held: 0,
+  outsideWindow: 0,
+  templates: 0,
+  delivered: 0,
+  read: 0,
 };
 
 /**
@@ -317,6 +325,10 @@ export async function getProgressMany(
             blocked: n("blocked"),
             unreachable: n("unreachable"),
             held: n("held"),
+            outsideWindow: Number(r.outside_window ?? 0),
+            templates: n("templates"),
+            delivered: n("delivered"),
+            read: n("read"),
           },
     );
   }

@@ -11,6 +11,10 @@ export interface Recipient {
   chatId: number;
   locale: string | null;
   channel: Channel;
+  /** The person's last message to us (WhatsApp's 24-hour window). */
+  lastMessageAt?: Date | null;
+  /** The row failed before outside the window and must go as a template (WhatsApp). */
+  reengage?: boolean;
 }
 
 /**
@@ -29,6 +33,8 @@ export interface SendResult {
   channelMessageId: string | null;
   /** Stored for a person who is not looking now (closed web chat): `held` until shown. */
   held?: boolean;
+  /** Recorded on the row: `template` when WhatsApp's window was closed and a template went. */
+  channelStatus?: string;
 }
 
 /** A Bot API method call: (method, payload) → result, throwing ChannelError on failure. */

@@ -63,8 +63,22 @@ const TOTALS_OF = (messageId: SQL | typeof outgoingMessages.id) => sql`(
     'skipped', count(*) filter (where d.status = 'skipped'),
     'blocked', count(*) filter (where d.status = 'skipped' and d.skip_reason = 'blocked'),
     'unreachable', count(*) filter (where d.status = 'skipped' and d.skip_reason = 'unreachable'),
-    'held', count(*) filter (where d.status = 'held'))
+    'held', count(*) filter (where d.status = 'held'),
+    'outsideWindow', count(*) filter (where d.status = 'skipped' and d.skip_reason = 'outside_window'),
+    'templates', count(*) filter (where d.status = 'sent' and d.channel_status = 'template'),
+    'delivered', count(*) filter (where d.status = 'sent' and d.channel_status in ('delivered', 'read')),
+    'read', count(*) filter (where d.status = 'sent' and d.channel_status = 'read'))
   from deliveries d where d.message_id = ${messageId})`;
+
+/**
+ * Recounts the stored totals of the finished messages among `messageIds` (a subquery), for
+ * outcomes a channel reports after the message finished (a WhatsApp `failed` status).
+ */
+export async function refreshTotals(db: Executor, messageIds: SQL): Promise<void> {
+  await db.execute(sql`
+    update outgoing_messages m set totals = ${TOTALS_OF(sql`m.id`)}, updated_at = now()
+    where m.status = 'done' and m.totals is not null and m.id in (${messageIds})`);
+}
 
 /**
  * Marks `done` every sending message with nothing left to do, storing its totals. Conditional:

@@ -91,7 +91,7 @@ export class Scheduler {
     if (days !== undefined) {
       this.addJob(RETENTION_JOB, options.retentionCron ?? "0 30 3 * * *", async () => {
         const r = await runRetention(options.db, days, this.now());
-        if (r.deliveries + r.webchatMessages > 0) {
+        if (r.deliveries + r.webchatMessages + r.whatsappMessages > 0) {
           options.logger?.info({ ...r, days }, "scheduler: retention deleted old rows");
         }
       });

@@ -18,13 +18,22 @@ export interface RunningTestApp {
  * delivery engine and scheduler running; no Telegram token.
  */
 export async function startTestApp(
-  options: Omit<AppOptions, "config" | "logger" | "database"> = {},
+  options: Omit<AppOptions, "config" | "logger" | "database"> & {
+    /** More environment for the configuration (WHATSAPP_*, …). */
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<RunningTestApp> {
+  const { env, ...appOptions } = options;
   const app = await createApp({
-    config: parseConfig({ LOG_LEVEL: "silent", PORT: "0", BALLOT_SECRET: TEST_BALLOT_SECRET }),
+    config: parseConfig({
+      LOG_LEVEL: "silent",
+      PORT: "0",
+      BALLOT_SECRET: TEST_BALLOT_SECRET,
+      ...env,
+    }),
     logger: createLogger("silent"),
     database: await createTestDatabase(),
-    ...options,
+    ...appOptions,
   });
   const base = `http://127.0.0.1:${(await app.start()).port}`;
   const [first] = await app.database.db

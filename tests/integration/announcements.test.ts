@@ -91,6 +91,8 @@ describe("announcements service", () => {
     const ru = await previewAnnouncement(handle.db, staffA, { municipalityId: muniA, text }, "ru");
     expect(ru.rendered.text).toBe("📢 <b>Айыл окмоту Село 0</b>\n\nОтключат воду");
     expect(ru.rendered.parseMode).toBe("HTML");
+    // A WhatsApp template (outside the 24-hour window) names who speaks, in the reader's language.
+    expect(ru.rendered.templateParams).toEqual({ municipality: "Айыл окмоту Село 0" });
     // 501, 503, 504 subscribe to announcements in A (506 does not).
     expect(ru.recipients).toBe(3);
     const deputies = await previewAnnouncement(
@@ -107,6 +109,13 @@ describe("announcements service", () => {
   it("sends now: enqueues the audience, audit-logs, and can be cancelled", async () => {
     const m = await createAnnouncement(handle.db, staffA, { municipalityId: muniA, text });
     expect(m.status).toBe("sending");
+    expect(m.content.templateParams).toEqual({
+      municipality: {
+        ky: "Айыл 0 айыл өкмөтү",
+        ru: "Айыл окмоту Село 0",
+        en: "Село 0 Aiyl Okmotu",
+      },
+    });
     expect((await getMessageProgress(handle.db, m.id)).total).toBe(3);
     expect(await cancelAnnouncement(handle.db, staffA, m.id)).toBe(true);
     expect(await cancelAnnouncement(handle.db, staffA, m.id)).toBe(false);

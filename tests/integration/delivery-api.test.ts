@@ -332,7 +332,7 @@ describe("retention", () => {
       where user_id = ${a.id} and payload->>'text' = 'old'`);
 
     const result = await runRetention(handle.db, 180);
-    expect(result).toEqual({ deliveries: 3, webchatMessages: 1 });
+    expect(result).toEqual({ deliveries: 3, webchatMessages: 1, whatsappMessages: 0 });
     const left = await handle.db
       .select({ id: deliveries.id })
       .from(deliveries)

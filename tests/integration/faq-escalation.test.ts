@@ -5,7 +5,13 @@ import { parseConfig } from "../../src/config";
 import type { DatabaseHandle } from "../../src/db/client";
 import { auditLog, municipalities, outgoingMessages, roleGrants, users } from "../../src/db/schema";
 import { faqEscalations, faqPendingQuestions } from "../../src/db/schema/faq";
-import { answer, escalate, escalatePending, take } from "../../src/features/faq/escalation";
+import {
+  answer,
+  answerContent,
+  escalate,
+  escalatePending,
+  take,
+} from "../../src/features/faq/escalation";
 import {
   allowQuestion,
   PENDING_TTL_MS,
@@ -328,6 +334,16 @@ describe("lawyer rights are checked on the server", () => {
       .from(outgoingMessages)
       .where(eq(outgoingMessages.id, result!.messageId));
     expect(message).toMatchObject({ kind: "faq_answer", createdByUserId: lawyer.userId });
+    // What a WhatsApp template is filled with outside the 24-hour window, in the asker's language.
+    expect(message?.content.templateParams).toEqual({
+      question: { ru: "Вопрос для аудита" },
+      answer: { ru: "Ответ для аудита" },
+    });
+    // A long question is cut to 200 characters, never inside an emoji (jsonb refuses half of one).
+    const long = `${"ы".repeat(198)}😀${"ж".repeat(100)}`;
+    const cut = answerContent({ text: long, lang: "ky" }, "Жооп", null).templateParams?.question
+      ?.ky;
+    expect(cut).toBe(`${"ы".repeat(198)}…`);
   });
 });
 

@@ -5,6 +5,7 @@ import { auditLog, deliveries, outgoingMessages } from "../../src/db/schema";
 import { startMessage, visibleText } from "../../src/delivery";
 import { HEARINGS_NUDGE_JOB, registerHearingJobs } from "../../src/features/hearings/jobs";
 import { HearingsService } from "../../src/features/hearings/service";
+import { formatHearingWhen } from "../../src/features/hearings/time";
 import {
   CLI_ACTOR,
   type HearingActor,
@@ -180,6 +181,23 @@ describe("hearings service", () => {
     expect(ru).toContain(`https://aimak.example/hearings/${id}.ics`);
     expect(notice.content.text.ky).toContain("2031-жылдын бюджети");
     expect(notice.content.text.en).toContain("Bishkek time");
+    // What a WhatsApp template is filled with outside the 24-hour window: plain text, no markup.
+    const params = notice.content.templateParams!;
+    expect(params.title).toEqual({
+      ky: "2031-жылдын бюджети",
+      ru: "Бюджет на 2031 год",
+      en: "2031-жылдын бюджети",
+    });
+    expect(params.date?.ru).toBe(
+      formatHearingWhen(published.startsAt, published.durationMin, "ru", "Asia/Bishkek"),
+    );
+    expect(ru).toContain(params.date!.ru!);
+    expect(params.place).toMatchObject({ ky: "Айыл өкмөтүнүн залы", ru: "Зал айыл окмоту" });
+    expect(params.municipality?.ru).toBe("Айыл окмоту Село 0");
+    expect(params.headline?.ru).toBe("Публичные слушания по проекту местного бюджета");
+    for (const text of Object.values(params).flatMap((t) => Object.values(t))) {
+      expect(text).not.toMatch(/[<>]|&[a-z]+;/);
+    }
     expect(notice.content.buttons?.flat().map((b) => b.callbackData)).toEqual([
       `hr:go:${id}`,
       `hr:no:${id}`,
@@ -204,6 +222,11 @@ describe("hearings service", () => {
     expect(reminders[1]!.scheduledAt?.getTime()).toBe(start - DAY);
     expect(reminders[1]!.expiresAt?.getTime()).toBe(start - DAY + (DAY - 2 * HOUR) / 2);
     expect(reminders[1]!.content.text.ru).toContain("через 1 день");
+    expect(reminders[1]!.content.templateParams).toMatchObject({
+      title: { ru: "Бюджет на 2031 год" },
+      place: { ru: "Зал айыл окмоту" },
+      headline: { ru: "Напоминание: слушание начнётся через 1 день" },
+    });
     expect(await service.publicHearing(id)).toMatchObject({ id, status: "published" });
   });
 
@@ -272,6 +295,12 @@ describe("hearings service", () => {
     const text = update.content.text.ru!;
     expect(text).toContain("<s>11 марта 2030 г., 10:00–12:00");
     expect(visibleText(text)).toContain("13 марта 2030 г., 10:00–12:00");
+    expect(update.content.templateParams).toMatchObject({
+      date: { ru: "13 марта 2030 г., 10:00–12:00 (время бишкекское)" },
+      headline: {
+        ru: "Слушание перенесено (Было: 11 марта 2030 г., 10:00–12:00 (время бишкекское))",
+      },
+    });
     // Told: the notice's recipients, who answered, who asked; not the other municipality.
     expect(await recipients(update.id)).toEqual(sorted([subRu, subKy, unsub, lateGoing]));
   });

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, rowsOf } from "../../src/db/client";
 import { outgoingMessages } from "../../src/db/schema";
 import { visibleText } from "../../src/delivery";
+import { formatMoment } from "../../src/features/hearings/time";
 import { BallotSecretMismatch, ballotKeysFrom } from "../../src/features/polls/keys";
 import { pollBallots, polls, pollVoters } from "../../src/features/polls/schema";
 import { openingKey, PollsService, resultKey } from "../../src/features/polls/service";
@@ -109,6 +110,25 @@ describe("creating a poll", () => {
       .where(eq(outgoingMessages.dedupeKey, openingKey(poll.id)));
     expect(m?.status).toBe("sending");
     expect(m?.kind).toBe("poll_opened");
+    // What a WhatsApp template is filled with outside the 24-hour window: plain text.
+    expect(m?.content.templateParams).toEqual({
+      question: {
+        ky: "Кайсы көчөнү биринчи оңдойлу?",
+        ru: "Какую улицу ремонтировать первой?",
+        en: "Кайсы көчөнү биринчи оңдойлу?",
+      },
+      closes: {
+        ky: formatMoment(poll.closesAt, "ky", "Asia/Bishkek"),
+        ru: formatMoment(poll.closesAt, "ru", "Asia/Bishkek"),
+        en: formatMoment(poll.closesAt, "en", "Asia/Bishkek"),
+      },
+      municipality: {
+        ky: "Айыл 0 айыл өкмөтү",
+        ru: "Айыл окмоту Село 0",
+        en: "Село 0 Aiyl Okmotu",
+      },
+    });
+    expect(m?.content.text.ru).toContain(formatMoment(poll.closesAt, "ru", "Asia/Bishkek"));
     // Subscribers of A (staff A and the six residents), never B's.
     expect(await count("deliveries", sql`message_id = ${m?.id}`)).toBe(7);
   });
@@ -260,6 +280,10 @@ describe("closing", () => {
       en: `/polls/${poll.id}/chart/en.png`,
     });
     expect(content?.text.ru).toContain("Улица Токтогула");
+    expect(content?.templateParams?.question?.ru).toBe("Какую улицу ремонтировать первой?");
+    expect(content?.templateParams?.results?.ru).toBe(
+      "Улица Ленина: 0 · 0% · Улица Токтогула: 1 · 100% · Мектепке жол: 0 · 0%",
+    );
     // Staff of A get the result too (they are in the audience).
     expect(
       await count("deliveries", sql`message_id = ${results[0]?.id} and user_id = ${staffA.userId}`),

@@ -17,7 +17,7 @@ export interface UpdateLogFields {
 }
 
 /**
- * The channel of a chat: Telegram for ordinary ids; a synthetic id (web chat, later WhatsApp)
+ * The channel of a chat: Telegram for ordinary ids; a synthetic id (web chat, WhatsApp)
  * says only that it is not Telegram, so the channel comes from the person's row (undefined
  * until it is loaded).
  */

@@ -8,6 +8,7 @@ import {
   type WebchatPayload,
   webchatMessages,
 } from "../../db/schema";
+import { inlineButtonsOf, inlineKeyboardOf } from "../inline-keyboard";
 import { syntheticCallbackId } from "../router";
 import {
   type ChannelAdapter,
@@ -32,27 +33,6 @@ export function toView(row: Row): MessageView {
 /** Whether `data` is the callback data of one of the buttons the bot put on a message. */
 function hasButtonData(payload: WebchatPayload, data: string): boolean {
   return payload.buttons?.some((row) => row.some((b) => b.callbackData === data)) ?? false;
-}
-
-interface InlineButton {
-  text?: unknown;
-  callback_data?: unknown;
-  url?: unknown;
-}
-
-function buttonsOf(replyMarkup: unknown): WebchatButton[][] | undefined {
-  const keyboard = (replyMarkup as { inline_keyboard?: InlineButton[][] } | undefined)
-    ?.inline_keyboard;
-  if (!Array.isArray(keyboard)) return undefined;
-  return keyboard
-    .filter((row) => row.length > 0)
-    .map((row) =>
-      row.map((b) => ({
-        text: String(b.text ?? ""),
-        ...(typeof b.callback_data === "string" ? { callbackData: b.callback_data } : {}),
-        ...(typeof b.url === "string" ? { url: b.url } : {}),
-      })),
-    );
 }
 
 function formatOf(payload: Record<string, unknown>): "html" | "plain" {
@@ -184,7 +164,7 @@ export class WebchatAdapter implements ChannelAdapter {
       next.format = formatOf(payload);
     }
     // Telegram drops the keyboard when an edit carries none; mirror that.
-    const buttons = buttonsOf(payload.reply_markup);
+    const buttons = inlineButtonsOf(payload.reply_markup);
     if (buttons) next.buttons = buttons;
     else delete next.buttons;
     const [row] = await this.db
@@ -323,19 +303,7 @@ export class WebchatAdapter implements ChannelAdapter {
         data,
         message: {
           ...this.asMessage(row, chatId),
-          ...(row.payload.buttons
-            ? {
-                reply_markup: {
-                  inline_keyboard: row.payload.buttons.map((r) =>
-                    r.map((b) =>
-                      b.url
-                        ? { text: b.text, url: b.url }
-                        : { text: b.text, callback_data: b.callbackData ?? "" },
-                    ),
-                  ),
-                },
-              }
-            : {}),
+          ...(row.payload.buttons ? { reply_markup: inlineKeyboardOf(row.payload.buttons) } : {}),
         },
       },
     };
@@ -362,6 +330,6 @@ export class WebchatAdapter implements ChannelAdapter {
 }
 
 function optionalButtons(replyMarkup: unknown): { buttons?: WebchatButton[][] } {
-  const buttons = buttonsOf(replyMarkup);
+  const buttons = inlineButtonsOf(replyMarkup);
   return buttons ? { buttons } : {};
 }

@@ -30,6 +30,18 @@ export interface MessageContent {
   photo?: string | LocalizedText;
   document?: string;
   parseMode?: "HTML";
+  /**
+   * Named values of the message (a hearing's title, date and place; a poll's question) that a
+   * WhatsApp template fills its parameters from when the person is outside the 24-hour window
+   * (see src/channels/whatsapp/templates.ts). Plain text, no markup.
+   */
+  templateParams?: Record<string, LocalizedText>;
+  /**
+   * Part of a message sent just before (a hearing notice's files): where only a template can go
+   * (WhatsApp, outside the 24-hour window), the first message's template stands for it, and this
+   * one is skipped.
+   */
+  followUp?: boolean;
 }
 
 /**

@@ -57,6 +57,14 @@ export interface MessageTotals {
   blocked: number;
   unreachable: number;
   held: number;
+  /** WhatsApp: skipped outside the 24-hour window (no template for the kind). */
+  outsideWindow?: number;
+  /** WhatsApp: sent as a template (outside the window). */
+  templates?: number;
+  /** WhatsApp: reported delivered (or read) by the person's phone. */
+  delivered?: number;
+  /** WhatsApp: reported read. */
+  read?: number;
 }
 
 /**
@@ -130,6 +138,12 @@ export const deliveries = pgTable(
     /** Why a row was skipped: blocked, unreachable, inactive, cancelled. */
     skipReason: text("skip_reason"),
     channelMessageId: text("channel_message_id"),
+    /**
+     * What the channel reported after the send (WhatsApp status webhooks): delivered, read,
+     * failed; `reengage` while a row waits to go again as a template (error 131047).
+     */
+    channelStatus: text("channel_status"),
+    channelStatusAt: timestamp("channel_status_at", { withTimezone: true }),
     sentAt: timestamp("sent_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -139,6 +153,9 @@ export const deliveries = pgTable(
     index("deliveries_due_idx").on(t.channel, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index("deliveries_lease_idx").on(t.claimedUntil).where(sql`${t.status} = 'sending'`),
     index("deliveries_user_idx").on(t.userId),
+    index("deliveries_whatsapp_message_idx")
+      .on(t.channelMessageId)
+      .where(sql`${t.channel} = 'whatsapp'`),
   ],
 );
 

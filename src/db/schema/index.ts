@@ -7,3 +7,4 @@ export * from "./faq";
 export * from "./roles";
 export * from "./users";
 export * from "./webchat";
+export * from "./whatsapp";

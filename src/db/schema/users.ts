@@ -9,6 +9,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
 } from "drizzle-orm/pg-core";
 import { LOCALES } from "../../locales";
 import { municipalities } from "./directory";
@@ -41,6 +42,12 @@ export const users = pgTable(
     id: bigserial("id", { mode: "number" }).primaryKey(),
     channel: text("channel", { enum: CHANNELS }).notNull(),
     channelUserId: text("channel_user_id").notNull(),
+    /**
+     * A second id the channel has for the same person, by which they are found too: on WhatsApp
+     * `channel_user_id` is the phone number (wa_id) and this the business-scoped user id, which
+     * is the only one Meta sends for people who adopted a username (then it is both).
+     */
+    channelAltId: text("channel_alt_id"),
     chatId: bigint("chat_id", { mode: "number" }).notNull().unique(),
     firstName: text("first_name"),
     locale: text("locale", { enum: LOCALES }),
@@ -66,6 +73,9 @@ export const users = pgTable(
   },
   (t) => [
     unique("users_channel_identity_uq").on(t.channel, t.channelUserId),
+    uniqueIndex("users_channel_alt_id_uq")
+      .on(t.channel, t.channelAltId)
+      .where(sql`${t.channelAltId} is not null`),
     index("users_municipality_idx").on(t.municipalityId),
   ],
 );

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Api } from "grammy";
+import { capabilitiesOf } from "../../channels/capabilities";
 import type { Database } from "../../db/client";
 import { users } from "../../db/schema";
 import { type MessageProgress, setProgressMessage } from "../../delivery";
@@ -31,9 +32,21 @@ export function progressText(
     left: p.pending + p.sending,
     eta: duration(t, etaSeconds(p)),
   };
-  if (final === "done") return t("announcements.report_done", params);
-  if (final === "cancelled") return t("announcements.report_cancelled", params);
-  return t("announcements.progress", params);
+  const text =
+    final === "done"
+      ? t("announcements.report_done", params)
+      : final === "cancelled"
+        ? t("announcements.report_cancelled", params)
+        : t("announcements.progress", params);
+  // WhatsApp's own outcomes, once any recipient is on WhatsApp and something is known.
+  const whatsapp = {
+    delivered: p.delivered ?? 0,
+    read: p.read ?? 0,
+    templates: p.templates ?? 0,
+    outsideWindow: p.outsideWindow ?? 0,
+  };
+  if (whatsapp.delivered + whatsapp.templates + whatsapp.outsideWindow === 0) return text;
+  return `${text}\n${t("announcements.report_whatsapp", whatsapp)}`;
 }
 
 /**
@@ -52,10 +65,13 @@ export function announcementProgressHooks(
   ): Promise<void> {
     if (message.createdByUserId === null) return;
     const [creator] = await db
-      .select({ locale: users.locale, chatId: users.chatId })
+      .select({ locale: users.locale, chatId: users.chatId, channel: users.channel })
       .from(users)
       .where(eq(users.id, message.createdByUserId));
     if (!creator) return;
+    // Where an edit arrives as a new message (WhatsApp), only the start and the end are sent.
+    const live = capabilitiesOf(creator.channel).edits;
+    if (state === "running" && !live && message.progressMessageId !== null) return;
     const locale = isLocale(creator.locale) ? creator.locale : "ky";
     const text = progressText(translator(locale), progress, state);
     if (message.progressChatId === null || message.progressMessageId === null) {

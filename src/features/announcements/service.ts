@@ -139,7 +139,12 @@ export function contentOf(
     const body = trimFormatted({ text: typed, entities: input.entities?.[l] ?? [] });
     text[l] = `${senderLine(sender[l])}\n\n${toHtml(body)}`;
   }
-  const content: MessageContent = { text, parseMode: "HTML" };
+  // For a WhatsApp template (outside the 24-hour window): who speaks, the aiyl okmotu or the Union.
+  const content: MessageContent = {
+    text,
+    parseMode: "HTML",
+    templateParams: { municipality: sender },
+  };
   if (input.photo) content.photo = input.photo;
   if (input.document) content.document = input.document;
   return content;

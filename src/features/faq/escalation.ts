@@ -38,6 +38,8 @@ export const LAWYERS: Audience = { role: "lawyer", municipalityId: null };
 export const MESSAGE_MAX = 4096;
 const NOTICE_PREVIEW = 700;
 const ANSWER_QUESTION_PREVIEW = 300;
+/** How much of the question a WhatsApp template's parameter repeats. */
+const ANSWER_TEMPLATE_QUESTION = 200;
 
 /** The first `max` characters of `text` (with "…" when cut), HTML-escaped. */
 export function previewHtml(text: string, max: number): string {
@@ -288,6 +290,8 @@ export function answerContent(
 ): MessageContent {
   const locales: Locale[] = isLocale(askerLocale) ? [askerLocale] : [row.lang];
   const question = row.text;
+  // WhatsApp templates (outside the 24-hour window) name the question and carry the answer.
+  const templateParams = answerTemplateParams(locales, question, answerText);
   const html: LocalizedText = {};
   for (const l of locales) {
     html[l] = translator(l)("faq.answer_for_you", {
@@ -296,7 +300,7 @@ export function answerContent(
     });
   }
   if (Object.values(html).every((t) => t.length <= MESSAGE_MAX)) {
-    return { text: html, parseMode: "HTML" };
+    return { text: html, parseMode: "HTML", ...templateParams };
   }
   const plain: LocalizedText = {};
   const shortQuestion =
@@ -310,7 +314,28 @@ export function answerContent(
       .replace("\u0000A", () => answerText)
       .slice(0, MESSAGE_MAX);
   }
-  return { text: plain };
+  return { text: plain, ...templateParams };
+}
+
+/** The question, cut to ANSWER_TEMPLATE_QUESTION, and the answer, in plain text. */
+function answerTemplateParams(
+  locales: Locale[],
+  question: string,
+  answerText: string,
+): Pick<MessageContent, "templateParams"> {
+  const asked = question.trim();
+  // Not ending on half a surrogate pair (an emoji): jsonb refuses a lone one.
+  let end = ANSWER_TEMPLATE_QUESTION - 1;
+  if (/[\uD800-\uDBFF]/.test(asked.charAt(end - 1))) end--;
+  const params: Record<string, string> = {
+    question: asked.length > ANSWER_TEMPLATE_QUESTION ? `${asked.slice(0, end).trimEnd()}…` : asked,
+    answer: answerText.trim(),
+  };
+  const templateParams: Record<string, LocalizedText> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (value) templateParams[name] = Object.fromEntries(locales.map((l) => [l, value]));
+  }
+  return Object.keys(templateParams).length > 0 ? { templateParams } : {};
 }
 
 export interface AnswerResult {

@@ -6,7 +6,7 @@
  */
 import { Composer, InputFile } from "grammy";
 import type { AppContext, BotDeps } from "../../bot/context";
-import { isSyntheticChatId } from "../../channels/types";
+import { capabilitiesOf } from "../../channels/capabilities";
 import { isAdmin } from "../../core/permissions";
 import { escapeHtml } from "../../i18n";
 import { displayName, getMunicipality } from "../municipalities/service";
@@ -158,8 +158,8 @@ export function hearingsHandlers(deps: BotDeps): Composer<AppContext> {
     }
     await ctx.answerCallbackQuery();
     const url = calendarUrl(deps.config.publicUrl, h.id);
-    // The web chat cannot upload files: it gets the file's public address instead.
-    if (isSyntheticChatId(ctx.chatId ?? 0)) {
+    // Where files cannot be sent (the web chat) the person gets the file's public address.
+    if (!capabilitiesOf(ctx.user.channel).files) {
       const href = escapeHtml(url).replace(/"/g, "&quot;");
       await ctx.reply(
         ctx.t("hearings.resident.calendar_link", {
@@ -310,7 +310,7 @@ export function hearingsHandlers(deps: BotDeps): Composer<AppContext> {
         }
         case "export": {
           // Documents cannot be uploaded to the web chat: the command line makes the file.
-          if (isSyntheticChatId(ctx.chatId ?? 0)) {
+          if (!capabilitiesOf(ctx.user.channel).files) {
             await ctx.answerCallbackQuery();
             await ctx.reply(ctx.t("hearings.staff.export_webchat", { id: hearingId }), {
               parse_mode: "HTML",

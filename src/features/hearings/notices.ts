@@ -119,17 +119,68 @@ function facts(
   return `${head}${label}${escapeHtml(shown)}${tail}`;
 }
 
-function content(h: HearingRow, make: (locale: Locale) => string, buttons = true): MessageContent {
+/**
+ * The WhatsApp template parameters of a notice (plain text, per language): title, date (as the
+ * notice writes it), place, kind, municipality (the body that speaks), and `headline`, what the
+ * message says about the hearing (the kind, "Reminder: … in 1 day", "The hearing has been moved").
+ */
+function templateParams(
+  h: HearingRow,
+  ctx: NoticeContext,
+  headline: (locale: Locale) => string,
+): Record<string, LocalizedText> {
+  const params: Record<string, (locale: Locale) => string> = {
+    title: (l) => hearingText(h.title, l),
+    date: (l) => formatHearingWhen(h.startsAt, h.durationMin, l, ctx.timezone),
+    place: (l) => hearingText(h.place, l),
+    kind: (l) => translator(l)(`hearings.kind.${h.kind}`),
+    municipality: (l) => ctx.sender[l],
+    headline,
+  };
+  return templateTexts(params);
+}
+
+/**
+ * Template parameters from a maker per name: each in every language, trimmed. Content refuses
+ * empty texts, so a language with nothing to say is left out, and a name with none at all.
+ */
+export function templateTexts(
+  params: Record<string, (locale: Locale) => string>,
+): Record<string, LocalizedText> {
+  const out: Record<string, LocalizedText> = {};
+  for (const [name, make] of Object.entries(params)) {
+    const text: LocalizedText = {};
+    for (const l of LOCALES) {
+      const value = make(l).trim();
+      if (value) text[l] = value;
+    }
+    if (Object.keys(text).length > 0) out[name] = text;
+  }
+  return out;
+}
+
+function content(
+  h: HearingRow,
+  make: (locale: Locale) => string,
+  buttons = true,
+  params?: Record<string, LocalizedText>,
+): MessageContent {
   return {
     text: perLocale(make),
     parseMode: "HTML",
     ...(buttons ? { buttons: residentButtons(h.id) } : {}),
+    ...(params ? { templateParams: params } : {}),
   };
 }
 
 /** The announcement of a published hearing. */
 export function noticeContent(h: HearingRow, ctx: NoticeContext): MessageContent {
-  return content(h, (l) => facts(h, ctx, l, heading(h, ctx, l)));
+  return content(
+    h,
+    (l) => facts(h, ctx, l, heading(h, ctx, l)),
+    true,
+    templateParams(h, ctx, (l) => translator(l)(`hearings.kind.${h.kind}`)),
+  );
 }
 
 /** A reminder `offsetMin` minutes before the start, with the same facts and buttons. */
@@ -138,11 +189,14 @@ export function reminderContent(
   offsetMin: number,
   ctx: NoticeContext,
 ): MessageContent {
-  return content(h, (l) => {
-    const t = translator(l);
-    const top = `⏰ <b>${escapeHtml(t("hearings.notice.reminder", { when: offsetLabel(offsetMin, l) }))}</b>`;
-    return facts(h, ctx, l, `${top}\n\n${heading(h, ctx, l)}`);
-  });
+  const headline = (l: Locale) =>
+    translator(l)("hearings.notice.reminder", { when: offsetLabel(offsetMin, l) });
+  return content(
+    h,
+    (l) => facts(h, ctx, l, `⏰ <b>${escapeHtml(headline(l))}</b>\n\n${heading(h, ctx, l)}`),
+    true,
+    templateParams(h, ctx, headline),
+  );
 }
 
 /** The hearing moved: the old time struck through, then the new facts. */
@@ -151,25 +205,37 @@ export function rescheduledContent(
   previous: { startsAt: Date; durationMin: number },
   ctx: NoticeContext,
 ): MessageContent {
-  return content(h, (l) => {
-    const t = translator(l);
-    const was = formatHearingWhen(previous.startsAt, previous.durationMin, l, ctx.timezone);
-    const now = formatHearingWhen(h.startsAt, h.durationMin, l, ctx.timezone);
-    const top = [
-      `🔁 <b>${escapeHtml(t("hearings.notice.rescheduled"))}</b>`,
-      `${escapeHtml(t("hearings.notice.was"))}: <s>${escapeHtml(was)}</s>`,
-      `${escapeHtml(t("hearings.notice.now"))}: <b>${escapeHtml(now)}</b>`,
-    ].join("\n");
-    return facts(h, ctx, l, `${top}\n\n${heading(h, ctx, l)}`);
-  });
+  return content(
+    h,
+    (l) => {
+      const t = translator(l);
+      const was = formatHearingWhen(previous.startsAt, previous.durationMin, l, ctx.timezone);
+      const now = formatHearingWhen(h.startsAt, h.durationMin, l, ctx.timezone);
+      const top = [
+        `🔁 <b>${escapeHtml(t("hearings.notice.rescheduled"))}</b>`,
+        `${escapeHtml(t("hearings.notice.was"))}: <s>${escapeHtml(was)}</s>`,
+        `${escapeHtml(t("hearings.notice.now"))}: <b>${escapeHtml(now)}</b>`,
+      ].join("\n");
+      return facts(h, ctx, l, `${top}\n\n${heading(h, ctx, l)}`);
+    },
+    true,
+    templateParams(h, ctx, (l) => {
+      const t = translator(l);
+      const was = formatHearingWhen(previous.startsAt, previous.durationMin, l, ctx.timezone);
+      return `${t("hearings.notice.rescheduled")} (${t("hearings.notice.was")}: ${was})`;
+    }),
+  );
 }
 
 /** The place, link or hours changed: the new facts. */
 export function changedContent(h: HearingRow, ctx: NoticeContext): MessageContent {
-  return content(h, (l) => {
-    const top = `✏️ <b>${escapeHtml(translator(l)("hearings.notice.changed"))}</b>`;
-    return facts(h, ctx, l, `${top}\n\n${heading(h, ctx, l)}`);
-  });
+  const headline = (l: Locale) => translator(l)("hearings.notice.changed");
+  return content(
+    h,
+    (l) => facts(h, ctx, l, `✏️ <b>${escapeHtml(headline(l))}</b>\n\n${heading(h, ctx, l)}`),
+    true,
+    templateParams(h, ctx, headline),
+  );
 }
 
 /** The hearing is cancelled, with the reason (no buttons: nothing to answer any more). */
@@ -189,6 +255,10 @@ export function cancelledContent(h: HearingRow, ctx: NoticeContext): MessageCont
       ].join("\n");
     },
     false,
+    templateParams(h, ctx, (l) => {
+      const t = translator(l);
+      return `${t("hearings.notice.cancelled")}. ${t("hearings.notice.reason")}: ${h.cancelReason ?? ""}`;
+    }),
   );
 }
 
@@ -207,6 +277,9 @@ export function documentContent(
       const title = shorten(hearingText(h.title, l), 300);
       return `📄 ${name}${escapeHtml(t("hearings.notice.document_of", { title }))}\n${escapeHtml(ctx.sender[l])}`;
     }),
+    // Outside WhatsApp's 24-hour window the notice's template stands for the whole notice:
+    // its files do not send the template again.
+    followUp: true,
   };
 }
 

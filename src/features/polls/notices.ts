@@ -12,6 +12,7 @@ import {
 } from "../../delivery";
 import { escapeHtml, formatNumber, staffText, translator } from "../../i18n";
 import { LOCALES, type Locale } from "../../locales";
+import { templateTexts } from "../hearings/notices";
 import { formatMoment } from "../hearings/time";
 import { choicesMask, POLL_CB } from "./callbacks";
 import type { PollRow, PollText } from "./schema";
@@ -109,11 +110,31 @@ export function pollCardText(poll: PollRow, ctx: CardContext, locale: Locale): s
   return lines.join("\n");
 }
 
+/**
+ * The WhatsApp template parameters of a poll message (plain text, per language): question,
+ * closes (as the card writes it), municipality (the body that speaks), and for a result
+ * `results` ("Option A: 412 · 38% · Option B: …").
+ */
+function templateParams(
+  poll: PollRow,
+  ctx: CardContext,
+  more: Record<string, (locale: Locale) => string> = {},
+): Record<string, LocalizedText> {
+  const params: Record<string, (locale: Locale) => string> = {
+    question: (l) => pollText(poll.question, l),
+    closes: (l) => formatMoment(poll.closesAt, l, ctx.timezone),
+    municipality: (l) => ctx.sender[l],
+    ...more,
+  };
+  return templateTexts(params);
+}
+
 export function openingContent(poll: PollRow, ctx: CardContext): MessageContent {
   return {
     text: perLocale((l) => pollCardText(poll, ctx, l)),
     parseMode: "HTML",
     buttons: messageButtons(voteButtons(poll)),
+    templateParams: templateParams(poll, ctx),
   };
 }
 
@@ -189,5 +210,11 @@ export function resultContent(poll: PollRow, tally: PollTally, ctx: CardContext)
     text: perLocale((l) => resultCaption(poll, tally, ctx, l)),
     parseMode: "HTML",
     photo: perLocale((l) => chartPath(poll.id, l)),
+    templateParams: templateParams(poll, ctx, {
+      results: (l) =>
+        poll.options
+          .map((o, i) => `${pollText(o, l)}: ${share(tally.counts[i] ?? 0, tally.voters, l)}`)
+          .join(" · "),
+    }),
   };
 }

@@ -7,7 +7,7 @@
  */
 import { Composer, InputFile } from "grammy";
 import type { AppContext, BotDeps } from "../../bot/context";
-import { isSyntheticChatId } from "../../channels/types";
+import { capabilitiesOf } from "../../channels/capabilities";
 import { isAdmin } from "../../core/permissions";
 import { escapeHtml } from "../../i18n";
 import { chunkMessages } from "../hearings/cards";
@@ -117,7 +117,7 @@ export function staffPollsHandlers(deps: BotDeps): Composer<AppContext> {
     const csv = await service.exportCsv(actorOf(ctx), poll.id, ctx.locale);
     const caption = ctx.t("polls.staff.export_caption", { id: poll.id });
     // The web chat cannot take an upload: the counts come as text to copy.
-    if (isSyntheticChatId(ctx.chatId ?? 0)) {
+    if (!capabilitiesOf(ctx.user.channel).files) {
       const body = escapeHtml(csv.replace(/^\uFEFF/, ""));
       await ctx.reply(`${caption}\n<pre>${body}</pre>`, { parse_mode: "HTML" });
       return;

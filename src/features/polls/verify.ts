@@ -105,8 +105,9 @@ export function verifyHandlers(deps: BotDeps): Composer<AppContext> {
 
   composer.on("message:contact", async (ctx) => {
     const contact = ctx.message.contact;
-    if (!hasContactButton(ctx)) {
-      // Other channels turn only text and presses into updates; a contact here is forged.
+    // WhatsApp passes on a contact card the person shared, marked as theirs only when its
+    // number is the one they write from; the web chat turns only text and presses into updates.
+    if (!hasContactButton(ctx) && ctx.user.channel !== "whatsapp") {
       ctx.log.warn({ userId: ctx.user.id }, "contact outside Telegram refused");
       await ctx.reply(elsewhereText(ctx.t, deps.botUsername));
       return;
