@@ -161,14 +161,21 @@ export class WhatsAppAdapter implements ChannelAdapter {
 
   /** Sends a stored message (its current version) and records the wamid of its last part. */
   private async deliver(user: UserRow, row: Row): Promise<string | null> {
-    const parts = this.plan(user, row);
-    let wamid: string | null = null;
-    for (const part of parts) wamid = await this.options.client.send(addressOf(user), part);
+    const wamid = await this.sendParts(user, row);
     if (wamid) {
       await this.options.db
         .update(whatsappMessages)
         .set({ wamid })
         .where(eq(whatsappMessages.id, row.id));
+    }
+    return wamid;
+  }
+
+  /** Sends the WhatsApp messages of a version of a message; the wamid of the last one. */
+  private async sendParts(user: UserRow, row: Row): Promise<string | null> {
+    let wamid: string | null = null;
+    for (const part of this.plan(user, row)) {
+      wamid = await this.options.client.send(addressOf(user), part);
     }
     return wamid;
   }
@@ -264,16 +271,18 @@ export class WhatsAppAdapter implements ChannelAdapter {
         "Bad Request: message is not modified: specified new message content and reply markup are exactly the same",
       );
     }
+    // Sent first, stored after: an edit the Graph API refuses (and grammY retries) leaves the
+    // row as it was, so the retry is not taken for "not modified" and goes out.
+    const planned: Row = { ...row, payload: next, version: row.version + 1 };
+    const onlyButtonsGone = method === "editMessageReplyMarkup" && !keyboard;
+    const wamid = onlyButtonsGone ? row.wamid : await this.sendParts(user, planned);
     const [updated] = await this.options.db
       .update(whatsappMessages)
-      .set({ payload: next, version: sql`${whatsappMessages.version} + 1`, updatedAt: sql`now()` })
-      .where(eq(whatsappMessages.id, row.id))
+      .set({ payload: next, version: planned.version, wamid, updatedAt: sql`now()` })
+      .where(and(eq(whatsappMessages.id, row.id), eq(whatsappMessages.version, row.version)))
       .returning();
-    if (!updated) throw new ChannelError("permanent", "Bad Request: message to edit not found");
-    const onlyButtonsGone = method === "editMessageReplyMarkup" && !keyboard;
-    if (onlyButtonsGone) return this.asMessage(updated, user);
-    const wamid = await this.deliver(user, updated);
-    return this.asMessage({ ...updated, wamid }, user);
+    // Another edit of the same message won meanwhile: it is the current one; this one was sent.
+    return this.asMessage(updated ?? { ...planned, wamid }, user);
   }
 
   /** Makes a message's buttons stale (a deleted message). */
