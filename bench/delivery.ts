@@ -1,19 +1,29 @@
 /**
- * npm run bench:delivery [-- --recipients 10000] [--crash] [--instances 2] [--enqueue-only]
- *   [--blocked-share 0.03] [--latency 20] [--jitter 5] [--lease 15] [--keep]
+ * npm run bench:delivery [-- --channel telegram|whatsapp] [--recipients 10000] [--crash]
+ *   [--instances 2] [--enqueue-only] [--blocked-share 0.03] [--latency 20] [--jitter 5]
+ *   [--lease 15] [--keep] [--fake-throughput 80]
  *
- * Sends one announcement to N recipients through the fake Bot API (its own process, real HTTP,
- * 30 msg/s overall and 1/s per chat enforced with 429 retry_after, 403 for a share of chats).
+ * Sends one announcement to N recipients through a fake platform in its own process (real HTTP):
+ * - telegram (default): the fake Bot API, 30 msg/s overall and 1/s per chat enforced with 429
+ *   retry_after, 403 for a share of chats (--blocked-share).
+ * - whatsapp: the fake Graph API, 80 accepted messages in any second (130429 above), the 24-hour
+ *   window enforced (131047); a third of the people last wrote two days ago and must get the
+ *   announcement as the template of config/whatsapp-templates.example.json (bench/delivery/
+ *   whatsapp.ts). Its last line adds channel, templates (rows sent as a template),
+ *   templates_missing (people outside the window the fake saw no template for),
+ *   outside_window_skipped, refused_130429 and max_in_one_second; lost counts people with no
+ *   accepted message and duplicates people with more than one. --fake-throughput raises the
+ *   fake's limit above the engine's 80/s to see how far the engine's own pace overshoots.
  * On PostgreSQL (DATABASE_URL; a fresh database is created and dropped) the engine runs in
  * child app processes (bench/delivery/worker.ts), which --crash SIGKILLs half way and restarts;
  * on PGlite (DATABASE_URL unset) it runs in this process, one instance, no crash.
  * The last line printed is one JSON object with the results.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpus, setPriority, totalmem } from "node:os";
+import { cpus, totalmem } from "node:os";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
@@ -21,17 +31,20 @@ import { type DatabaseHandle, openDatabase, rowsOf } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
 import {
   createOutgoingMessage,
-  createTelegramApi,
   DeliveryEngine,
   enqueueAudience,
   getMessageProgress,
   startMessage,
-  telegramSender,
 } from "../src/delivery";
 import { Scheduler } from "../src/scheduler";
+import { type ChannelBench, NODE_ARGS, ROOT } from "./delivery/channel";
+import { telegramBench } from "./delivery/telegram";
+import { whatsappBench } from "./delivery/whatsapp";
 
 const { values: args } = parseArgs({
   options: {
+    channel: { type: "string", default: "telegram" },
+    "fake-throughput": { type: "string" },
     recipients: { type: "string", default: "10000" },
     instances: { type: "string", default: "1" },
     crash: { type: "boolean", default: false },
@@ -46,12 +59,22 @@ const { values: args } = parseArgs({
 
 const RECIPIENTS = Number(args.recipients);
 const INSTANCES = Number(args.instances);
-const LIMIT = 30;
-const TOKEN = `123456789:${"A".repeat(35)}`;
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-// Children are plain node processes (not the tsx wrapper) so a SIGKILL hits the app itself.
-const NODE_ARGS = ["--import", "tsx"];
-const CHAT_BASE = 1_000_000;
+const OTHERS = 500;
+if (args.channel !== "telegram" && args.channel !== "whatsapp") {
+  throw new Error(`--channel must be telegram or whatsapp, got ${args.channel}`);
+}
+const bench: ChannelBench =
+  args.channel === "whatsapp"
+    ? whatsappBench({
+        latency: String(args.latency),
+        ...(args["fake-throughput"] ? { fakeThroughput: Number(args["fake-throughput"]) } : {}),
+      })
+    : telegramBench({
+        latency: String(args.latency),
+        jitter: String(args.jitter),
+        blockedShare: String(args["blocked-share"]),
+      });
+const LIMIT = bench.limit;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -103,15 +126,15 @@ const munis = rowsOf<{ id: number }>(
 );
 const muniA = Number(munis[0]?.id);
 const muniB = Number(munis[1]?.id);
-await db.execute(sql`insert into users (channel, channel_user_id, chat_id, locale, municipality_id)
-  select 'telegram', (${CHAT_BASE} + g)::text, ${CHAT_BASE} + g,
-    (array['ky','ru','en'])[1 + g % 3], ${muniA}::int
-  from generate_series(1, ${RECIPIENTS}) g`);
-await db.execute(sql`insert into users (channel, channel_user_id, chat_id, locale, municipality_id, topics)
-  select 'telegram', (g)::text, g, 'ru', case when g % 2 = 0 then ${muniB}::int else ${muniA}::int end,
-    case when g % 2 = 0 then array['announcements'] else array['polls'] end
-  from generate_series(1, 500) g`);
-log(`seeded ${RECIPIENTS} recipients (+500 outside the audience) in ${Date.now() - seedStart} ms`);
+await bench.seed(db, {
+  audienceMunicipalityId: muniA,
+  otherMunicipalityId: muniB,
+  recipients: RECIPIENTS,
+  others: OTHERS,
+});
+log(
+  `seeded ${RECIPIENTS} recipients (+${OTHERS} outside the audience) in ${Date.now() - seedStart} ms`,
+);
 
 const message = await createOutgoingMessage(db, {
   kind: "announcement",
@@ -150,40 +173,11 @@ if (args["enqueue-only"]) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fake Bot API in its own process.
+// The fake platform in its own process.
 
-const fake = spawn(
-  process.execPath,
-  [
-    ...NODE_ARGS,
-    "tests/fixtures/fake-bot-api/main.ts",
-    "--blocked-share",
-    String(args["blocked-share"]),
-    "--latency",
-    String(args.latency),
-    "--jitter",
-    String(args.jitter),
-    "--global",
-    String(LIMIT),
-  ],
-  { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-);
-// The fake server stands in for Telegram, whose clock is not on our CPU: give it priority so
-// its arrival times are not skewed by the app's own load (needs privileges; best effort).
-try {
-  if (fake.pid) setPriority(fake.pid, -10);
-} catch {}
-const apiRoot = await new Promise<string>((resolve, reject) => {
-  const rl = createInterface({ input: fake.stdout! });
-  rl.once("line", (line) => resolve((JSON.parse(line) as { apiRoot: string }).apiRoot));
-  fake.once("exit", () => reject(new Error("fake Bot API exited")));
-});
-log(`fake Bot API at ${apiRoot}`);
-
-async function fakeGet<T>(path: string): Promise<T> {
-  const res = await fetch(`${apiRoot}${path}`);
-  return (await res.json()) as T;
-}
+const fake = await bench.startFake();
+await bench.prepare(db, fake);
+log(`${bench.fakeName} at ${fake.apiRoot}`);
 
 // ---------------------------------------------------------------------------------------------
 // The app: child processes on PostgreSQL, in-process on PGlite.
@@ -197,8 +191,7 @@ function startWorker(): ChildProcess {
     env: {
       ...process.env,
       DATABASE_URL: dbUrl,
-      BOT_TOKEN: TOKEN,
-      TELEGRAM_API_ROOT: apiRoot,
+      ...bench.workerEnv(fake),
       DELIVERY_LEASE_SECONDS: String(args.lease),
     },
     stdio: ["ignore", "pipe", "inherit"],
@@ -220,9 +213,8 @@ let inProcess: { engine: DeliveryEngine; scheduler: Scheduler } | undefined;
 if (handle.kind === "postgres") {
   for (let i = 0; i < INSTANCES; i++) startWorker();
 } else {
-  const api = createTelegramApi({ token: TOKEN, apiRoot, timeoutSeconds: 10 });
   const engine = new DeliveryEngine(db, {
-    channels: [{ channel: "telegram", sender: telegramSender(api) }],
+    channels: [await bench.settings(db, fake)],
     leaseSeconds: Number(args.lease),
   });
   const scheduler = new Scheduler({ db, timezone: "Asia/Bishkek" });
@@ -261,43 +253,19 @@ for (;;) {
     lastLine = Date.now();
     const s = (Date.now() - t0) / 1000;
     log(
-      `${s.toFixed(0)} s: sent ${p.sent}, blocked ${p.blocked}, failed ${p.failed}, left ${p.pending + p.sending}, ${(done / s).toFixed(1)}/s`,
+      `${s.toFixed(0)} s: ${bench.progress(p)}, left ${p.pending + p.sending}, ${(done / s).toFixed(1)}/s`,
     );
   }
   if (p.pending + p.sending === 0 && p.total === RECIPIENTS) break;
 }
 const finished = Date.now();
 
-// Last send as the server saw it; the wall clock includes claiming the first batch.
-const serverStats = await fakeGet<{
-  http429: number;
-  http403: number;
-  duplicates: number;
-  sentMessages: number;
-  maxInOneSecond: number;
-  firstMessageAt: number;
-  lastMessageAt: number;
-}>("/__stats");
-const received = await fakeGet<Record<string, number>>("/__chats");
-
-const rows = rowsOf<{ chat_id: number; status: string; skip_reason: string | null }>(
-  await db.execute(sql`select u.chat_id, d.status, d.skip_reason from deliveries d
-    join users u on u.id = d.user_id where d.message_id = ${message.id}`),
+const outcome = await bench.collect(db, message.id, fake);
+const { sent, skippedBlocked, failed } = outcome;
+const [{ n: rowCount } = { n: 0 }] = rowsOf<{ n: number }>(
+  await db.execute(sql`select count(*)::int as n from deliveries where message_id = ${message.id}`),
 );
-let sent = 0;
-let skippedBlocked = 0;
-let failed = 0;
-let lost = 0;
-for (const r of rows) {
-  const got = (received[String(r.chat_id)] ?? 0) > 0;
-  if (r.status === "sent") sent++;
-  if (r.status === "skipped" && r.skip_reason === "blocked") skippedBlocked++;
-  if (r.status === "failed") failed++;
-  if (!got && !(r.status === "skipped" && r.skip_reason === "blocked") && r.status !== "failed") {
-    lost++;
-  }
-}
-lost += RECIPIENTS - rows.length;
+const lost = outcome.lost + RECIPIENTS - Number(rowCount);
 const seconds = (finished - t0) / 1000;
 // Every call that counts against the limit: delivered, and answered 403 (blocked).
 const rate = (sent + skippedBlocked) / seconds;
@@ -309,19 +277,19 @@ if (inProcess) {
 }
 for (const w of workers) w.kill("SIGTERM");
 await Promise.all([...workers].map((w) => new Promise((r) => w.once("exit", r))));
-fake.kill("SIGTERM");
+fake.process.kill("SIGTERM");
 await dropDatabase();
 
 log("");
 log(`machine: ${machine}`);
 log(
-  `mode: ${INSTANCES} instance(s)${args.crash ? ", SIGKILL half way + restart" : ""}; fake Bot API latency ${args.latency}±${args.jitter} ms, ${Number(args["blocked-share"]) * 100} % blocked`,
+  `mode: ${INSTANCES} instance(s)${args.crash ? ", SIGKILL half way + restart" : ""}; ${bench.mode()}`,
 );
 log(
-  `delivered ${sent}, blocked ${skippedBlocked}, failed ${failed}, lost ${lost}, duplicates ${serverStats.duplicates} (in flight at kill: ${inFlightAtKill})`,
+  `delivered ${sent}, blocked ${skippedBlocked}, failed ${failed}, lost ${lost}, duplicates ${outcome.duplicates} (in flight at kill: ${inFlightAtKill})`,
 );
 log(
-  `${seconds.toFixed(1)} s wall, ${rate.toFixed(2)} calls/s against a limit of ${LIMIT}/s (ratio ${(rate / LIMIT).toFixed(3)}); server saw at most ${serverStats.maxInOneSecond} in one rolling second; 429s: ${serverStats.http429}`,
+  `${seconds.toFixed(1)} s wall, ${rate.toFixed(2)} calls/s against a limit of ${LIMIT}/s (ratio ${(rate / LIMIT).toFixed(3)}); server saw at most ${outcome.maxInOneSecond} in one rolling second; ${bench.refusalName}: ${outcome.rateRefusals}`,
 );
 log(
   JSON.stringify({
@@ -329,16 +297,17 @@ log(
     sent,
     skipped_blocked: skippedBlocked,
     failed,
-    duplicates: serverStats.duplicates,
+    duplicates: outcome.duplicates,
     lost,
     in_flight_at_kill: inFlightAtKill,
     seconds: Number(seconds.toFixed(1)),
     rate: Number(rate.toFixed(2)),
     limit: LIMIT,
     rate_ratio: Number((rate / LIMIT).toFixed(3)),
-    http_429: serverStats.http429,
+    http_429: outcome.rateRefusals,
     enqueue_ms: enqueueMs,
     rss_mb: maxRssMb,
+    ...outcome.json,
   }),
 );
 process.exit(0);

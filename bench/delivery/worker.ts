@@ -1,24 +1,51 @@
 /**
  * A minimal app process for the delivery bench: the delivery engine and the scheduler on the
- * database in DATABASE_URL, sending through the Bot API at TELEGRAM_API_ROOT. Prints a JSON
- * status line every second; SIGTERM stops gracefully (in-flight sends finish).
+ * database in DATABASE_URL, sending through the Bot API at TELEGRAM_API_ROOT (BOT_TOKEN), or with
+ * BENCH_CHANNEL=whatsapp through the Graph API at WHATSAPP_API_ROOT (WHATSAPP_ACCESS_TOKEN,
+ * WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TEMPLATES, WHATSAPP_RATE). Prints a JSON status line every
+ * second; SIGTERM stops gracefully (in-flight sends finish).
  */
-import { openDatabase } from "../../src/db/client";
-import { createTelegramApi, DeliveryEngine, telegramSender } from "../../src/delivery";
+import { type Database, openDatabase } from "../../src/db/client";
+import {
+  type ChannelSettings,
+  createTelegramApi,
+  DeliveryEngine,
+  telegramSender,
+} from "../../src/delivery";
 import { Scheduler } from "../../src/scheduler";
+import { whatsappDelivery } from "./whatsapp";
 
-const url = process.env.DATABASE_URL;
-const token = process.env.BOT_TOKEN;
-if (!url || !token) throw new Error("worker needs DATABASE_URL and BOT_TOKEN");
+const env = process.env;
+const url = env.DATABASE_URL;
+if (!url) throw new Error("worker needs DATABASE_URL");
+
+function required(name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`worker needs ${name}`);
+  return value;
+}
+
+function channelSettings(db: Database): ChannelSettings {
+  if (env.BENCH_CHANNEL === "whatsapp") {
+    return whatsappDelivery(db, {
+      apiRoot: required("WHATSAPP_API_ROOT"),
+      accessToken: required("WHATSAPP_ACCESS_TOKEN"),
+      phoneNumberId: required("WHATSAPP_PHONE_NUMBER_ID"),
+      templatesPath: required("WHATSAPP_TEMPLATES"),
+      rate: Number(env.WHATSAPP_RATE ?? 80),
+    });
+  }
+  const api = createTelegramApi({
+    token: required("BOT_TOKEN"),
+    apiRoot: env.TELEGRAM_API_ROOT,
+    timeoutSeconds: 10,
+  });
+  return { channel: "telegram", sender: telegramSender(api) };
+}
 
 const handle = await openDatabase({ url, maxConnections: 5 });
-const api = createTelegramApi({
-  token,
-  apiRoot: process.env.TELEGRAM_API_ROOT,
-  timeoutSeconds: 10,
-});
 const engine = new DeliveryEngine(handle.db, {
-  channels: [{ channel: "telegram", sender: telegramSender(api) }],
+  channels: [channelSettings(handle.db)],
   leaseSeconds: Number(process.env.DELIVERY_LEASE_SECONDS ?? 15),
   // As in the app: woken at once by deliveries enqueued or started in other processes.
   listen: handle.listen,

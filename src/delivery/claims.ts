@@ -16,6 +16,9 @@ export interface ClaimedRow {
   locale: string | null;
   inactive: boolean;
   channel: Channel;
+  /** The person's ids on their channel (a WhatsApp number and business-scoped id). */
+  channelUserId: string;
+  channelAltId: string | null;
   /** The person's last message to us (WhatsApp's 24-hour window counts from it). */
   lastMessageAt: Date | null;
   /** `reengage`: the row failed outside WhatsApp's window and goes again as a template. */
@@ -56,7 +59,7 @@ export async function claimDue(
     from due, users u
     where d.id = due.id and u.id = d.user_id
     returning d.id, d.message_id, d.user_id, d.attempts, d.channel_status, u.chat_id, u.locale,
-      u.inactive, u.channel, u.last_message_at`);
+      u.inactive, u.channel, u.last_message_at, u.channel_user_id, u.channel_alt_id`);
   return rowsOf<Record<string, unknown>>(result).map((r) => ({
     id: Number(r.id),
     messageId: Number(r.message_id),
@@ -66,6 +69,8 @@ export async function claimDue(
     locale: (r.locale as string | null) ?? null,
     inactive: r.inactive === true || r.inactive === "t",
     channel: r.channel as Channel,
+    channelUserId: String(r.channel_user_id),
+    channelAltId: (r.channel_alt_id as string | null) ?? null,
     lastMessageAt: r.last_message_at ? new Date(r.last_message_at as string | Date) : null,
     channelStatus: (r.channel_status as string | null) ?? null,
   }));

@@ -421,26 +421,18 @@ export class DeliveryEngine {
     at: number,
   ): Promise<void> {
     await sleepFor(at - this.now());
-    // Local sliding-window guard: never `limit` sends of this process within one second as the
-    // platform sees them, even when timers fire late or the process stalls. A send reached the
-    // server at the latest when its answer came back, so the window is anchored on the answer
-    // (capped at maxSkewMs after the send, for slow networks). Re-checked after each wait.
-    const limit = Math.floor(rt.settings.limitPerSecond);
-    for (;;) {
-      const mark = rt.recent.length >= limit ? rt.recent[rt.recent.length - limit] : undefined;
-      const anchor = mark
-        ? Math.min(mark.done ?? Number.POSITIVE_INFINITY, mark.at + this.maxSkewMs)
-        : 0;
-      const wait = anchor + 1_002 - this.now();
-      if (wait <= 0) break;
-      await sleepFor(wait);
-    }
+    const { sender } = rt.settings;
+    // A sender that does work of its own before its request (WhatsApp: a stored message) passes
+    // the gate itself, right before each request; for the others the engine passes it here.
+    const done = sender.gatesRequests ? undefined : await this.passGate(rt);
     if (this.cancelled.has(row.messageId)) {
+      done?.();
       await this.record(row, { kind: "skipped", reason: "cancelled" });
       return;
     }
     const pausedFor = rt.pausedUntil - this.now();
     if (pausedFor > 0) {
+      done?.();
       await this.record(row, {
         kind: "retry",
         delayMs: pausedFor,
@@ -449,25 +441,23 @@ export class DeliveryEngine {
       });
       return;
     }
-    const mark: SendMark = { at: this.now() };
-    rt.recent.push(mark);
-    if (rt.recent.length > limit * 2) rt.recent.splice(0, rt.recent.length - limit);
-
     const recipient = {
       userId: row.userId,
       chatId: row.chatId,
       locale: row.locale,
       channel: row.channel,
+      channelUserId: row.channelUserId,
+      channelAltId: row.channelAltId,
       lastMessageAt: row.lastMessageAt,
       reengage: row.channelStatus === "reengage",
     };
     let outcome: RowOutcome;
     try {
-      const result = await rt.settings.sender
-        .send(recipient, { ...renderForRecipient(message.content, row.locale), kind: message.kind })
-        .finally(() => {
-          mark.done = this.now();
-        });
+      const rendered = { ...renderForRecipient(message.content, row.locale), kind: message.kind };
+      const result = await (sender.gatesRequests
+        ? sender.send(recipient, rendered, () => this.passGate(rt))
+        : sender.send(recipient, rendered)
+      ).finally(() => done?.());
       rt.lastSentAt.set(row.chatId, this.now());
       this.pruneChats(rt);
       if (result.held) {
@@ -486,6 +476,32 @@ export class DeliveryEngine {
       outcome = await this.failureOutcome(rt, row, err);
     }
     await this.record(row, outcome);
+  }
+
+  /**
+   * The local sliding-window guard: never `limit` requests of this process within one second as
+   * the platform sees them, even when timers fire late or the process stalls. A request reached
+   * the server at the latest when its answer came back, so the window is anchored on the answer
+   * (capped at maxSkewMs after the request left, for slow networks). Resolves when one more
+   * request may leave, with the function to call when its answer arrives.
+   */
+  private async passGate(rt: ChannelRuntime): Promise<() => void> {
+    const limit = Math.floor(rt.settings.limitPerSecond);
+    for (;;) {
+      const mark = rt.recent.length >= limit ? rt.recent[rt.recent.length - limit] : undefined;
+      const anchor = mark
+        ? Math.min(mark.done ?? Number.POSITIVE_INFINITY, mark.at + this.maxSkewMs)
+        : 0;
+      const wait = anchor + 1_002 - this.now();
+      if (wait <= 0) break;
+      await sleepFor(wait);
+    }
+    const mark: SendMark = { at: this.now() };
+    rt.recent.push(mark);
+    if (rt.recent.length > limit * 2) rt.recent.splice(0, rt.recent.length - limit);
+    return () => {
+      mark.done ??= this.now();
+    };
   }
 
   private async failureOutcome(

@@ -11,6 +11,9 @@ export interface Recipient {
   chatId: number;
   locale: string | null;
   channel: Channel;
+  /** The person's ids on their channel (WhatsApp: phone number and business-scoped id). */
+  channelUserId?: string;
+  channelAltId?: string | null;
   /** The person's last message to us (WhatsApp's 24-hour window). */
   lastMessageAt?: Date | null;
   /** The row failed before outside the window and must go as a template (WhatsApp). */
@@ -24,7 +27,18 @@ export interface Recipient {
  * anything else thrown counts as transient.
  */
 export interface DeliverySender {
-  send(recipient: Recipient, message: RenderedMessage): Promise<SendResult>;
+  /**
+   * With `gatesRequests`, `gate` is given: the sender awaits it right before each request to
+   * the platform (it resolves when the channel's rate allows one more) and calls what it
+   * returns when that request's answer arrives.
+   */
+  send(
+    recipient: Recipient,
+    message: RenderedMessage,
+    gate?: () => Promise<() => void>,
+  ): Promise<SendResult>;
+  /** The sender passes the rate gate itself before each request (work before it, or several). */
+  gatesRequests?: boolean;
   /** Optional: opens connections before the first send (so the first sends do not bunch). */
   warmUp?(): Promise<void>;
 }

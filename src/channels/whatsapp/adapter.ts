@@ -32,6 +32,14 @@ import { WA_LIMITS, type WaOutgoing } from "./types";
 
 type Row = typeof whatsappMessages.$inferSelect;
 
+/** Who a message goes to: the person's row, or the ids the delivery engine already has. */
+export type WaPerson = Pick<UserRow, "id" | "channelUserId" | "channelAltId" | "locale"> & {
+  firstName?: string | null;
+};
+
+/** The delivery engine's rate gate (see DeliverySender): awaited before each request. */
+export type RateGate = () => Promise<() => void>;
+
 /** The reply id of a button: "<message row>.<version>.<index>" or "<row>.<version>.p<page>". */
 const REPLY_ID = /^(\d{1,15})\.(\d{1,9})\.(p?)(\d{1,4})$/;
 
@@ -149,7 +157,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
   // ---- sending ----
 
   /** Stores the message as the bot sees it, then sends it; the row id is its message_id. */
-  private async sendNew(user: UserRow, payload: WhatsappMessagePayload): Promise<Message> {
+  private async sendNew(user: WaPerson, payload: WhatsappMessagePayload): Promise<Message> {
     const [row] = await this.options.db
       .insert(whatsappMessages)
       .values({ userId: user.id, payload })
@@ -160,8 +168,8 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   /** Sends a stored message (its current version) and records the wamid of its last part. */
-  private async deliver(user: UserRow, row: Row): Promise<string | null> {
-    const wamid = await this.sendParts(user, row);
+  private async deliver(user: WaPerson, row: Row, gate?: RateGate): Promise<string | null> {
+    const wamid = await this.sendParts(user, row, gate);
     if (wamid) {
       await this.options.db
         .update(whatsappMessages)
@@ -172,15 +180,23 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   /** Sends the WhatsApp messages of a version of a message; the wamid of the last one. */
-  private async sendParts(user: UserRow, row: Row): Promise<string | null> {
+  private async sendParts(user: WaPerson, row: Row, gate?: RateGate): Promise<string | null> {
     let wamid: string | null = null;
-    for (const part of this.plan(user, row)) {
-      wamid = await this.options.client.send(addressOf(user), part);
-    }
+    for (const part of this.plan(user, row)) wamid = await this.send(user, part, gate);
     return wamid;
   }
 
-  private plan(user: UserRow, row: Row): WaOutgoing[] {
+  /** One Graph API message, through the delivery engine's rate gate when there is one. */
+  private async send(user: WaPerson, message: WaOutgoing, gate?: RateGate): Promise<string> {
+    const done = await gate?.();
+    try {
+      return await this.options.client.send(addressOf(user), message);
+    } finally {
+      done?.();
+    }
+  }
+
+  private plan(user: WaPerson, row: Row): WaOutgoing[] {
     const { payload } = row;
     return planMessages({
       text: payload.html ? htmlToWhatsApp(payload.text) : payload.text,
@@ -191,7 +207,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
     });
   }
 
-  private labels(user: UserRow): KeyboardLabels {
+  private labels(user: WaPerson): KeyboardLabels {
     const t = translator(this.localeOf(user));
     return {
       choose: t("whatsapp.channel.choose"),
@@ -200,7 +216,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
     };
   }
 
-  private localeOf(user: UserRow): Locale {
+  private localeOf(user: WaPerson): Locale {
     return resolveLocale(user.locale, undefined, this.options.defaultLocale);
   }
 
@@ -209,10 +225,11 @@ export class WhatsAppAdapter implements ChannelAdapter {
    * own interactive message (WhatsApp's media messages carry no buttons).
    */
   private async sendFile(
-    user: UserRow,
+    user: WaPerson,
     kind: "photo" | "document",
     file: unknown,
     payload: WhatsappMessagePayload,
+    gate?: RateGate,
   ): Promise<Message> {
     const media = isChannelUpload(file)
       ? await this.options.media.upload(file.upload.bytes, file.upload.filename)
@@ -238,9 +255,9 @@ export class WhatsAppAdapter implements ChannelAdapter {
       .values({ userId: user.id, payload })
       .returning();
     if (!row) throw new ChannelError("transient", "could not store the message");
-    let wamid = await this.options.client.send(addressOf(user), message);
+    let wamid = await this.send(user, message, gate);
     const rest = fits ? { ...row, payload: { ...payload, text: "" } } : row;
-    if (!fits || payload.buttons) wamid = (await this.deliver(user, rest)) ?? wamid;
+    if (!fits || payload.buttons) wamid = (await this.sendParts(user, rest, gate)) ?? wamid;
     await this.options.db
       .update(whatsappMessages)
       .set({ wamid })
@@ -286,7 +303,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   /** Makes a message's buttons stale (a deleted message). */
-  private async supersede(id: number, user: UserRow): Promise<void> {
+  private async supersede(id: number, user: WaPerson): Promise<void> {
     await this.options.db
       .update(whatsappMessages)
       .set({ version: sql`${whatsappMessages.version} + 1`, updatedAt: sql`now()` })
@@ -313,7 +330,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
     return user;
   }
 
-  private asMessage(row: Row, user: UserRow): Message {
+  private asMessage(row: Row, user: WaPerson): Message {
     const chatId = syntheticChatId(user.id);
     return {
       message_id: row.id,
@@ -329,7 +346,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
 
   /** Sends a proactive message (already rendered for the person) as a normal message. */
   async sendProactive(
-    user: UserRow,
+    user: WaPerson,
     message: {
       text: string;
       parseMode?: "HTML";
@@ -337,6 +354,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
       photo?: string;
       document?: string;
     },
+    gate?: RateGate,
   ): Promise<string | null> {
     const payload: WhatsappMessagePayload = {
       text: message.text,
@@ -345,7 +363,8 @@ export class WhatsAppAdapter implements ChannelAdapter {
     };
     const file = message.photo ?? message.document;
     if (file) {
-      const sent = await this.sendFile(user, message.photo ? "photo" : "document", file, payload);
+      const kind = message.photo ? "photo" : "document";
+      const sent = await this.sendFile(user, kind, file, payload, gate);
       return (await this.row(sent.message_id, user.id))?.wamid ?? null;
     }
     if (!payload.buttons) {
@@ -353,7 +372,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
       const text = payload.html ? htmlToWhatsApp(payload.text) : payload.text;
       let wamid: string | null = null;
       for (const body of splitText(text, WA_LIMITS.textLength)) {
-        wamid = await this.options.client.send(addressOf(user), { type: "text", text: { body } });
+        wamid = await this.send(user, { type: "text", text: { body } }, gate);
       }
       return wamid;
     }
@@ -362,18 +381,22 @@ export class WhatsAppAdapter implements ChannelAdapter {
       .values({ userId: user.id, payload })
       .returning();
     if (!row) throw new Error("could not store the message");
-    return this.deliver(user, row);
+    return this.deliver(user, row, gate);
   }
 
   /** Sends an approved template (outside the 24-hour window). */
-  async sendTemplate(user: UserRow, message: WaOutgoing & { type: "template" }): Promise<string> {
-    return this.options.client.send(addressOf(user), message);
+  async sendTemplate(
+    user: WaPerson,
+    message: WaOutgoing & { type: "template" },
+    gate?: RateGate,
+  ): Promise<string> {
+    return this.send(user, message, gate);
   }
 
   // ---- the person's side ----
 
   /** Sends a short text of ours (not from the bot's flows): notices about what cannot be read. */
-  async notice(user: UserRow, key: string): Promise<void> {
+  async notice(user: WaPerson, key: string): Promise<void> {
     const t = translator(this.localeOf(user));
     for (const body of splitText(t(key), WA_LIMITS.textLength)) {
       await this.options.client.send(addressOf(user), { type: "text", text: { body } });
@@ -381,7 +404,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   /** A Telegram-shaped message update from the person. */
-  textUpdate(user: UserRow, text: string, messageId: number, date: number): Update {
+  textUpdate(user: WaPerson, text: string, messageId: number, date: number): Update {
     const chatId = syntheticChatId(user.id);
     const command = /^\/[a-z_]+/i.exec(text);
     return {
@@ -401,7 +424,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
 
   /** A shared contact, marked as the sender's own when its number is the sender's. */
   contactUpdate(
-    user: UserRow,
+    user: WaPerson,
     contact: { phone: string; firstName: string; own: boolean },
     messageId: number,
     date: number,
@@ -429,7 +452,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
    * a message since edited, or not ours).
    */
   async press(
-    user: UserRow,
+    user: WaPerson,
     replyId: string,
   ): Promise<{ kind: "update"; update: Update } | { kind: "page" } | { kind: "stale" }> {
     const m = REPLY_ID.exec(replyId);
@@ -466,7 +489,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
     } as { kind: "update"; update: Update };
   }
 
-  private fromOf(user: UserRow) {
+  private fromOf(user: WaPerson) {
     return {
       id: syntheticChatId(user.id),
       is_bot: false as const,

@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { type UserRow, users } from "../../db/schema";
+import { users } from "../../db/schema";
 import type { RenderedMessage } from "../../delivery/content";
 import type { DeliverySender, Recipient, SendResult } from "../../delivery/senders";
 import { ChannelError } from "../types";
-import type { WhatsAppAdapter } from "./adapter";
+import type { RateGate, WaPerson, WhatsAppAdapter } from "./adapter";
 import { WhatsAppApiError } from "./client";
 import type { WhatsAppTemplates } from "./templates";
 
@@ -42,7 +42,11 @@ export function whatsappSender(options: {
   const { db, adapter, templates, logger } = options;
   const now = options.now ?? Date.now;
 
-  async function viaTemplate(user: UserRow, message: RenderedMessage): Promise<SendResult> {
+  async function viaTemplate(
+    user: WaPerson,
+    message: RenderedMessage,
+    gate: RateGate | undefined,
+  ): Promise<SendResult> {
     if (message.followUp) {
       throw new ChannelError(
         "outside_window",
@@ -56,32 +60,55 @@ export function whatsappSender(options: {
         `outside the 24-hour window; no template for ${message.kind ?? "this message"}`,
       );
     }
-    const wamid = await adapter.sendTemplate(user, { type: "template", template });
+    const wamid = await adapter.sendTemplate(user, { type: "template", template }, gate);
     return { channelMessageId: wamid, channelStatus: "template" };
   }
 
-  async function send(recipient: Recipient, message: RenderedMessage): Promise<SendResult> {
+  /** The person as the engine claimed them (no query), or their row for other callers. */
+  async function personOf(
+    recipient: Recipient,
+  ): Promise<WaPerson & { lastMessageAt: Date | null }> {
+    if (recipient.channelUserId !== undefined && recipient.lastMessageAt !== undefined) {
+      return {
+        id: recipient.userId,
+        channelUserId: recipient.channelUserId,
+        channelAltId: recipient.channelAltId ?? null,
+        locale: recipient.locale as WaPerson["locale"],
+        lastMessageAt: recipient.lastMessageAt,
+      };
+    }
     const [user] = await db.select().from(users).where(eq(users.id, recipient.userId));
     if (!user) throw new ChannelError("permanent", "the person is gone");
+    return user;
+  }
+
+  async function send(
+    recipient: Recipient,
+    message: RenderedMessage,
+    gate: RateGate | undefined,
+  ): Promise<SendResult> {
+    const user = await personOf(recipient);
     const last = user.lastMessageAt?.getTime();
     const inWindow = last !== undefined && now() - last < WINDOW_MS - WINDOW_MARGIN_MS;
-    if (!inWindow || recipient.reengage) return viaTemplate(user, message);
+    if (!inWindow || recipient.reengage) return viaTemplate(user, message, gate);
     try {
-      const wamid = await adapter.sendProactive(user, message);
+      const wamid = await adapter.sendProactive(user, message, gate);
       return { channelMessageId: wamid };
     } catch (error) {
       // Meta's clock says the window closed (the person's last message was earlier than ours
       // knows, or a clock skew): the template, once.
-      if (error instanceof WhatsAppApiError && error.code === 131047)
-        return viaTemplate(user, message);
+      if (error instanceof WhatsAppApiError && error.code === 131047) {
+        return viaTemplate(user, message, gate);
+      }
       throw error;
     }
   }
 
   return {
-    async send(recipient, message) {
+    gatesRequests: true,
+    async send(recipient, message, gate) {
       try {
-        return await send(recipient, message);
+        return await send(recipient, message, gate);
       } catch (error) {
         throw classify(error, logger);
       }
