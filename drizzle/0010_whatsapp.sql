@@ -17,6 +17,7 @@ CREATE TABLE "whatsapp_messages" (
 );
 --> statement-breakpoint
 ALTER TABLE "deliveries" ADD COLUMN "channel_status" text;--> statement-breakpoint
+ALTER TABLE "deliveries" ADD COLUMN "via_template" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "deliveries" ADD COLUMN "channel_status_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "channel_alt_id" text;--> statement-breakpoint
 ALTER TABLE "whatsapp_messages" ADD CONSTRAINT "whatsapp_messages_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

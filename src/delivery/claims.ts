@@ -77,7 +77,7 @@ export async function claimDue(
 }
 
 export type RowOutcome =
-  | { kind: "sent"; channelMessageId: string | null; channelStatus?: string }
+  | { kind: "sent"; channelMessageId: string | null; viaTemplate?: boolean }
   | { kind: "held"; channelMessageId: string | null }
   | { kind: "skipped"; reason: string; error?: string }
   | { kind: "retry"; delayMs: number; error: string; giveBackAttempt?: boolean }
@@ -94,7 +94,7 @@ export async function recordOutcome(
   switch (outcome.kind) {
     case "sent":
       set = sql`status = 'sent', sent_at = now(), channel_message_id = ${outcome.channelMessageId},
-        channel_status = ${outcome.channelStatus ?? null}, last_error = null`;
+        channel_status = null, via_template = ${outcome.viaTemplate === true}, last_error = null`;
       break;
     case "held":
       set = sql`status = 'held', channel_message_id = ${outcome.channelMessageId}, last_error = null`;

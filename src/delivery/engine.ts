@@ -467,10 +467,10 @@ export class DeliveryEngine {
         outcome = {
           kind: "sent",
           channelMessageId: result.channelMessageId,
-          ...(result.channelStatus ? { channelStatus: result.channelStatus } : {}),
+          ...(result.viaTemplate ? { viaTemplate: true } : {}),
         };
         this.counters.sent++;
-        if (result.channelStatus === "template") this.counters.templates++;
+        if (result.viaTemplate) this.counters.templates++;
       }
     } catch (err) {
       outcome = await this.failureOutcome(rt, row, err);

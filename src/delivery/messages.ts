@@ -271,7 +271,7 @@ const PROGRESS_COUNTS = sql.raw(`count(*)::int as total,
   count(*) filter (where status = 'skipped' and skip_reason = 'unreachable')::int as unreachable,
   count(*) filter (where status = 'held')::int as held,
   count(*) filter (where status = 'skipped' and skip_reason = 'outside_window')::int as outside_window,
-  count(*) filter (where status = 'sent' and channel_status = 'template')::int as templates,
+  count(*) filter (where status = 'sent' and via_template)::int as templates,
   count(*) filter (where status = 'sent' and channel_status in ('delivered', 'read'))::int as delivered,
   count(*) filter (where status = 'sent' and channel_status = 'read')::int as read`);
 

@@ -47,8 +47,8 @@ export interface SendResult {
   channelMessageId: string | null;
   /** Stored for a person who is not looking now (closed web chat): `held` until shown. */
   held?: boolean;
-  /** Recorded on the row: `template` when WhatsApp's window was closed and a template went. */
-  channelStatus?: string;
+  /** WhatsApp's window was closed and the message went as its template. */
+  viaTemplate?: boolean;
 }
 
 /** A Bot API method call: (method, payload) → result, throwing ChannelError on failure. */

@@ -65,7 +65,7 @@ const TOTALS_OF = (messageId: SQL | typeof outgoingMessages.id) => sql`(
     'unreachable', count(*) filter (where d.status = 'skipped' and d.skip_reason = 'unreachable'),
     'held', count(*) filter (where d.status = 'held'),
     'outsideWindow', count(*) filter (where d.status = 'skipped' and d.skip_reason = 'outside_window'),
-    'templates', count(*) filter (where d.status = 'sent' and d.channel_status = 'template'),
+    'templates', count(*) filter (where d.status = 'sent' and d.via_template),
     'delivered', count(*) filter (where d.status = 'sent' and d.channel_status in ('delivered', 'read')),
     'read', count(*) filter (where d.status = 'sent' and d.channel_status = 'read'))
   from deliveries d where d.message_id = ${messageId})`;

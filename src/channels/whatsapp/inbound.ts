@@ -24,6 +24,8 @@ interface InboundLogger {
 
 /** A processing that has not finished this long after it started is taken up again. */
 const LEASE = sql`interval '2 minutes'`;
+/** A failure reported before its send was recorded is looked at again after this long. */
+const FAILURE_RETRY_MS = 3_000;
 /** Seen message ids are kept this long: Meta redelivers for days, never for a week. */
 export const INBOX_KEEP_DAYS = 7;
 
@@ -302,66 +304,78 @@ export class WhatsAppInbound {
    * for a kind with a template: that row goes again, as the template.
    */
   private async recordStatuses(statuses: WaWebhookStatus[]): Promise<void> {
-    const { db } = this.options;
-    let requeued = false;
     for (const status of statuses) {
-      const at =
-        Number(status.timestamp) > 0 ? new Date(Number(status.timestamp) * 1000) : new Date();
       if (status.status === "failed") {
-        const error = status.errors?.[0];
-        const code = Number(error?.code ?? 0);
-        const reason = `WhatsApp ${code}: ${error?.title ?? error?.message ?? "failed"}`.slice(
-          0,
-          500,
-        );
-        if (code === 131047) {
-          const result = await db.execute(sql`
-            update deliveries d set status = 'pending', channel_status = 'reengage',
-              channel_status_at = ${at.toISOString()}::timestamptz, next_attempt_at = now(),
-              last_error = ${reason}, updated_at = now()
-            from outgoing_messages m
-            where d.channel = 'whatsapp' and d.channel_message_id = ${status.id}
-              and m.id = d.message_id and m.kind in (${this.templateKinds()})
-              and d.channel_status is distinct from 'reengage' and m.status in ('sending', 'done')
-            returning d.message_id`);
-          const ids = rowsIds(result);
-          if (ids.length > 0) {
-            // A finished message runs again for the rows that go as templates.
-            await db.execute(sql`update outgoing_messages set status = 'sending', updated_at = now()
-              where status = 'done' and id in (${sql.join(
-                ids.map((id) => sql`${id}`),
-                sql`, `,
-              )})`);
-            requeued = true;
-            continue;
-          }
-        }
-        await db.execute(sql`
-          update deliveries set status = 'failed', last_error = ${reason},
-            channel_status = 'failed', channel_status_at = ${at.toISOString()}::timestamptz,
-            updated_at = now()
-          where channel = 'whatsapp' and channel_message_id = ${status.id}
-            and status in ('sent', 'sending')`);
-        // A message that already finished keeps its report true.
-        await refreshTotals(
-          db,
-          sql`select message_id from deliveries
-            where channel = 'whatsapp' and channel_message_id = ${status.id}`,
-        );
+        if (await this.recordFailure(status)) continue;
+        // Meta may report a failure before this instance recorded the send it is about (the
+        // row is still `sending`, without its wamid): looked at once more a little later.
+        const retry = setTimeout(() => {
+          this.recordFailure(status).catch((err: unknown) =>
+            this.options.logger.error({ err }, "whatsapp: recording a failed status failed"),
+          );
+        }, FAILURE_RETRY_MS);
+        retry.unref();
         continue;
       }
       if (status.status === "delivered" || status.status === "read") {
         // Statuses may arrive out of order: read is never overwritten by delivered.
-        await db.execute(sql`
+        await this.options.db.execute(sql`
           update deliveries set channel_status = ${status.status},
-            channel_status_at = ${at.toISOString()}::timestamptz
+            channel_status_at = ${timeOf(status).toISOString()}::timestamptz
           where channel = 'whatsapp' and channel_message_id = ${status.id}
             and status = 'sent'
-            and (channel_status is null or channel_status = 'sent'
+            and (channel_status is null
               or (channel_status = 'delivered' and ${status.status} = 'read'))`);
       }
     }
-    if (requeued) wakeDelivery();
+  }
+
+  /**
+   * A `failed` status onto its delivery row: failed with Meta's code kept, or, for a closed
+   * window (131047) and a kind with a template, pending again to go as the template (once).
+   * Returns whether a row was found.
+   */
+  private async recordFailure(status: WaWebhookStatus): Promise<boolean> {
+    const { db } = this.options;
+    const at = timeOf(status).toISOString();
+    const error = status.errors?.[0];
+    const code = Number(error?.code ?? 0);
+    const reason = `WhatsApp ${code}: ${error?.title ?? error?.message ?? "failed"}`.slice(0, 500);
+    if (code === 131047) {
+      const result = await db.execute(sql`
+        update deliveries d set status = 'pending', channel_status = 'reengage',
+          channel_status_at = ${at}::timestamptz, next_attempt_at = now(),
+          last_error = ${reason}, updated_at = now()
+        from outgoing_messages m
+        where d.channel = 'whatsapp' and d.channel_message_id = ${status.id} and d.status = 'sent'
+          and m.id = d.message_id and m.kind in (${this.templateKinds()})
+          and not d.via_template and m.status in ('sending', 'done')
+        returning d.message_id`);
+      const ids = rowsIds(result);
+      if (ids.length > 0) {
+        // A finished message runs again for the rows that go as templates.
+        await db.execute(sql`update outgoing_messages set status = 'sending', updated_at = now()
+          where status = 'done' and id in (${sql.join(
+            ids.map((id) => sql`${id}`),
+            sql`, `,
+          )})`);
+        wakeDelivery();
+        return true;
+      }
+    }
+    const failed = await db.execute(sql`
+      update deliveries set status = 'failed', last_error = ${reason},
+        channel_status = 'failed', channel_status_at = ${at}::timestamptz, updated_at = now()
+      where channel = 'whatsapp' and channel_message_id = ${status.id} and status = 'sent'
+      returning message_id`);
+    if (rowsOf(failed).length === 0) return false;
+    // A message that already finished keeps its report true.
+    await refreshTotals(
+      db,
+      sql`select message_id from deliveries
+        where channel = 'whatsapp' and channel_message_id = ${status.id}`,
+    );
+    return true;
   }
 
   /** SQL list of the kinds with a template (`null` when none: matches nothing). */
@@ -378,6 +392,11 @@ export class WhatsAppInbound {
 
 function rowsIds(result: unknown): number[] {
   return rowsOf<{ message_id: number }>(result).map((r) => Number(r.message_id));
+}
+
+function timeOf(status: WaWebhookStatus): Date {
+  const seconds = Number(status.timestamp);
+  return seconds > 0 ? new Date(seconds * 1000) : new Date();
 }
 
 /** The text of a text message (or of a template's quick-reply button). */

@@ -61,7 +61,7 @@ export function whatsappSender(options: {
       );
     }
     const wamid = await adapter.sendTemplate(user, { type: "template", template }, gate);
-    return { channelMessageId: wamid, channelStatus: "template" };
+    return { channelMessageId: wamid, viaTemplate: true };
   }
 
   /** The person as the engine claimed them (no query), or their row for other callers. */

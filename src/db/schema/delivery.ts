@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  boolean,
   index,
   integer,
   jsonb,
@@ -143,6 +144,8 @@ export const deliveries = pgTable(
      * failed; `reengage` while a row waits to go again as a template (error 131047).
      */
     channelStatus: text("channel_status"),
+    /** Sent as the channel's template (WhatsApp, outside the 24-hour window). */
+    viaTemplate: boolean("via_template").notNull().default(false),
     channelStatusAt: timestamp("channel_status_at", { withTimezone: true }),
     sentAt: timestamp("sent_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
