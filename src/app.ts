@@ -270,7 +270,11 @@ export async function createApp(options: AppOptions): Promise<App> {
           logger.info({ username: bot.botInfo.username }, "telegram: long polling");
         }
       } else {
-        logger.info("telegram: off (no BOT_TOKEN); the web chat is the only channel");
+        logger.info(
+          whatsapp
+            ? "telegram: off (no BOT_TOKEN); the web chat and WhatsApp serve people"
+            : "telegram: off (no BOT_TOKEN); the web chat is the only channel",
+        );
       }
       const notices = options.notices ?? (options.database ? undefined : stdoutNotices);
       if (notices) {

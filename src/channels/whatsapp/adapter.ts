@@ -405,21 +405,13 @@ export class WhatsAppAdapter implements ChannelAdapter {
 
   /** A Telegram-shaped message update from the person. */
   textUpdate(user: WaPerson, text: string, messageId: number, date: number): Update {
-    const chatId = syntheticChatId(user.id);
     const command = /^\/[a-z_]+/i.exec(text);
-    return {
-      update_id: ++this.updateSerial,
-      message: {
-        message_id: messageId,
-        date,
-        chat: { id: chatId, type: "private", first_name: user.firstName ?? "" },
-        from: this.fromOf(user),
-        text,
-        ...(command
-          ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] }
-          : {}),
-      },
-    };
+    return this.messageUpdate(user, messageId, date, {
+      text,
+      ...(command
+        ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] }
+        : {}),
+    });
   }
 
   /** A shared contact, marked as the sender's own when its number is the sender's. */
@@ -429,6 +421,21 @@ export class WhatsAppAdapter implements ChannelAdapter {
     messageId: number,
     date: number,
   ): Update {
+    return this.messageUpdate(user, messageId, date, {
+      contact: {
+        phone_number: contact.phone,
+        first_name: contact.firstName,
+        ...(contact.own ? { user_id: syntheticChatId(user.id) } : {}),
+      },
+    });
+  }
+
+  private messageUpdate(
+    user: WaPerson,
+    messageId: number,
+    date: number,
+    content: Pick<Message, "text" | "entities" | "contact">,
+  ): Update {
     const chatId = syntheticChatId(user.id);
     return {
       update_id: ++this.updateSerial,
@@ -437,12 +444,8 @@ export class WhatsAppAdapter implements ChannelAdapter {
         date,
         chat: { id: chatId, type: "private", first_name: user.firstName ?? "" },
         from: this.fromOf(user),
-        contact: {
-          phone_number: contact.phone,
-          first_name: contact.firstName,
-          ...(contact.own ? { user_id: chatId } : {}),
-        },
-      },
+        ...content,
+      } as Update["message"] & object,
     };
   }
 
