@@ -1,4 +1,5 @@
 import type { Channel } from "../db/schema";
+import type { ChannelCapabilities } from "./capabilities";
 
 /**
  * The channel seam. grammY is the one place where conversational flows live; a channel adapter
@@ -8,6 +9,8 @@ import type { Channel } from "../db/schema";
  */
 export interface ChannelAdapter {
   readonly channel: Channel;
+  /** What the channel can do (buttons, edits, a messaging window, files): see capabilities.ts. */
+  readonly capabilities: ChannelCapabilities;
   /**
    * Performs a Bot API call (sendMessage, editMessageText, answerCallbackQuery, ...) for a chat
    * of this channel and returns what the Bot API would have returned as `result`.

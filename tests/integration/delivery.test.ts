@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CHANNEL_CAPABILITIES } from "../../src/channels/capabilities";
 import { ChannelError } from "../../src/channels/types";
 import type { DatabaseHandle } from "../../src/db/client";
 import { deliveries, deliveryChannelState, outgoingMessages, users } from "../../src/db/schema";
@@ -335,6 +336,7 @@ describe("delivery engine", () => {
     const calls: { method: string; payload: Record<string, unknown> }[] = [];
     const webSender = adapterSender({
       channel: "web",
+      capabilities: CHANNEL_CAPABILITIES.web,
       canReach: (chatId) => chatId !== 2 ** 52 + 700_001,
       // Away: the adapter keeps the message for them (a web chat's history).
       isPresent: (chatId) => chatId === 2 ** 52 + 700_002,

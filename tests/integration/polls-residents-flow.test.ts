@@ -4,6 +4,7 @@ import type { Update } from "grammy/types";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createBot } from "../../src/bot/create-bot";
+import { CHANNEL_CAPABILITIES } from "../../src/channels/capabilities";
 import { ChannelDirectory } from "../../src/channels/directory";
 import { type ChannelAdapter, syntheticChatId } from "../../src/channels/types";
 import { parseConfig } from "../../src/config";
@@ -122,6 +123,7 @@ function recordingWebchat(calls: ApiCall[]): ChannelAdapter {
   let messageId = 7000;
   return {
     channel: "web",
+    capabilities: CHANNEL_CAPABILITIES.web,
     call: async (method, payload) => {
       calls.push({ method, payload });
       if (method !== "sendMessage") return true;

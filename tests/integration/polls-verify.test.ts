@@ -3,6 +3,7 @@ import type { Update } from "grammy/types";
 import { describe, expect, it } from "vitest";
 import { createBot } from "../../src/bot/create-bot";
 import type { Feature } from "../../src/bot/feature";
+import { CHANNEL_CAPABILITIES } from "../../src/channels/capabilities";
 import { ChannelDirectory } from "../../src/channels/directory";
 import type { ChannelAdapter } from "../../src/channels/types";
 import { syntheticChatId } from "../../src/channels/types";
@@ -57,6 +58,7 @@ function recordingWebchat(calls: ApiCall[]): ChannelAdapter {
   let messageId = 5000;
   return {
     channel: "web",
+    capabilities: CHANNEL_CAPABILITIES.web,
     call: async (method, payload) => {
       calls.push({ method, payload });
       if (method !== "sendMessage") return true;

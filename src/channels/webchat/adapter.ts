@@ -8,6 +8,7 @@ import {
   type WebchatPayload,
   webchatMessages,
 } from "../../db/schema";
+import { CHANNEL_CAPABILITIES } from "../capabilities";
 import { inlineButtonsOf, inlineKeyboardOf } from "../inline-keyboard";
 import { syntheticCallbackId } from "../router";
 import {
@@ -45,6 +46,7 @@ function formatOf(payload: Record<string, unknown>): "html" | "plain" {
  */
 export class WebchatAdapter implements ChannelAdapter {
   readonly channel = "web" as const;
+  readonly capabilities = CHANNEL_CAPABILITIES.web;
   private updateSerial = 0;
   private callbackSerial = 0;
 
