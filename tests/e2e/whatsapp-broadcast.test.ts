@@ -1,19 +1,22 @@
-import { readFileSync } from "node:fs";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSyntheticUser, updateUserSettings } from "../../src/core/people";
-import {
-  conversationState,
-  deliveries,
-  municipalities,
-  outgoingMessages,
-  users,
-} from "../../src/db/schema";
+import { deliveries, municipalities, outgoingMessages } from "../../src/db/schema";
 import { getMessageProgress } from "../../src/delivery";
 import { createAnnouncement } from "../../src/features/announcements/service";
 import { type Person, type SentMessage, textOf } from "../fixtures/fake-graph-api/server";
 import { drainDeliveries, waitFor } from "../helpers/wait";
-import { type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
+import {
+  approvedTemplates,
+  EXAMPLE_TEMPLATES,
+  type RunningWhatsApp,
+  startWhatsAppApp,
+} from "../helpers/whatsapp";
+import {
+  lastWroteLongAgo,
+  type SettledResident,
+  settledResident,
+} from "../helpers/whatsapp-people";
 
 /**
  * A staff broadcast (an announcement, through the announcements service and the delivery
@@ -24,20 +27,6 @@ import { type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
  * 131047 after a 200 sends the row again as the template, once; 131026 fails it with the code
  * kept; `delivered` is counted.
  */
-
-const TEMPLATES = "config/whatsapp-templates.example.json";
-
-/** The shipped template file's names and language codes, as the fake's approved templates. */
-function approvedTemplates(path: string): Record<string, string[]> {
-  const file = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  const out: Record<string, string[]> = {};
-  for (const [kind, entry] of Object.entries(file)) {
-    if (kind.startsWith("_")) continue;
-    const { name, language } = entry as { name: string; language: Record<string, string> };
-    out[name] = Object.values(language);
-  }
-  return out;
-}
 
 const isTemplate = (m: SentMessage) => m.body.type === "template";
 
@@ -65,36 +54,18 @@ function broadcasting(options: Parameters<typeof startWhatsAppApp>[0]) {
   });
 
   /**
-   * A WhatsApp resident subscribed to announcements, set up as if onboarded: their first message
-   * creates them (and opens the window), the settings are written directly and the onboarding
-   * flow their message started is ended. `outside`: they last wrote two days ago, for Meta and
-   * for the app.
+   * A WhatsApp resident subscribed to announcements, set up as if onboarded. `outside`: they
+   * last wrote two days ago, for Meta and for the app.
    */
   async function resident(name: string, waId: string, municipalityId: number, outside = false) {
-    const { wa } = state;
-    const db = wa.app.database.db;
-    const p = wa.person(name, waId);
-    await wa.fake.sendText(p, "Салам");
-    await wa.fake.waitForMessages(p, 1);
-    const [user] = await db.select().from(users).where(eq(users.channelUserId, waId));
-    if (!user) throw new Error(`no user for ${waId}`);
-    await updateUserSettings(db, user.id, {
-      locale: "ky",
+    const settled = await settledResident(state.wa, {
+      name,
+      waId,
       municipalityId,
       topics: ["announcements"],
-      consentAt: new Date(),
     });
-    const flowKey = eq(conversationState.key, String(user.chatId));
-    await waitFor(async () => (await db.select().from(conversationState).where(flowKey)).length);
-    await db.delete(conversationState).where(flowKey);
-    if (outside) {
-      wa.fake.closeWindow(p);
-      await db
-        .update(users)
-        .set({ lastMessageAt: sql`now() - interval '2 days'` })
-        .where(eq(users.id, user.id));
-    }
-    return { p, userId: user.id, seen: wa.fake.messagesTo(p).length };
+    if (outside) await lastWroteLongAgo(state.wa, settled);
+    return settled;
   }
 
   /** An announcement by the administrator to a municipality's subscribers, sent now. */
@@ -107,12 +78,47 @@ function broadcasting(options: Parameters<typeof startWhatsAppApp>[0]) {
     return message.id;
   }
 
-  async function deliveryOf(messageId: number, userId: number) {
-    const [row] = await state.wa.app.database.db
-      .select()
-      .from(deliveries)
-      .where(and(eq(deliveries.messageId, messageId), eq(deliveries.userId, userId)));
-    return row;
+  /** The person's delivery row of the message, once `test` passes on it. */
+  function deliveryOnce(
+    messageId: number,
+    userId: number,
+    test: (row: typeof deliveries.$inferSelect) => boolean,
+    what: string,
+  ) {
+    return waitFor(
+      async () => {
+        const [row] = await state.wa.app.database.db
+          .select()
+          .from(deliveries)
+          .where(and(eq(deliveries.messageId, messageId), eq(deliveries.userId, userId)));
+        return row && test(row) && row;
+      },
+      undefined,
+      what,
+    );
+  }
+
+  /** The message once the engine finished it and `test` passes on its stored totals. */
+  function finished(
+    messageId: number,
+    test: (totals: (typeof outgoingMessages.$inferSelect)["totals"]) => boolean,
+  ) {
+    return waitFor(
+      async () => {
+        const [m] = await state.wa.app.database.db
+          .select()
+          .from(outgoingMessages)
+          .where(eq(outgoingMessages.id, messageId));
+        return m?.status === "done" && test(m.totals) && m;
+      },
+      undefined,
+      "the message to finish",
+    );
+  }
+
+  /** The first message the app sent the resident after they were settled. */
+  async function firstNew({ p, seen }: SettledResident): Promise<SentMessage | undefined> {
+    return (await state.wa.fake.waitForMessages(p, seen + 1))[seen];
   }
 
   /** Every request the fake accepted for the person, failed ones included. */
@@ -120,13 +126,13 @@ function broadcasting(options: Parameters<typeof startWhatsAppApp>[0]) {
     return state.wa.fake.sent.filter((m) => m.to === p.waId);
   }
 
-  return { state, resident, announce, deliveryOf, sentTo };
+  return { state, resident, announce, deliveryOnce, finished, firstNew, sentTo };
 }
 
 describe("WhatsApp broadcast with an announcement template", () => {
-  const { state, resident, announce, deliveryOf, sentTo } = broadcasting({
-    env: { WHATSAPP_TEMPLATES: TEMPLATES },
-    fake: { templates: approvedTemplates(TEMPLATES), statusWebhooks: true },
+  const { state, resident, announce, deliveryOnce, finished, firstNew, sentTo } = broadcasting({
+    env: { WHATSAPP_TEMPLATES: EXAMPLE_TEMPLATES },
+    fake: { templates: approvedTemplates(EXAMPLE_TEMPLATES), statusWebhooks: true },
   });
 
   it("sends a normal message inside the window, the template outside it; fails an undeliverable number with its code; counts delivered", async () => {
@@ -142,14 +148,12 @@ describe("WhatsApp broadcast with an announcement template", () => {
     const messageId = await announce(muni, typed);
 
     // Inside the window: the announcement itself.
-    const [normal] = (await wa.fake.waitForMessages(inside.p, inside.seen + 1)).slice(inside.seen);
+    const normal = await firstNew(inside);
     expect(normal?.body.type).toBe("text");
     expect(textOf(normal!)).toContain(typed);
 
     // Outside it: the approved template, in Kyrgyz, with the text on one line as {{1}}.
-    const [template] = (await wa.fake.waitForMessages(outside.p, outside.seen + 1)).slice(
-      outside.seen,
-    );
+    const template = await firstNew(outside);
     expect(template && isTemplate(template)).toBe(true);
     const tpl = template?.body.template as { name: string; language: { code: string } };
     expect(tpl).toMatchObject({ name: "aimak_announcement", language: { code: "ky_KG" } });
@@ -162,21 +166,20 @@ describe("WhatsApp broadcast with an announcement template", () => {
     ).toEqual([]);
 
     // The undeliverable number: accepted, then failed by a status webhook; the code is kept.
-    const failed = await waitFor(
-      async () => {
-        const row = await deliveryOf(messageId, gone.userId);
-        return row?.status === "failed" && row;
-      },
-      undefined,
+    const failed = await deliveryOnce(
+      messageId,
+      gone.userId,
+      (row) => row.status === "failed",
       "the undeliverable row to fail",
     );
     expect(failed.lastError).toContain("131026");
 
     // The phones reported the normal message and the template delivered.
     for (const who of [inside, outside]) {
-      await waitFor(
-        async () => (await deliveryOf(messageId, who.userId))?.channelStatus === "delivered",
-        undefined,
+      await deliveryOnce(
+        messageId,
+        who.userId,
+        (row) => row.channelStatus === "delivered",
         "the delivered status",
       );
     }
@@ -191,17 +194,7 @@ describe("WhatsApp broadcast with an announcement template", () => {
     });
     expect(progress.delivered).toBe(2);
     // The stored report of the finished message says the same.
-    const done = await waitFor(
-      async () => {
-        const [m] = await db
-          .select()
-          .from(outgoingMessages)
-          .where(eq(outgoingMessages.id, messageId));
-        return m?.status === "done" && m.totals?.failed === 1 && m;
-      },
-      undefined,
-      "the finished message's totals",
-    );
+    const done = await finished(messageId, (totals) => totals?.failed === 1);
     expect(done.totals).toMatchObject({ total: 3, sent: 2, failed: 1, templates: 1 });
   }, 120_000);
 
@@ -219,15 +212,13 @@ describe("WhatsApp broadcast with an announcement template", () => {
     const messageId = await announce(muni, typed);
 
     // Accepted as a normal message, failed 131047 by webhook, then the template.
-    const [template] = (await wa.fake.waitForMessages(late.p, late.seen + 1)).slice(late.seen);
+    const template = await firstNew(late);
     expect(template && isTemplate(template)).toBe(true);
     expect(textOf(template!)).toContain(typed);
-    const row = await waitFor(
-      async () => {
-        const r = await deliveryOf(messageId, late.userId);
-        return r?.status === "sent" && r.viaTemplate && r;
-      },
-      undefined,
+    const row = await deliveryOnce(
+      messageId,
+      late.userId,
+      (r) => r.status === "sent" && r.viaTemplate,
       "the row sent as a template",
     );
     expect(row.channelMessageId).toBe(template?.wamid);
@@ -246,7 +237,7 @@ describe("WhatsApp broadcast with an announcement template", () => {
 });
 
 describe("WhatsApp broadcast without a template", () => {
-  const { state, resident, announce, deliveryOf, sentTo } = broadcasting({});
+  const { state, resident, announce, deliveryOnce, finished, firstNew, sentTo } = broadcasting({});
 
   it("skips the person outside the window as outside_window, and the report counts it", async () => {
     const { wa, municipalityIds } = state;
@@ -259,14 +250,12 @@ describe("WhatsApp broadcast without a template", () => {
     const typed = "Ишемби күнү ашар болот, баарыңарды чакырабыз.";
     const messageId = await announce(muni, typed);
 
-    const [normal] = (await wa.fake.waitForMessages(inside.p, inside.seen + 1)).slice(inside.seen);
+    const normal = await firstNew(inside);
     expect(textOf(normal!)).toContain(typed);
-    const skipped = await waitFor(
-      async () => {
-        const row = await deliveryOf(messageId, outside.userId);
-        return row?.status === "skipped" && row;
-      },
-      undefined,
+    const skipped = await deliveryOnce(
+      messageId,
+      outside.userId,
+      (row) => row.status === "skipped",
       "the outside row to be skipped",
     );
     expect(skipped.skipReason).toBe("outside_window");
@@ -283,17 +272,7 @@ describe("WhatsApp broadcast without a template", () => {
       outsideWindow: 1,
       templates: 0,
     });
-    const done = await waitFor(
-      async () => {
-        const [m] = await db
-          .select()
-          .from(outgoingMessages)
-          .where(eq(outgoingMessages.id, messageId));
-        return m?.status === "done" && m;
-      },
-      undefined,
-      "the message to finish",
-    );
+    const done = await finished(messageId, () => true);
     expect(done.totals).toMatchObject({ total: 2, sent: 1, skipped: 1, outsideWindow: 1 });
   }, 120_000);
 });

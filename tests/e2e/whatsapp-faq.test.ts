@@ -6,16 +6,11 @@ import { deliveries, municipalities, users } from "../../src/db/schema";
 import { faqEscalations, faqFeedback } from "../../src/db/schema/faq";
 import { FaqService } from "../../src/features/faq/service";
 import { translator } from "../../src/i18n";
-import {
-  buttonsOf,
-  type OfferedButton,
-  type Person,
-  type SentMessage,
-  textOf,
-} from "../fixtures/fake-graph-api/server";
+import { textOf } from "../fixtures/fake-graph-api/server";
 import { fakeTelegram, person, pressUpdate, TEST_TOKEN, textUpdate } from "../helpers/bot";
 import { drainDeliveries, waitFor } from "../helpers/wait";
-import { type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
+import { META_PAIR_BURST, type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
+import { peopleOf } from "../helpers/whatsapp-people";
 
 const tru = translator("ru");
 /** A question the shipped FAQ answers (entry "appeal-language"). */
@@ -36,56 +31,14 @@ describe("WhatsApp: the FAQ and a lawyer's answer from Telegram", () => {
     wa = await startWhatsAppApp({
       env: { BOT_TOKEN: TEST_TOKEN },
       telegramFetch: telegram.fetch,
-      // Meta's burst allowance to one person (45 within 6 s); a test taps faster than a person.
-      fake: { pairLimit: 45 },
+      fake: { pairLimit: META_PAIR_BURST },
     });
   });
   afterAll(async () => {
     await wa?.stop();
   });
 
-  /** What the app sent the person in answer to `act` (the inbound queue drained after it). */
-  async function answerTo(p: Person, act: () => Promise<unknown>): Promise<SentMessage[]> {
-    const before = wa.fake.messagesTo(p).length;
-    await act();
-    await wa.app.whatsapp?.inbound.drain();
-    return wa.fake.messagesTo(p).slice(before);
-  }
-
-  function option(message: SentMessage | undefined, label: string): OfferedButton {
-    const found = message
-      ? buttonsOf(message).find((b) => b.title === label || b.description === label)
-      : undefined;
-    if (!found) {
-      const offered = message ? buttonsOf(message).map((b) => b.title) : [];
-      throw new Error(`no option "${label}" in ${JSON.stringify(offered)}`);
-    }
-    return found;
-  }
-
-  function choose(p: Person, message: SentMessage, choice: OfferedButton) {
-    const type = (message.body.interactive as { type?: string } | undefined)?.type;
-    return type === "list" ? wa.fake.pickRow(p, choice) : wa.fake.pressButton(p, choice);
-  }
-
-  /** Onboards a person in Russian to the first municipality found for "Сокулук". */
-  async function onboard(p: Person): Promise<{ userId: number; municipalityId: number }> {
-    const [welcome] = await answerTo(p, () => wa.fake.sendText(p, "Салам"));
-    await answerTo(p, () => wa.fake.pressButton(p, option(welcome, ru.language.name)));
-    const [found] = await answerTo(p, () => wa.fake.sendText(p, "Сокулук"));
-    const [, topics] = await answerTo(p, () => choose(p, found!, buttonsOf(found!)[0]!));
-    const [, consent] = await answerTo(p, () => choose(p, topics!, option(topics, ru.common.done)));
-    const finished = await answerTo(p, () =>
-      wa.fake.pressButton(p, option(consent, ru.onboarding.consent_agree)),
-    );
-    expect(finished.map(textOf).join("\n")).toContain(ru.onboarding.finished.slice(0, 6));
-    const [row] = await wa.app.database.db
-      .select()
-      .from(users)
-      .where(eq(users.channelUserId, p.waId ?? ""));
-    expect(row?.municipalityId).not.toBeNull();
-    return { userId: row!.id, municipalityId: row!.municipalityId! };
-  }
+  const { answerTo, choose, option, onboardInRussian: onboard } = peopleOf(() => wa);
 
   it("answers a typed question with its feedback buttons, and a tap records the vote", async () => {
     const p = wa.person("Гүлзат", "996700555666");

@@ -1,25 +1,23 @@
-import { readFileSync } from "node:fs";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ky from "../../locales/ky.json";
 import { parseConfig } from "../../src/config";
-import { updateUserSettings } from "../../src/core/people";
 import type { Topic } from "../../src/db/schema";
-import { conversationState, outgoingMessages, users } from "../../src/db/schema";
+import { outgoingMessages } from "../../src/db/schema";
 import { getMessageProgress } from "../../src/delivery";
 import { hearingRsvps } from "../../src/features/hearings/schema";
 import { HearingsService } from "../../src/features/hearings/service";
 import { CLI_ACTOR, hearingSettingsOf } from "../../src/features/hearings/types";
 import { translator } from "../../src/i18n";
-import {
-  buttonsOf,
-  type OfferedButton,
-  type Person,
-  type SentMessage,
-  textOf,
-} from "../fixtures/fake-graph-api/server";
+import { buttonsOf, textOf } from "../fixtures/fake-graph-api/server";
 import { drainDeliveries, waitFor } from "../helpers/wait";
-import { type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
+import {
+  approvedTemplates,
+  EXAMPLE_TEMPLATES,
+  type RunningWhatsApp,
+  startWhatsAppApp,
+} from "../helpers/whatsapp";
+import { option, peopleOf } from "../helpers/whatsapp-people";
 
 /**
  * A budget hearing reaching WhatsApp residents through the real app (webhooks in, Graph API out,
@@ -29,29 +27,7 @@ import { type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
  * approved template with the hearing's facts as its parameters.
  */
 
-const TEMPLATES = "config/whatsapp-templates.example.json";
 const t = translator("ky");
-
-/** The shipped template file's names and language codes, as the fake's approved templates. */
-function approvedTemplates(path: string): Record<string, string[]> {
-  const file = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  const out: Record<string, string[]> = {};
-  for (const [kind, entry] of Object.entries(file)) {
-    if (kind.startsWith("_")) continue;
-    const { name, language } = entry as { name: string; language: Record<string, string> };
-    out[name] = Object.values(language);
-  }
-  return out;
-}
-
-/** The row or button with this label (a shortened title carries the full label as description). */
-function choice(message: SentMessage, label: string): OfferedButton {
-  const found = buttonsOf(message).find((b) => b.title === label || b.description === label);
-  if (!found) {
-    throw new Error(`no "${label}" among ${JSON.stringify(buttonsOf(message))}`);
-  }
-  return found;
-}
 
 describe("WhatsApp: a hearing notice, an RSVP and the calendar", () => {
   let wa: RunningWhatsApp;
@@ -59,8 +35,8 @@ describe("WhatsApp: a hearing notice, an RSVP and the calendar", () => {
 
   beforeAll(async () => {
     wa = await startWhatsAppApp({
-      env: { WHATSAPP_TEMPLATES: TEMPLATES },
-      fake: { templates: approvedTemplates(TEMPLATES) },
+      env: { WHATSAPP_TEMPLATES: EXAMPLE_TEMPLATES },
+      fake: { templates: approvedTemplates(EXAMPLE_TEMPLATES) },
     });
     service = new HearingsService(
       wa.app.database.db,
@@ -71,54 +47,16 @@ describe("WhatsApp: a hearing notice, an RSVP and the calendar", () => {
     await wa?.stop();
   });
 
-  /**
-   * A WhatsApp resident set up as if they had finished onboarding: their first message creates
-   * them (and opens the window); the settings are then written directly and the onboarding flow
-   * the message started is ended.
-   */
-  async function resident(name: string, waId: string, topics: Topic[]) {
-    const db = wa.app.database.db;
-    const p = wa.person(name, waId);
-    await wa.fake.sendText(p, "Салам");
-    await wa.fake.waitForMessages(p, 1);
-    const [user] = await db.select().from(users).where(eq(users.channelUserId, waId));
-    if (!user) throw new Error(`no user for ${waId}`);
-    await updateUserSettings(db, user.id, {
-      locale: "ky",
-      municipalityId: wa.municipalityId,
-      topics,
-      consentAt: new Date(),
-    });
-    // The flow's state is stored once the welcome has gone: wait for it, then end the flow.
-    const key = eq(conversationState.key, String(user.chatId));
-    await waitFor(async () => (await db.select().from(conversationState).where(key)).length > 0);
-    await db.delete(conversationState).where(key);
-    return { p, userId: user.id, seen: wa.fake.messagesTo(p).length };
-  }
-
-  /** The first message to `p` after the `after` first ones that satisfies `test`. */
-  function nextMessage(p: Person, after: number, test: (m: SentMessage) => boolean, what: string) {
-    return waitFor(
-      () =>
-        wa.fake
-          .messagesTo(p)
-          .slice(after)
-          .find((m) => test(m)),
-      undefined,
-      what,
-    );
-  }
+  const { settledResident, lastWroteLongAgo, nextMessage } = peopleOf(() => wa);
+  const resident = (name: string, waId: string, topics: Topic[]) =>
+    settledResident({ name, waId, topics });
 
   it("delivers the notice inside the window, takes 'going' and sends the .ics; a template outside it", async () => {
     const db = wa.app.database.db;
     const aibek = await resident("Айбек", "996700310001", ["hearings"]);
     const gulnara = await resident("Гулнара", "996700310002", ["hearings"]);
     // Gulnara last wrote two days ago: Meta and the app both see her window closed.
-    wa.fake.closeWindow(gulnara.p);
-    await db
-      .update(users)
-      .set({ lastMessageAt: sql`now() - interval '2 days'` })
-      .where(eq(users.id, gulnara.userId));
+    await lastWroteLongAgo(gulnara);
 
     const title = "2027-жылдын бюджетинин долбоору";
     const place = "Айыл өкмөтүнүн чоң залы";
@@ -147,10 +85,10 @@ describe("WhatsApp: a hearing notice, an RSVP and the calendar", () => {
     expect(shown).toContain(place);
     expect(notice.body.type).toBe("interactive");
     expect((notice.body.interactive as { type?: string }).type).toBe("list");
-    const going = choice(notice, ky.hearings.notice.btn_going);
-    choice(notice, ky.hearings.notice.btn_not_going);
-    choice(notice, ky.hearings.notice.btn_ask);
-    const calendar = choice(notice, ky.hearings.notice.btn_calendar);
+    const going = option(notice, ky.hearings.notice.btn_going);
+    option(notice, ky.hearings.notice.btn_not_going);
+    option(notice, ky.hearings.notice.btn_ask);
+    const calendar = option(notice, ky.hearings.notice.btn_calendar);
 
     // Outside the window: the approved template, in Kyrgyz, with the hearing's facts.
     const [template] = await wa.fake

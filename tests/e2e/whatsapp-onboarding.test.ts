@@ -2,16 +2,18 @@ import { and, count, desc, eq, isNotNull } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import en from "../../locales/en.json";
 import ru from "../../locales/ru.json";
-import { districts, municipalities, regions, users, whatsappInbox } from "../../src/db/schema";
-import { translator } from "../../src/i18n";
 import {
-  buttonsOf,
-  type OfferedButton,
-  type Person,
-  type SentMessage,
-  textOf,
-} from "../fixtures/fake-graph-api/server";
-import { type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
+  conversationState,
+  districts,
+  municipalities,
+  regions,
+  users,
+  whatsappInbox,
+} from "../../src/db/schema";
+import { translator } from "../../src/i18n";
+import { buttonsOf, type SentMessage, textOf } from "../fixtures/fake-graph-api/server";
+import { META_PAIR_BURST, type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
+import { peopleOf } from "../helpers/whatsapp-people";
 
 /**
  * A newcomer on WhatsApp, through the real app (webhook in, Graph API out, real bot and
@@ -25,10 +27,7 @@ describe("WhatsApp: onboarding", () => {
   const tru = translator("ru");
 
   beforeAll(async () => {
-    // Meta allows a burst of up to 45 messages to one person within 6 seconds before 131056
-    // (about one per 6 s on average); a test taps far faster than a person, so it gets Meta's
-    // burst rather than the fake's strict default of 6.
-    wa = await startWhatsAppApp({ fake: { pairLimit: 45 } });
+    wa = await startWhatsAppApp({ fake: { pairLimit: META_PAIR_BURST } });
   });
   afterAll(async () => {
     await wa?.stop();
@@ -42,40 +41,10 @@ describe("WhatsApp: onboarding", () => {
   const refusedSince = (from: number) =>
     wa.fake.refused.slice(from).map((r) => `${r.code}: ${r.details}`);
 
-  /**
-   * Runs what a person does and resolves with the messages the app sent them in answer. The
-   * webhook is answered once the message is stored and queued, so draining the inbound queue
-   * afterwards means every reply has been sent.
-   */
-  async function answerTo(p: Person, act: () => Promise<unknown>): Promise<SentMessage[]> {
-    const before = wa.fake.messagesTo(p).length;
-    await act();
-    await wa.app.whatsapp?.inbound.drain();
-    return wa.fake.messagesTo(p).slice(before);
-  }
+  const { answerTo, choose, option, greetAndChoose } = peopleOf(() => wa);
 
   /** WhatsApp markup and Telegram HTML both reduced to the words a person reads. */
   const visible = (text: string) => text.replace(/<[^>]+>/g, "").replace(/[*_~]/g, "");
-
-  /** The one option labelled `label` (a shortened title carries the full label as description). */
-  function option(message: SentMessage | undefined, label: string): OfferedButton {
-    const found = message
-      ? buttonsOf(message).find((b) => b.title === label || b.description === label)
-      : undefined;
-    if (!found) {
-      const offered = message ? buttonsOf(message).map((b) => b.title) : [];
-      throw new Error(`no option "${label}" in ${JSON.stringify(offered)}`);
-    }
-    return found;
-  }
-
-  /** Taps an option the way WhatsApp sends it: a reply button or a list row. */
-  function choose(p: Person, message: SentMessage, choice: OfferedButton) {
-    return message.body.interactive &&
-      (message.body.interactive as { type?: string }).type === "list"
-      ? wa.fake.pickRow(p, choice)
-      : wa.fake.pressButton(p, choice);
-  }
 
   it("starts onboarding on the first message and stores both identifiers", async () => {
     const p = wa.person("Айгуль", "996700111222");
@@ -120,10 +89,7 @@ describe("WhatsApp: onboarding", () => {
       .where(eq(municipalities.districtId, big!.id));
 
     const p = wa.person("Бакыт", "996700222333");
-    const [welcome] = await answerTo(p, () => wa.fake.sendText(p, "Саламатсызбы"));
-    const [saved, ask] = await answerTo(p, () =>
-      wa.fake.pressButton(p, option(welcome, ru.language.name)),
-    );
+    const [saved, ask] = await greetAndChoose(p, "Саламатсызбы", ru.language.name);
     expect(textOf(saved!)).toBe(ru.language.saved);
     expect(textOf(ask!)).toBe(ru.onboarding.municipality_ask);
 
@@ -221,8 +187,7 @@ describe("WhatsApp: onboarding", () => {
 
   it("answers a picture, a sticker, a location and a reaction in the person's language", async () => {
     const p = wa.person("Alex", "996700333444");
-    const [welcome] = await answerTo(p, () => wa.fake.sendText(p, "Hello"));
-    await answerTo(p, () => wa.fake.pressButton(p, option(welcome, en.language.name)));
+    await greetAndChoose(p, "Hello", en.language.name);
     for (const kind of ["image", "sticker", "location", "reaction"] as const) {
       const replies = await answerTo(p, () => wa.fake.sendMedia(p, kind));
       expect(replies.map(textOf), kind).toEqual([en.whatsapp.channel.only_text]);
@@ -233,10 +198,29 @@ describe("WhatsApp: onboarding", () => {
     expect(refusedSince(refusedAtStart)).toEqual([]);
   });
 
+  it("starts onboarding again for someone who wrote once and left it unfinished", async () => {
+    const p = wa.person("Гүлнара", "996700555666");
+    const [welcome] = await answerTo(p, () => wa.fake.sendText(p, "Салам"));
+    expect(buttonsOf(welcome!).length).toBeGreaterThanOrEqual(3);
+    // The flow is gone (it expired, or the app lost it): the person is known but not set up.
+    const user = await wa.app.database.db
+      .select()
+      .from(users)
+      .where(eq(users.channelUserId, "996700555666"));
+    await wa.app.database.db
+      .delete(conversationState)
+      .where(eq(conversationState.key, String(user[0]?.chatId)));
+    // Whatever they write now is not taken for a question: onboarding starts over.
+    const replies = await answerTo(p, () => wa.fake.sendText(p, "Депутаттар канча?"));
+    expect(replies.map(textOf)).toEqual([textOf(welcome!)]);
+    expect(buttonsOf(replies[0]!).map((b) => b.title)).toEqual(
+      buttonsOf(welcome!).map((b) => b.title),
+    );
+  });
+
   it("processes a message Meta delivers twice once", async () => {
     const p = wa.person("Нурлан", "996700444555");
-    const [welcome] = await answerTo(p, () => wa.fake.sendText(p, "Салам"));
-    await answerTo(p, () => wa.fake.pressButton(p, option(welcome, ru.language.name)));
+    await greetAndChoose(p, "Салам", ru.language.name);
     let wamid = "";
     const replies = await answerTo(p, async () => {
       const result = await wa.fake.sendText(p, "Сокулук", { twice: true });
@@ -254,10 +238,7 @@ describe("WhatsApp: onboarding", () => {
 
   it("sends an edit again when the Graph API refused it for the pair rate (131056)", async () => {
     const p = wa.person("Медер", "996700555000");
-    const [welcome] = await answerTo(p, () => wa.fake.sendText(p, "Салам"));
-    const [, ask] = await answerTo(p, () =>
-      wa.fake.pressButton(p, option(welcome, ru.language.name)),
-    );
+    const [, ask] = await greetAndChoose(p, "Салам", ru.language.name);
     // The region list is an edit of the "where do you live?" message; Meta refuses it once.
     wa.fake.failNext(131056);
     const regionList = await answerTo(p, () =>

@@ -3,16 +3,23 @@ import type { Update } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { updateUserSettings } from "../../src/core/people";
 import { rowsOf } from "../../src/db/client";
-import { conversationState, users } from "../../src/db/schema";
+import { users } from "../../src/db/schema";
 import { POLL_CB } from "../../src/features/polls/callbacks";
 import { PollsService, pollSettingsOf } from "../../src/features/polls/service";
 import { CLI_ACTOR } from "../../src/features/polls/types";
 import { translator } from "../../src/i18n";
-import { buttonsOf, type SentMessage, textOf } from "../fixtures/fake-graph-api/server";
-import { fakeTelegram, person, pressUpdate, TEST_BALLOT_SECRET, TEST_TOKEN } from "../helpers/bot";
+import { buttonsOf, textOf } from "../fixtures/fake-graph-api/server";
+import {
+  fakeTelegram,
+  person,
+  pressUpdate,
+  TEST_BALLOT_SECRET,
+  TEST_TOKEN,
+  textUpdate,
+} from "../helpers/bot";
 import { seedUsers } from "../helpers/delivery-fixtures";
-import { waitFor } from "../helpers/wait";
 import { type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
+import { peopleOf } from "../helpers/whatsapp-people";
 
 /**
  * A verified-residents poll through the real app with WhatsApp and Telegram both on: a WhatsApp
@@ -27,17 +34,15 @@ const ru = translator("ru");
 const PHONE = "+996700320001";
 const WA_ID = PHONE.slice(1);
 
-let updateId = 730_000;
-
-/** The Telegram person's own contact, as Telegram's contact button sends it. */
+/** The Telegram person's own contact, as Telegram's contact button sends it: a message like
+ *  any other from them, carrying the contact in place of text. */
 function ownContact(from: ReturnType<typeof person>, phone: string): Update {
+  const update = textUpdate(from, "");
+  const { text: _text, ...message } = update.message!;
   return {
-    update_id: ++updateId,
+    ...update,
     message: {
-      message_id: updateId,
-      date: Math.floor(Date.now() / 1000),
-      chat: { id: from.id, type: "private", first_name: from.first_name },
-      from,
+      ...message,
       contact: { phone_number: phone, first_name: from.first_name, user_id: from.id },
     },
   };
@@ -60,46 +65,26 @@ describe("WhatsApp: one vote per phone across WhatsApp and Telegram", () => {
     await wa?.stop();
   });
 
-  /** The messages to the person after the first `after`, once one of them passes `test`. */
-  function nextMessage(
-    who: Parameters<RunningWhatsApp["fake"]["messagesTo"]>[0],
-    after: number,
-    test: (m: SentMessage) => boolean,
-    what: string,
-  ): Promise<SentMessage> {
-    return waitFor(
-      () =>
-        wa.fake
-          .messagesTo(who)
-          .slice(after)
-          .find((m) => test(m)),
-      undefined,
-      what,
-    );
-  }
+  const { settledResident, nextMessage } = peopleOf(() => wa);
 
   it("takes the WhatsApp vote by button, counts the same number on Telegram once, sends the chart", async () => {
     const db = wa.app.database.db;
     const municipalityId = wa.municipalityId;
 
-    // The WhatsApp voter: created by their first message, their number verified by WhatsApp.
-    const p = wa.person("Нургүл", WA_ID);
-    await wa.fake.sendText(p, "Салам");
-    await wa.fake.waitForMessages(p, 1);
-    const [voter] = await db.select().from(users).where(eq(users.channelUserId, WA_ID));
-    if (!voter) throw new Error("the WhatsApp voter was not created");
+    // The WhatsApp voter: created by their first message, their number verified by WhatsApp;
+    // settled as if onboarding had finished.
+    const {
+      p,
+      user: voter,
+      seen: welcomed,
+    } = await settledResident({
+      name: "Нургүл",
+      waId: WA_ID,
+      topics: ["polls"],
+      municipalityId,
+    });
     expect(voter.phone).toBe(PHONE);
     expect(voter.phoneVerifiedAt).not.toBeNull();
-    await updateUserSettings(db, voter.id, {
-      locale: "ky",
-      municipalityId,
-      topics: ["polls"],
-      consentAt: new Date(),
-    });
-    // Settled as if onboarding had finished: its flow, stored after the welcome, is ended.
-    const flowKey = eq(conversationState.key, String(voter.chatId));
-    await waitFor(async () => (await db.select().from(conversationState).where(flowKey)).length);
-    await db.delete(conversationState).where(flowKey);
 
     // The same person on Telegram, in the same municipality, not yet verified there.
     const tg = person(73_001, "ru");
@@ -118,8 +103,13 @@ describe("WhatsApp: one vote per phone across WhatsApp and Telegram", () => {
     });
 
     // The opening reaches WhatsApp with the three options as reply buttons.
-    const opening = await nextMessage(p, 1, (m) => buttonsOf(m).length > 0, "the poll's opening");
-    const shown = wa.fake.messagesTo(p).slice(1).map(textOf).join("\n");
+    const opening = await nextMessage(
+      p,
+      welcomed,
+      (m) => buttonsOf(m).length > 0,
+      "the poll's opening",
+    );
+    const shown = wa.fake.messagesTo(p).slice(welcomed).map(textOf).join("\n");
     expect(shown).toContain("Кайсы көчөнү биринчи оңдойбуз?");
     expect((opening.body.interactive as { type?: string }).type).toBe("button");
     const options = buttonsOf(opening);

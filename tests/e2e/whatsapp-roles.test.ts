@@ -3,16 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ky from "../../locales/ky.json";
 import ru from "../../locales/ru.json";
 import { createInvite } from "../../src/core/invites";
-import { municipalities, roleGrants, users } from "../../src/db/schema";
+import { municipalities, roleGrants } from "../../src/db/schema";
 import { translator } from "../../src/i18n";
-import {
-  buttonsOf,
-  type OfferedButton,
-  type Person,
-  type SentMessage,
-  textOf,
-} from "../fixtures/fake-graph-api/server";
-import { type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
+import { type Person, textOf } from "../fixtures/fake-graph-api/server";
+import { META_PAIR_BURST, type RunningWhatsApp, startWhatsAppApp } from "../helpers/whatsapp";
+import { peopleOf } from "../helpers/whatsapp-people";
 
 const tru = translator("ru");
 const tky = translator("ky");
@@ -26,44 +21,13 @@ describe("WhatsApp: invite codes typed as text", () => {
   let wa: RunningWhatsApp;
 
   beforeAll(async () => {
-    // Meta's burst allowance to one person (45 within 6 s); a test taps faster than a person.
-    wa = await startWhatsAppApp({ fake: { pairLimit: 45 } });
+    wa = await startWhatsAppApp({ fake: { pairLimit: META_PAIR_BURST } });
   });
   afterAll(async () => {
     await wa?.stop();
   });
 
-  /** What the app sent the person in answer to `act` (the inbound queue drained after it). */
-  async function answerTo(p: Person, act: () => Promise<unknown>): Promise<SentMessage[]> {
-    const before = wa.fake.messagesTo(p).length;
-    await act();
-    await wa.app.whatsapp?.inbound.drain();
-    return wa.fake.messagesTo(p).slice(before);
-  }
-
-  function option(message: SentMessage | undefined, label: string): OfferedButton {
-    const found = message
-      ? buttonsOf(message).find((b) => b.title === label || b.description === label)
-      : undefined;
-    if (!found) {
-      const offered = message ? buttonsOf(message).map((b) => b.title) : [];
-      throw new Error(`no option "${label}" in ${JSON.stringify(offered)}`);
-    }
-    return found;
-  }
-
-  function choose(p: Person, message: SentMessage, choice: OfferedButton) {
-    const type = (message.body.interactive as { type?: string } | undefined)?.type;
-    return type === "list" ? wa.fake.pickRow(p, choice) : wa.fake.pressButton(p, choice);
-  }
-
-  async function userOf(p: Person) {
-    const [row] = await wa.app.database.db
-      .select()
-      .from(users)
-      .where(eq(users.channelUserId, p.waId ?? ""));
-    return row!;
-  }
+  const { answerTo, choose, option, userOf, greetAndChoose, onboardInRussian } = peopleOf(() => wa);
 
   async function rolesOf(p: Person) {
     const user = await userOf(p);
@@ -119,10 +83,7 @@ describe("WhatsApp: invite codes typed as text", () => {
     const m = await municipality(5);
     const invite = await createInvite(wa.app.database.db, { role: "staff", municipalityId: m.id });
     const p = wa.person("Эрмек", "996700888999");
-    const [welcome] = await answerTo(p, () => wa.fake.sendText(p, "Салам"));
-    const [, ask] = await answerTo(p, () =>
-      wa.fake.pressButton(p, option(welcome, ru.language.name)),
-    );
+    const [, ask] = await greetAndChoose(p, "Салам", ru.language.name);
     expect(textOf(ask!)).toBe(ru.onboarding.municipality_ask);
     const redeemed = await answerTo(p, () => wa.fake.sendText(p, invite.code));
     const where = tru("invite.redeemed_where", { municipality: m.nameRu });
@@ -140,12 +101,7 @@ describe("WhatsApp: invite codes typed as text", () => {
 
   it("takes a code after onboarding; the menu then shows the role; a used or wrong code is refused", async () => {
     const p = wa.person("Айбек", "996700999000");
-    const [welcome] = await answerTo(p, () => wa.fake.sendText(p, "Салам"));
-    await answerTo(p, () => wa.fake.pressButton(p, option(welcome, ru.language.name)));
-    const [found] = await answerTo(p, () => wa.fake.sendText(p, "Сокулук"));
-    const [, topics] = await answerTo(p, () => choose(p, found!, buttonsOf(found!)[0]!));
-    const [, consent] = await answerTo(p, () => choose(p, topics!, option(topics, ru.common.done)));
-    await answerTo(p, () => wa.fake.pressButton(p, option(consent, ru.onboarding.consent_agree)));
+    await onboardInRussian(p);
 
     const before = await answerTo(p, () => wa.fake.sendText(p, "menu"));
     expect(textOf(before[0]!)).not.toContain(ru.help.lawyer);

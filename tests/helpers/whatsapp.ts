@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { WHATSAPP_WEBHOOK_PATH } from "../../src/channels/whatsapp";
 import {
   FakeGraphApi,
@@ -10,6 +11,28 @@ export const WA_TOKEN = "test-whatsapp-access-token";
 export const WA_APP_SECRET = "test-whatsapp-app-secret-0123456789";
 export const WA_VERIFY_TOKEN = "test-verify-token";
 export const WA_PHONE_NUMBER_ID = "109876543210";
+
+/** The shipped example of the template file (WHATSAPP_TEMPLATES). */
+export const EXAMPLE_TEMPLATES = "config/whatsapp-templates.example.json";
+
+/**
+ * Meta allows a burst of up to 45 messages to one person within 6 seconds before 131056 (about
+ * one per 6 s on average); a test taps far faster than a person, so one that walks through a flow
+ * gets Meta's burst (the fake's `pairLimit`) rather than the fake's strict default of 6.
+ */
+export const META_PAIR_BURST = 45;
+
+/** A template file's names and language codes, as the fake's approved templates. */
+export function approvedTemplates(path: string): Record<string, string[]> {
+  const file = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  const out: Record<string, string[]> = {};
+  for (const [kind, entry] of Object.entries(file)) {
+    if (kind.startsWith("_")) continue;
+    const { name, language } = entry as { name: string; language: Record<string, string> };
+    out[name] = Object.values(language);
+  }
+  return out;
+}
 
 export interface RunningWhatsApp extends RunningTestApp {
   fake: FakeGraphApi;

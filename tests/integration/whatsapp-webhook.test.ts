@@ -1,10 +1,9 @@
 import { createHmac } from "node:crypto";
 import { request } from "node:http";
-import { and, eq, or, sql } from "drizzle-orm";
+import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WHATSAPP_WEBHOOK_PATH } from "../../src/channels/whatsapp";
 import type {
-  WaWebhookBody,
   WaWebhookContact,
   WaWebhookMessage,
   WaWebhookStatus,
@@ -17,6 +16,7 @@ import {
   WA_PHONE_NUMBER_ID,
   WA_VERIFY_TOKEN,
 } from "../helpers/whatsapp";
+import { drainInbound } from "../helpers/whatsapp-people";
 
 /**
  * The webhook's security and robustness (issue 12, "Webhook" and the security tests), through
@@ -38,11 +38,7 @@ describe("WhatsApp webhook", () => {
   const url = () => `${wa.base}${WHATSAPP_WEBHOOK_PATH}`;
   const db = () => wa.app.database.db;
   /** Resolves once every message the app accepted so far is processed (replies sent). */
-  const drained = async () => {
-    const channel = wa.app.whatsapp;
-    if (!channel) throw new Error("the WhatsApp channel is off");
-    await channel.inbound.drain();
-  };
+  const drained = () => drainInbound(wa);
 
   function newWamid(): string {
     return `wamid.test-${process.pid}-${++wamidSerial}`;
@@ -69,28 +65,26 @@ describe("WhatsApp webhook", () => {
 
   const metadata = { display_phone_number: "15550001234", phone_number_id: WA_PHONE_NUMBER_ID };
 
+  /** A Meta-shaped webhook body: one entry of the business account per list of changes. */
+  function webhookBody(...entries: { field: string; value: unknown }[][]) {
+    return {
+      object: "whatsapp_business_account",
+      entry: entries.map((changes, i) => ({ id: String(200_000_000_000_001 + i), changes })),
+    };
+  }
+
+  /** A "messages" change to our number: the messages and statuses of `value`. */
+  function messagesChange(value: object) {
+    return { field: "messages", value: { messaging_product: "whatsapp", metadata, ...value } };
+  }
+
   /** A Meta-shaped webhook body carrying one text message. */
   function textBody(p: Person, text: string, wamid = newWamid()): string {
-    const body: WaWebhookBody = {
-      object: "whatsapp_business_account",
-      entry: [
-        {
-          id: "200000000000001",
-          changes: [
-            {
-              field: "messages",
-              value: {
-                messaging_product: "whatsapp",
-                metadata,
-                contacts: [contactOf(p)],
-                messages: [textMessage(p, text, wamid)],
-              },
-            },
-          ],
-        },
-      ],
-    };
-    return JSON.stringify(body);
+    const change = messagesChange({
+      contacts: [contactOf(p)],
+      messages: [textMessage(p, text, wamid)],
+    });
+    return JSON.stringify(webhookBody([change]));
   }
 
   /** A person the fake plays, whose 24-hour window is open (raw posts do not open it). */
@@ -108,10 +102,7 @@ describe("WhatsApp webhook", () => {
       .where(
         and(
           eq(users.channel, "whatsapp"),
-          or(
-            ...ids.map((id) => eq(users.channelUserId, id)),
-            ...ids.map((id) => eq(users.channelAltId, id)),
-          ),
+          or(inArray(users.channelUserId, ids), inArray(users.channelAltId, ids)),
         ),
       );
   }
@@ -331,32 +322,20 @@ describe("WhatsApp webhook", () => {
       const usersBefore = await db().$count(users);
       const inboxBefore = await db().$count(whatsappInbox);
       const deliveriesBefore = await db().$count(deliveries);
-      const unknownStatus = (status: string, extra: Partial<WaWebhookStatus> = {}) => ({
-        object: "whatsapp_business_account",
-        entry: [
-          {
-            id: "200000000000001",
-            changes: [
+      const unknownStatus = (status: string, extra: Partial<WaWebhookStatus> = {}) =>
+        webhookBody([
+          messagesChange({
+            statuses: [
               {
-                field: "messages",
-                value: {
-                  messaging_product: "whatsapp",
-                  metadata,
-                  statuses: [
-                    {
-                      id: `wamid.never-sent-${status}`,
-                      status,
-                      timestamp: String(Math.floor(Date.now() / 1000)),
-                      recipient_id: "996700000000",
-                      ...extra,
-                    },
-                  ],
-                },
+                id: `wamid.never-sent-${status}`,
+                status,
+                timestamp: String(Math.floor(Date.now() / 1000)),
+                recipient_id: "996700000000",
+                ...extra,
               },
             ],
-          },
-        ],
-      });
+          }),
+        ]);
       const shapes: unknown[] = [
         {},
         [],
@@ -426,44 +405,27 @@ describe("WhatsApp webhook", () => {
       Person,
       Person,
     ];
-    const value = (people: Person[]) => ({
-      messaging_product: "whatsapp",
-      metadata,
+    const hello = (people: Person[]) => ({
       contacts: people.map(contactOf),
       messages: people.map((p) => textMessage(p, "Салам")),
     });
-    const body = {
-      object: "whatsapp_business_account",
-      entry: [
-        {
-          id: "200000000000001",
-          changes: [
-            { field: "messages", value: value([a]) },
-            { field: "messages", value: value([b]) },
-          ],
-        },
-        {
-          id: "200000000000002",
-          changes: [
-            // Something Aimak does not read, in the middle: the rest is still handled.
-            { field: "account_alerts", value: { entity_type: "WABA" } },
+    const body = webhookBody(
+      [messagesChange(hello([a])), messagesChange(hello([b]))],
+      [
+        // Something Aimak does not read, in the middle: the rest is still handled.
+        { field: "account_alerts", value: { entity_type: "WABA" } },
+        messagesChange({
+          ...hello([c, d]),
+          statuses: [
             {
-              field: "messages",
-              value: {
-                ...value([c, d]),
-                statuses: [
-                  {
-                    id: "wamid.unknown-status",
-                    status: "delivered",
-                    timestamp: String(Math.floor(Date.now() / 1000)),
-                  },
-                ],
-              },
+              id: "wamid.unknown-status",
+              status: "delivered",
+              timestamp: String(Math.floor(Date.now() / 1000)),
             },
           ],
-        },
+        }),
       ],
-    };
+    );
     expect((await postSigned(JSON.stringify(body))).status).toBe(200);
     for (const p of [a, b, c, d]) {
       await wa.fake.waitForMessages(p, 1);

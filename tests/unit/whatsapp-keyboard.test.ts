@@ -9,23 +9,13 @@ import {
   planPage,
 } from "../../src/channels/whatsapp/keyboard";
 import { WA_LIMITS, type WaInteractive, type WaOutgoing } from "../../src/channels/whatsapp/types";
+import { REGION_LABELS } from "../helpers/whatsapp-people";
 
 const LABELS: KeyboardLabels = {
   choose: "Тандаңыз",
   more: "Дагы…",
   page: (page, pages) => `${pages} барактын ${page}-барагы`,
 };
-
-const REGIONS = [
-  "Ысык-Көл облусу",
-  "Жалал-Абад облусу",
-  "Чүй облусу",
-  "Баткен облусу",
-  "Нарын облусу",
-  "Ош облусу",
-  "Талас облусу",
-  "Бишкек шаары",
-];
 
 function input(text: string, keyboard?: KeyboardButton[][]): PlanInput {
   return {
@@ -214,7 +204,7 @@ describe("planMessages", () => {
   });
 
   it("uses one list for four to ten, with the full label where the title is short of it", () => {
-    const labels = [...REGIONS, "Жалал-Абад облусу, Сузак району"];
+    const labels = [...REGION_LABELS, "Жалал-Абад облусу, Сузак району"];
     const [message] = planMessages(input("Облусуңузду тандаңыз", column(labels)));
     const list = listOf(message);
     expect(list.action.button).toBe("Тандаңыз");
@@ -231,7 +221,7 @@ describe("planMessages", () => {
   });
 
   it("gives an interactive message without text the list's button as body", () => {
-    const list = listOf(planMessages(input("  ", column(REGIONS)))[0]);
+    const list = listOf(planMessages(input("  ", column(REGION_LABELS)))[0]);
     expect(list.body.text).toBe("Тандаңыз");
   });
 
@@ -254,7 +244,10 @@ describe("planMessages", () => {
   });
 
   it("pages a municipality list of 40 through 'more' rows", () => {
-    const labels = Array.from({ length: 40 }, (_, i) => `${REGIONS[i % 8]} ${i + 1}-айыл аймагы`);
+    const labels = Array.from(
+      { length: 40 },
+      (_, i) => `${REGION_LABELS[i % 8]} ${i + 1}-айыл аймагы`,
+    );
     const plan = input("Айыл аймагыңызды тандаңыз", column(labels));
     const first = listOf(planMessages(plan).at(-1));
     const rows = first.action.sections.flatMap((s) => s.rows);
@@ -271,7 +264,7 @@ describe("planMessages", () => {
     expect(lastRows.map((r) => r.id)).toEqual(["b:36", "b:37", "b:38", "b:39"]);
     expect(() => planPage(plan, 5)).toThrow(RangeError);
     expect(() => planPage(plan, 0)).toThrow(RangeError);
-    expect(() => planPage(input("x", column(REGIONS)), 1)).toThrow(RangeError);
+    expect(() => planPage(input("x", column(REGION_LABELS)), 1)).toThrow(RangeError);
   });
 
   it("lets the last page hold ten rows", () => {
@@ -300,7 +293,7 @@ describe("every keyboard fits WhatsApp", () => {
     return seed % n;
   };
   const LABEL_KINDS: ((i: number) => string)[] = [
-    (i) => REGIONS[i % REGIONS.length]!,
+    (i) => REGION_LABELS[i % REGION_LABELS.length]!,
     () => "Ооба",
     (i) => `Жалал-Абад облусу, Сузак району, ${i}-айыл аймагы`,
     () => "Жалал-Абад облусу, Сузак району, Кара-Дарыя айыл аймагы (борбору)",

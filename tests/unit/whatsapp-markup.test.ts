@@ -5,21 +5,11 @@ import {
   splitText,
   uniqueTitles,
 } from "../../src/channels/whatsapp/markup";
+import { REGION_LABELS } from "../helpers/whatsapp-people";
 
 /** Whether a string holds a lone surrogate (half of an emoji). */
 const brokenPair = (s: string) =>
   /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
-
-const REGIONS = [
-  "Ысык-Көл облусу",
-  "Жалал-Абад облусу",
-  "Чүй облусу",
-  "Баткен облусу",
-  "Нарын облусу",
-  "Ош облусу",
-  "Талас облусу",
-  "Бишкек шаары",
-];
 
 describe("htmlToWhatsApp", () => {
   it("turns Telegram's formatting tags into WhatsApp markers", () => {
@@ -229,7 +219,9 @@ describe("uniqueTitles", () => {
 
   it("keeps titles unique and within the limit for long duplicate lists", () => {
     const labels = Array.from({ length: 40 }, (_, i) =>
-      i % 3 === 0 ? "Жалал-Абад облусу, Сузак району, Кара-Дарыя айыл аймагы" : REGIONS[i % 8]!,
+      i % 3 === 0
+        ? "Жалал-Абад облусу, Сузак району, Кара-Дарыя айыл аймагы"
+        : REGION_LABELS[i % 8]!,
     );
     for (const max of [20, 24]) {
       const titles = uniqueTitles(labels, max);

@@ -24,8 +24,8 @@ interface InboundLogger {
 
 /** A processing that has not finished this long after it started is taken up again. */
 const LEASE = sql`interval '2 minutes'`;
-/** A failure reported before its send was recorded is looked at again after this long. */
-const FAILURE_RETRY_MS = 3_000;
+/** A status reported before its send was recorded is looked at again after this long. */
+const STATUS_RETRY_MS = 3_000;
 /** Seen message ids are kept this long: Meta redelivers for days, never for a week. */
 export const INBOX_KEEP_DAYS = 7;
 
@@ -132,6 +132,9 @@ export interface WhatsAppInboundOptions {
 export class WhatsAppInbound {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Statuses that found no delivery row yet, by wamid and status (see retryUnmatched). */
+  private readonly unmatched = new Map<string, WaWebhookStatus>();
+  private retryTimer: NodeJS.Timeout | undefined;
   private words: Set<string> | undefined;
 
   constructor(private readonly options: WhatsAppInboundOptions) {}
@@ -304,30 +307,57 @@ export class WhatsAppInbound {
    * for a kind with a template: that row goes again, as the template.
    */
   private async recordStatuses(statuses: WaWebhookStatus[]): Promise<void> {
+    const late: WaWebhookStatus[] = [];
     for (const status of statuses) {
       if (status.status === "failed") {
-        if (await this.recordFailure(status)) continue;
-        // Meta may report a failure before this instance recorded the send it is about (the
-        // row is still `sending`, without its wamid): looked at once more a little later.
-        const retry = setTimeout(() => {
-          this.recordFailure(status).catch((err: unknown) =>
-            this.options.logger.error({ err }, "whatsapp: recording a failed status failed"),
-          );
-        }, FAILURE_RETRY_MS);
-        retry.unref();
-        continue;
-      }
-      if (status.status === "delivered" || status.status === "read") {
-        // Statuses may arrive out of order: read is never overwritten by delivered.
-        await this.options.db.execute(sql`
-          update deliveries set channel_status = ${status.status},
-            channel_status_at = ${timeOf(status).toISOString()}::timestamptz
-          where channel = 'whatsapp' and channel_message_id = ${status.id}
-            and status = 'sent'
-            and (channel_status is null
-              or (channel_status = 'delivered' and ${status.status} = 'read'))`);
+        if (!(await this.recordFailure(status))) late.push(status);
+      } else if (status.status === "delivered" || status.status === "read") {
+        const ids = await this.recordProgress(status.status, [status]);
+        if (!ids.has(status.id)) late.push(status);
       }
     }
+    for (const status of late) this.unmatched.set(`${status.id}:${status.status}`, status);
+    if (this.unmatched.size > 0 && !this.retryTimer) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.retryUnmatched().catch((err: unknown) =>
+          this.options.logger.error({ err }, "whatsapp: recording statuses again failed"),
+        );
+      }, STATUS_RETRY_MS);
+      this.retryTimer.unref();
+    }
+  }
+
+  /**
+   * Statuses that found no delivery row, once more: Meta may report on a message before the
+   * instance that sent it recorded its wamid (the row still `sending`). Most are about replies
+   * in a conversation, which have no delivery row: one query for all of them, then forgotten.
+   */
+  private async retryUnmatched(): Promise<void> {
+    const statuses = [...this.unmatched.values()];
+    this.unmatched.clear();
+    for (const kind of ["delivered", "read"] as const) {
+      const some = statuses.filter((s) => s.status === kind);
+      if (some.length > 0) await this.recordProgress(kind, some);
+    }
+    for (const status of statuses) if (status.status === "failed") await this.recordFailure(status);
+  }
+
+  /** Delivered / read onto the rows of these wamids; returns the wamids it found. */
+  private async recordProgress(
+    kind: "delivered" | "read",
+    statuses: WaWebhookStatus[],
+  ): Promise<Set<string>> {
+    const ids = `{${statuses.map((s) => `"${s.id.replace(/["\\]/g, "")}"`).join(",")}}`;
+    const at = timeOf(statuses[0] as WaWebhookStatus).toISOString();
+    // Statuses may arrive out of order: read is never overwritten by delivered.
+    const result = await this.options.db.execute(sql`
+      update deliveries set channel_status = ${kind}, channel_status_at = ${at}::timestamptz
+      where channel = 'whatsapp' and channel_message_id = any(${ids}::text[])
+        and status = 'sent'
+        and (channel_status is null or (channel_status = 'delivered' and ${kind} = 'read'))
+      returning channel_message_id`);
+    return new Set(rowsOf<{ channel_message_id: string }>(result).map((r) => r.channel_message_id));
   }
 
   /**
