@@ -1,16 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config";
+import { configProblems } from "../helpers/config";
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    parseConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
+const problems = configProblems;
 
 describe("configuration", () => {
   it("has working defaults: PGlite in ./data, web chat on 127.0.0.1:3000, Kyrgyz, Bishkek time", () => {

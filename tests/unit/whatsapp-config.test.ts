@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, WHATSAPP_DEFAULT_API_ROOT } from "../../src/config";
+import { parseConfig, WHATSAPP_DEFAULT_API_ROOT } from "../../src/config";
+import { configProblems } from "../helpers/config";
 import { createTestDatabase } from "../helpers/db";
 import { APP_START_MS, runScript, stopAppProcesses } from "../helpers/process";
 
@@ -18,15 +19,7 @@ const ALL_FOUR = {
   WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
 };
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    parseConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
+const problems = configProblems;
 
 /** No line may carry a secret's value (terminals and logs are read by others). */
 function expectNoSecrets(lines: string[]) {
