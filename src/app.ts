@@ -12,7 +12,7 @@ import { isSyntheticChatId, SYNTHETIC_CHAT_ID_BASE } from "./channels/types";
 import { WebchatAdapter } from "./channels/webchat/adapter";
 import { WebchatHub } from "./channels/webchat/hub";
 import { webchatRoutes } from "./channels/webchat/routes";
-import { type WhatsAppChannel, whatsappChannel } from "./channels/whatsapp";
+import { readWhatsAppTemplates, type WhatsAppChannel, whatsappChannel } from "./channels/whatsapp";
 import { cliEndpointRoutes } from "./cli/admin-endpoint";
 import { cliCommands, runCli } from "./cli/run";
 import type { Config } from "./config";
@@ -92,6 +92,10 @@ function deliveryHooksOf(
 /** Builds the whole application from its configuration; nothing starts until start(). */
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, logger } = options;
+  // Checked before the database opens: a bad template file stops the start at once.
+  const whatsappTemplates = config.whatsapp
+    ? await readWhatsAppTemplates(config.whatsapp)
+    : undefined;
   // One process at a time on an embedded data folder; throws DataDirBusyError if it is taken.
   const lock = options.database
     ? undefined
@@ -134,21 +138,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     bot.handleUpdate(update),
   );
   directory.register(adapter);
-  const whatsapp = config.whatsapp
-    ? await whatsappChannel({
-        config: config.whatsapp,
-        db: database.db,
-        logger,
-        bot,
-        defaultLocale: config.defaultLocale,
-        ...(config.botToken
-          ? {
-              telegramFileRoot: `${config.telegramApiRoot ?? "https://api.telegram.org"}/file/bot${config.botToken}`,
-            }
-          : {}),
-        ...(options.whatsappFetch ? { fetch: options.whatsappFetch } : {}),
-      })
-    : undefined;
+  const whatsapp =
+    config.whatsapp && whatsappTemplates
+      ? await whatsappChannel({
+          config: config.whatsapp,
+          templates: whatsappTemplates,
+          db: database.db,
+          logger,
+          bot,
+          defaultLocale: config.defaultLocale,
+          ...(config.botToken
+            ? {
+                telegramFileRoot: `${config.telegramApiRoot ?? "https://api.telegram.org"}/file/bot${config.botToken}`,
+              }
+            : {}),
+          ...(options.whatsappFetch ? { fetch: options.whatsappFetch } : {}),
+        })
+      : undefined;
   if (whatsapp) directory.register(whatsapp.adapter);
 
   const http = new Hono();

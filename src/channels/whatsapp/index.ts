@@ -52,10 +52,25 @@ function telegramFiles<C extends Context>(bot: Bot<C>, fileRoot: string): Telegr
 }
 
 /**
+ * Reads and checks WHATSAPP_TEMPLATES (none: no templates). A bad file is a ConfigError, one
+ * line per problem, found before anything else starts.
+ */
+export async function readWhatsAppTemplates(config: WhatsAppConfig): Promise<WhatsAppTemplates> {
+  if (!config.templatesPath) return WhatsAppTemplates.none;
+  try {
+    return await loadTemplates(config.templatesPath);
+  } catch (error) {
+    if (error instanceof TemplateFileError) {
+      throw new ConfigError(error.problems.map((p) => `Configuration error: ${p}`));
+    }
+    throw error;
+  }
+}
+
+/**
  * Builds the WhatsApp Cloud API channel: the Graph API client, the adapter (the bot's calls out),
  * the inbound side (webhook in), the delivery sender (24-hour window and templates) and the
- * inbox jobs. The template file is read and checked here: a bad one stops the start with
- * ConfigError, one line per problem.
+ * inbox jobs.
  */
 export async function whatsappChannel<C extends Context>(options: {
   config: WhatsAppConfig;
@@ -66,19 +81,10 @@ export async function whatsappChannel<C extends Context>(options: {
   /** `{TELEGRAM_API_ROOT}/file/bot{token}` when Telegram is on (to pass its photos on). */
   telegramFileRoot?: string;
   fetch?: typeof fetch;
+  /** The checked template file (readWhatsAppTemplates). */
+  templates: WhatsAppTemplates;
 }): Promise<WhatsAppChannel> {
-  const { config, db, logger, bot } = options;
-  let templates = WhatsAppTemplates.none;
-  if (config.templatesPath) {
-    try {
-      templates = await loadTemplates(config.templatesPath);
-    } catch (error) {
-      if (error instanceof TemplateFileError) {
-        throw new ConfigError(error.problems.map((p) => `Configuration error: ${p}`));
-      }
-      throw error;
-    }
-  }
+  const { config, db, logger, bot, templates } = options;
   const client = new WhatsAppClient({
     apiRoot: config.apiRoot,
     phoneNumberId: config.phoneNumberId,
