@@ -117,8 +117,12 @@ function broadcasting(options: Parameters<typeof startWhatsAppApp>[0]) {
   }
 
   /** The first message the app sent the resident after they were settled. */
+  /**
+   * The first message to the person after their welcome. Generous: on a busy machine a failure
+   * Meta reports before the send was recorded waits for the inbound side's second look.
+   */
   async function firstNew({ p, seen }: SettledResident): Promise<SentMessage | undefined> {
-    return (await state.wa.fake.waitForMessages(p, seen + 1))[seen];
+    return (await state.wa.fake.waitForMessages(p, seen + 1, 60_000))[seen];
   }
 
   /** Every request the fake accepted for the person, failed ones included. */

@@ -24,8 +24,11 @@ interface InboundLogger {
 
 /** A processing that has not finished this long after it started is taken up again. */
 const LEASE = sql`interval '2 minutes'`;
-/** A status reported before its send was recorded is looked at again after this long. */
-const STATUS_RETRY_MS = 3_000;
+/**
+ * A status reported before its send was recorded is looked at again after these waits (a busy
+ * database may take a while to record the send), then forgotten.
+ */
+const STATUS_RETRY_MS = [2_000, 5_000, 10_000, 20_000];
 /** Seen message ids are kept this long: Meta redelivers for days, never for a week. */
 export const INBOX_KEEP_DAYS = 7;
 
@@ -133,7 +136,7 @@ export class WhatsAppInbound {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
   /** Statuses that found no delivery row yet, by wamid and status (see retryUnmatched). */
-  private readonly unmatched = new Map<string, WaWebhookStatus>();
+  private readonly unmatched = new Map<string, { status: WaWebhookStatus; tries: number }>();
   private retryTimer: NodeJS.Timeout | undefined;
   private words: Set<string> | undefined;
 
@@ -316,31 +319,53 @@ export class WhatsAppInbound {
         if (!ids.has(status.id)) late.push(status);
       }
     }
-    for (const status of late) this.unmatched.set(`${status.id}:${status.status}`, status);
-    if (this.unmatched.size > 0 && !this.retryTimer) {
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.retryUnmatched().catch((err: unknown) =>
-          this.options.logger.error({ err }, "whatsapp: recording statuses again failed"),
-        );
-      }, STATUS_RETRY_MS);
-      this.retryTimer.unref();
+    this.later(late, 0);
+  }
+
+  /** Keeps statuses that found no row for another look (`tries` looks so far). */
+  private later(statuses: WaWebhookStatus[], tries: number): void {
+    if (tries >= STATUS_RETRY_MS.length) return;
+    for (const status of statuses) {
+      this.unmatched.set(`${status.id}:${status.status}`, { status, tries });
     }
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.unmatched.size === 0) return;
+    const fewest = Math.min(...[...this.unmatched.values()].map((u) => u.tries));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryUnmatched()
+        .catch((err: unknown) =>
+          this.options.logger.error({ err }, "whatsapp: recording statuses again failed"),
+        )
+        .finally(() => this.scheduleRetry());
+    }, STATUS_RETRY_MS[fewest]);
+    this.retryTimer.unref();
   }
 
   /**
-   * Statuses that found no delivery row, once more: Meta may report on a message before the
+   * Statuses that found no delivery row, again: Meta may report on a message before the
    * instance that sent it recorded its wamid (the row still `sending`). Most are about replies
-   * in a conversation, which have no delivery row: one query for all of them, then forgotten.
+   * in a conversation, which have no delivery row: one query for all of them per look.
    */
   private async retryUnmatched(): Promise<void> {
-    const statuses = [...this.unmatched.values()];
+    const entries = [...this.unmatched.values()];
     this.unmatched.clear();
     for (const kind of ["delivered", "read"] as const) {
-      const some = statuses.filter((s) => s.status === kind);
-      if (some.length > 0) await this.recordProgress(kind, some);
+      const some = entries.filter((e) => e.status.status === kind);
+      if (some.length === 0) continue;
+      const found = await this.recordProgress(
+        kind,
+        some.map((e) => e.status),
+      );
+      for (const e of some) if (!found.has(e.status.id)) this.later([e.status], e.tries + 1);
     }
-    for (const status of statuses) if (status.status === "failed") await this.recordFailure(status);
+    for (const e of entries) {
+      if (e.status.status !== "failed") continue;
+      if (!(await this.recordFailure(e.status))) this.later([e.status], e.tries + 1);
+    }
   }
 
   /** Delivered / read onto the rows of these wamids; returns the wamids it found. */
