@@ -110,16 +110,21 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const directory = new ChannelDirectory(database.db);
   const hub = new WebchatHub();
+  const locales = new LocaleCache();
   const deps: BotDeps = {
     db: database.db,
     config,
     logger,
-    locales: new LocaleCache(),
+    locales,
     botUsername: undefined,
     onLocaleChanged: (chatId, locale) => {
       if (!isSyntheticChatId(chatId)) return;
       const strings = getI18n().getResourceBundle(locale, "translation")?.webchat ?? {};
       hub.publish(chatId - SYNTHETIC_CHAT_ID_BASE, { type: "locale", data: { locale, strings } });
+    },
+    onForgotten: (chatId) => {
+      locales.delete(chatId);
+      directory.forget(chatId);
     },
   };
   for (const feature of features) await feature.prepare?.(deps);

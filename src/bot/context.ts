@@ -20,6 +20,11 @@ export interface BotDeps {
   botUsername: string | undefined;
   /** Told when a person picks another language (the web chat re-labels its page). */
   onLocaleChanged?: (chatId: number, locale: Locale) => void;
+  /**
+   * Told when a person's data was deleted (/forgetme): whatever the app keeps in memory about
+   * that chat (its language, its channel) goes too.
+   */
+  onForgotten?: (chatId: number) => void;
   /** Every feature of the app, in order (/help and the command menus read their lines). */
   features?: readonly Feature[];
 }

@@ -1,8 +1,11 @@
 import type { Api, Composer } from "grammy";
 import type { Hono } from "hono";
 import type { CliCommand } from "../cli/command";
-import type { MessageKind, Role } from "../db/schema";
+import type { Executor } from "../db/client";
+import type { MessageKind, Role, UserRow } from "../db/schema";
 import { type AudienceResolver, registerAudience } from "../delivery";
+import type { TFunction } from "../i18n";
+import type { Locale } from "../locales";
 import type { ProgressHook, Scheduler } from "../scheduler";
 import type { AppContext, BotDeps } from "./context";
 
@@ -23,6 +26,37 @@ export interface FeatureCommand {
 export interface DeliveryHooks {
   onProgress?: ProgressHook;
   onFinished?: ProgressHook;
+}
+
+/**
+ * One part of what /mydata shows: `data` goes into the JSON document under `key` as it is;
+ * `lines` are the readable summary, already in the person's language (HTML).
+ */
+export interface PersonalDataSection {
+  key: string;
+  data: unknown;
+  lines: string[];
+}
+
+/**
+ * What a feature keeps about a person, and how it lets go of it. Every feature that stores
+ * something about a person (a row with their id, a text they wrote) has one: /mydata collects
+ * every feature's sections, and /forgetme calls every feature's `forget` in one transaction
+ * before the person's users row is deleted. A test walks every table of the database after
+ * /forgetme, so a table added without its rule here fails it.
+ */
+export interface PersonalDataHolder {
+  collect(
+    deps: BotDeps,
+    person: UserRow,
+    t: TFunction,
+    locale: Locale,
+  ): Promise<PersonalDataSection[]>;
+  /**
+   * Deletes or anonymises the person's rows, keeping what counts (RSVPs, votes, delivery
+   * totals) without them. Returns the rows touched per table (for the audit log's tally).
+   */
+  forget(tx: Executor, person: UserRow, deps: BotDeps): Promise<Record<string, number>>;
 }
 
 /** What the app hands a feature for its periodic jobs and start-up work. */
@@ -76,6 +110,8 @@ export interface Feature {
   help?: Partial<Record<HelpRole, readonly string[]>>;
   /** Its Telegram commands, for the command menus. */
   commands?: readonly FeatureCommand[];
+  /** What it keeps about a person, for /mydata and /forgetme. */
+  personalData?: PersonalDataHolder;
 }
 
 /** The one feature whose `freeText` takes what nobody else did; refuses two. */

@@ -14,6 +14,10 @@ export class LocaleCache {
     return this.map.get(chatId);
   }
 
+  delete(chatId: number): void {
+    this.map.delete(chatId);
+  }
+
   set(chatId: number, locale: Locale): void {
     this.map.delete(chatId);
     this.map.set(chatId, locale);

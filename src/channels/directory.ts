@@ -26,6 +26,11 @@ export class ChannelDirectory {
     this.channelByChat.set(chatId, channel);
   }
 
+  /** Forgets a chat whose person deleted their data (its id is never used again). */
+  forget(chatId: number): void {
+    this.channelByChat.delete(chatId);
+  }
+
   async adapterFor(chatId: number): Promise<ChannelAdapter | undefined> {
     let channel = this.channelByChat.get(chatId);
     if (!channel) {

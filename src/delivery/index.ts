@@ -80,6 +80,7 @@ export {
   type DeliveryLogger,
 } from "./engine";
 export { wakeDelivery } from "./events";
+export { FORGOTTEN, forgetRecipient, redactMessages } from "./forget";
 export {
   type CreateMessageInput,
   cancelByKey,

@@ -54,6 +54,22 @@ export async function reapExpiredLeases(db: Executor, at?: Date): Promise<number
   return rowsOf(result).length;
 }
 
+/**
+ * Sends again the messages finished within the hour that have a row to go again (a WhatsApp row
+ * re-queued as a template after its message finished). The re-queue sets such a message back to
+ * `sending` itself, but under PostgreSQL's read committed a tick finishing the message at that
+ * very moment can still mark it `done` from a snapshot taken before the re-queue: the next tick
+ * repairs that. Returns the messages reopened.
+ */
+export async function reopenMessagesWithPendingRows(db: Executor): Promise<number> {
+  const result = await db.execute(sql`
+    update outgoing_messages m set status = 'sending', updated_at = now()
+    where m.status = 'done' and m.finished_at > now() - interval '1 hour'
+      and exists (select 1 from deliveries d where d.message_id = m.id and d.status = 'pending')
+    returning m.id`);
+  return rowsOf(result).length;
+}
+
 /** SQL: the final counts of a message's deliveries, as the jsonb stored in `totals`. */
 const TOTALS_OF = (messageId: SQL | typeof outgoingMessages.id) => sql`(
   select jsonb_build_object(

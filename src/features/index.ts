@@ -6,6 +6,7 @@ import { help } from "./help";
 import { municipalities } from "./municipalities";
 import { onboarding } from "./onboarding";
 import { polls } from "./polls";
+import { privacy } from "./privacy";
 import { roles } from "./roles";
 import { settings } from "./settings";
 
@@ -25,4 +26,5 @@ export const features: readonly Feature[] = [
   polls,
   faq,
   help,
+  privacy,
 ];

@@ -6,6 +6,7 @@ import { wakeDelivery } from "../delivery/events";
 import {
   finishCompletedMessages,
   reapExpiredLeases,
+  reopenMessagesWithPendingRows,
   startDueMessages,
   takeProgressTurns,
 } from "../delivery/transitions";
@@ -91,7 +92,7 @@ export class Scheduler {
     if (days !== undefined) {
       this.addJob(RETENTION_JOB, options.retentionCron ?? "0 30 3 * * *", async () => {
         const r = await runRetention(options.db, days, this.now());
-        if (r.deliveries + r.webchatMessages + r.whatsappMessages > 0) {
+        if (Object.values(r).some((n) => n > 0)) {
           options.logger?.info({ ...r, days }, "scheduler: retention deleted old rows");
         }
       });
@@ -163,6 +164,8 @@ export class Scheduler {
     if (started.length > 0) logger?.info({ messages: started }, "scheduler: started due messages");
     const reaped = await reapExpiredLeases(db);
     if (reaped > 0) logger?.warn({ rows: reaped }, "scheduler: re-queued rows of expired leases");
+    const reopened = await reopenMessagesWithPendingRows(db);
+    if (reopened > 0) logger?.info({ messages: reopened }, "scheduler: reopened finished messages");
     wakeDelivery();
 
     const turns = await takeProgressTurns(db, this.options.progressEverySeconds ?? 4, [

@@ -1,33 +1,90 @@
-import { lt } from "drizzle-orm";
-import type { Database } from "../db/client";
-import { webchatMessages } from "../db/schema/webchat";
-import { whatsappMessages } from "../db/schema/whatsapp";
+import { sql } from "drizzle-orm";
+import { FLOW_TTL_MS } from "../bot/flows";
+import { INBOX_KEEP_DAYS } from "../channels/whatsapp/inbound";
+import { type Database, rowsOf } from "../db/client";
 import { purgeDeliveries } from "../delivery/transitions";
 
 export const RETENTION_JOB = "retention";
 
 const DAY_MS = 86_400_000;
+/** Invite codes are kept this long after they expired or were used (the audit log keeps the grant). */
+export const INVITE_KEEP_DAYS = 30;
+/** The per-person FAQ rate counter covers minutes; a day-old one counts nothing. */
+const RATE_KEEP_MS = DAY_MS;
+/** Messages whose words are a person's (a question, its answer, a reminder quoting it). */
+const QUOTING_KINDS = ["faq_escalation", "faq_answer", "faq_reminder"] as const;
+
+export type RetentionResult = Record<
+  | "deliveries"
+  | "webchatMessages"
+  | "whatsappMessages"
+  | "quotingMessages"
+  | "pendingQuestions"
+  | "questionRate"
+  | "invites"
+  | "flows"
+  | "whatsappInbox",
+  number
+>;
 
 /**
- * RETENTION_DAYS: deletes delivery rows of messages that ended more than `days` days ago (each
- * message keeps its totals, so reports still show its counts) and web chat messages older than
- * that, and the bot's WhatsApp messages not touched for as long (kept only so their buttons and
- * edits work). Safe on any number of instances at once (plain conditional deletes).
+ * The daily job that keeps nothing personal longer than its documented lifetime (README,
+ * "Personal data"; /privacy says the same):
+ * - after RETENTION_DAYS (`days`): delivery rows of messages that ended (each message keeps its
+ *   totals, so reports still show its counts), web chat messages, the bot's WhatsApp messages
+ *   (kept only so their buttons and edits work), and the words of messages that quoted a person
+ *   (a question sent to the lawyers, its answer, reminders);
+ * - invite codes INVITE_KEEP_DAYS after they expired or were used;
+ * - flows nobody answered for FLOW_TTL_MS, questions waiting for "send" past their hour, FAQ
+ *   rate counters, seen WhatsApp message ids after INBOX_KEEP_DAYS: these have their own
+ *   frequent jobs too; this is the backstop when those did not run.
+ * Safe on any number of instances at once (plain conditional deletes).
  */
 export async function runRetention(
   db: Database,
   days: number,
   now: Date = new Date(),
-): Promise<{ deliveries: number; webchatMessages: number; whatsappMessages: number }> {
-  const cutoff = new Date(now.getTime() - days * DAY_MS);
-  const deliveries = await purgeDeliveries(db, cutoff);
-  const gone = await db
-    .delete(webchatMessages)
-    .where(lt(webchatMessages.createdAt, cutoff))
-    .returning({ id: webchatMessages.id });
-  const whatsapp = await db
-    .delete(whatsappMessages)
-    .where(lt(whatsappMessages.updatedAt, cutoff))
-    .returning({ id: whatsappMessages.id });
-  return { deliveries, webchatMessages: gone.length, whatsappMessages: whatsapp.length };
+): Promise<RetentionResult> {
+  const at = (ms: number) => new Date(now.getTime() - ms).toISOString();
+  const cutoff = at(days * DAY_MS);
+  const n = async (query: ReturnType<typeof sql>) =>
+    Number(
+      rowsOf<{ n: number }>(
+        await db.execute(
+          sql`with gone as (${query} returning 1) select count(*)::int as n from gone`,
+        ),
+      )[0]?.n ?? 0,
+    );
+  const kinds = sql.join(
+    QUOTING_KINDS.map((k) => sql`${k}`),
+    sql`, `,
+  );
+  return {
+    deliveries: await purgeDeliveries(db, new Date(cutoff)),
+    webchatMessages: await n(
+      sql`delete from webchat_messages where created_at < ${cutoff}::timestamptz`,
+    ),
+    whatsappMessages: await n(
+      sql`delete from whatsapp_messages where updated_at < ${cutoff}::timestamptz`,
+    ),
+    quotingMessages: await n(sql`update outgoing_messages set content = '{"text": {}}'::jsonb,
+        updated_at = now()
+      where kind in (${kinds}) and status in ('done', 'cancelled')
+        and coalesce(finished_at, cancelled_at) < ${cutoff}::timestamptz
+        and content <> '{"text": {}}'::jsonb`),
+    pendingQuestions: await n(
+      sql`delete from faq_pending_questions where expires_at <= ${now.toISOString()}::timestamptz`,
+    ),
+    questionRate: await n(
+      sql`delete from faq_question_rate where window_started_at < ${at(RATE_KEEP_MS)}::timestamptz`,
+    ),
+    invites: await n(sql`delete from invites
+      where coalesce(used_at, expires_at) < ${at(INVITE_KEEP_DAYS * DAY_MS)}::timestamptz`),
+    flows: await n(
+      sql`delete from conversation_state where updated_at < ${at(FLOW_TTL_MS)}::timestamptz`,
+    ),
+    whatsappInbox: await n(
+      sql`delete from whatsapp_inbox where received_at < ${at(INBOX_KEEP_DAYS * DAY_MS)}::timestamptz`,
+    ),
+  };
 }

@@ -83,7 +83,7 @@ describe.skipIf(!canRunBrowser)("web chat: a newcomer's first steps", () => {
     // ping and its reconnect (the old bug left none, for good).
     await expect.poll(() => app.webchat.hub.connections, { timeout: 15_000 }).toBe(1);
     await type(page, "/privacy");
-    await waitForBot(page, visible(ky.privacy.text));
+    await waitForBot(page, visible(ky.privacy.text.replace("{{days}}", "180")));
 
     // The server forgets the page (as a restart of its instance would): the stream ends at its
     // next ping, the page reconnects by itself and replies reach it again.

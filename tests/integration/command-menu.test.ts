@@ -33,6 +33,8 @@ describe("command menus", () => {
       "verify",
       "help",
       "privacy",
+      "mydata",
+      "forgetme",
     ]);
     expect(names(["staff"])).toEqual([
       "invite",
@@ -46,6 +48,8 @@ describe("command menus", () => {
       "verify",
       "help",
       "privacy",
+      "mydata",
+      "forgetme",
     ]);
     expect(names(["lawyer"])).toContain("queue");
     expect(names(["lawyer"])).not.toContain("broadcast");

@@ -19,7 +19,11 @@ import {
   telegramSender,
 } from "../../src/delivery";
 import { claimDue } from "../../src/delivery/claims";
-import { reapExpiredLeases, startDueMessages } from "../../src/delivery/transitions";
+import {
+  reapExpiredLeases,
+  reopenMessagesWithPendingRows,
+  startDueMessages,
+} from "../../src/delivery/transitions";
 import { Scheduler } from "../../src/scheduler";
 import { runRetention } from "../../src/scheduler/retention";
 import { fakeTelegram, TEST_TOKEN } from "../helpers/bot";
@@ -332,7 +336,7 @@ describe("retention", () => {
       where user_id = ${a.id} and payload->>'text' = 'old'`);
 
     const result = await runRetention(handle.db, 180);
-    expect(result).toEqual({ deliveries: 3, webchatMessages: 1, whatsappMessages: 0 });
+    expect(result).toMatchObject({ deliveries: 3, webchatMessages: 1, whatsappMessages: 0 });
     const left = await handle.db
       .select({ id: deliveries.id })
       .from(deliveries)
@@ -424,6 +428,50 @@ describe("injected clocks", () => {
     expect(claimed.map((r) => r.userId)).toContain(p.id);
     expect(await reapExpiredLeases(handle.db)).toBe(0);
     expect(await reapExpiredLeases(handle.db, new Date(Date.now() + 61_000))).toBe(claimed.length);
+    await handle.db
+      .update(deliveries)
+      .set({ status: "skipped", skipReason: "cancelled" })
+      .where(eq(deliveries.messageId, message.id));
+  });
+});
+
+describe("a row re-queued as its message finished", () => {
+  it("reopens the message, so the row goes (a finish that raced the re-queue cannot strand it)", async () => {
+    const p = await person();
+    const message = await createOutgoingMessage(handle.db, {
+      kind: "system",
+      municipalityId: null,
+      createdByUserId: null,
+      content,
+    });
+    await enqueueUsers(handle.db, message.id, [p.id]);
+    await startMessage(handle.db, message.id);
+    // What the race leaves: the message done, its row pending again.
+    await handle.db
+      .update(outgoingMessages)
+      .set({ status: "done", finishedAt: new Date() })
+      .where(eq(outgoingMessages.id, message.id));
+    expect(await reopenMessagesWithPendingRows(handle.db)).toBeGreaterThanOrEqual(1);
+    const [reopened] = await handle.db
+      .select()
+      .from(outgoingMessages)
+      .where(eq(outgoingMessages.id, message.id));
+    expect(reopened?.status).toBe("sending");
+    // A message finished with nothing left to go is not reopened.
+    await handle.db
+      .update(deliveries)
+      .set({ status: "sent" })
+      .where(eq(deliveries.messageId, message.id));
+    await handle.db
+      .update(outgoingMessages)
+      .set({ status: "done", finishedAt: new Date() })
+      .where(eq(outgoingMessages.id, message.id));
+    await reopenMessagesWithPendingRows(handle.db);
+    const [left] = await handle.db
+      .select()
+      .from(outgoingMessages)
+      .where(eq(outgoingMessages.id, message.id));
+    expect(left?.status).toBe("done");
     await handle.db
       .update(deliveries)
       .set({ status: "skipped", skipReason: "cancelled" })

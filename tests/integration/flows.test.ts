@@ -26,7 +26,7 @@ describe("flows", () => {
     await t.send(pressUpdate(p, "lang:ru"));
     expect(t.texts().at(-1)).toBe(ru("onboarding.municipality_ask"));
     await t.send(textUpdate(p, "/privacy"));
-    expect(t.texts().at(-1)).toBe(ru("privacy.text"));
+    expect(t.texts().at(-1)).toBe(ru("privacy.text", { days: 180 }));
     // The municipality step no longer waits: typed text is not searched as a place.
     await t.send(textUpdate(p, "Сокулук"));
     expect(t.texts().at(-1)).not.toBe(ru("onboarding.municipality_found"));

@@ -75,7 +75,7 @@ async function recipients(messageId: number): Promise<number[]> {
     .select({ userId: deliveries.userId })
     .from(deliveries)
     .where(eq(deliveries.messageId, messageId));
-  return rows.map((r) => r.userId).sort((a, b) => a - b);
+  return rows.map((r) => Number(r.userId)).sort((a, b) => a - b);
 }
 
 const sorted = (ids: number[]) => [...ids].sort((a, b) => a - b);

@@ -118,7 +118,13 @@ describe("/help", () => {
       expect(t.texts().at(-1)).toBe(
         [
           ru("help.intro"),
-          [ru("help.citizen"), item("hearings"), item("polls"), item("verify")].join("\n"),
+          [
+            ru("help.citizen"),
+            item("hearings"),
+            item("polls"),
+            item("verify"),
+            item("privacy"),
+          ].join("\n"),
           ...sections,
         ].join("\n\n"),
       );

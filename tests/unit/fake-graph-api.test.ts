@@ -443,8 +443,10 @@ describe("fake Graph API: status webhooks", () => {
     expect(fake.stats().failedAfterAccept["131026"]).toBe(1);
   });
 
-  it("records a webhook the app refuses in webhookErrors", async () => {
+  it("posts a webhook the app refuses again, as Meta does, keeping each refusal in webhookErrors", async () => {
     const url = fake.webhookUrl;
+    const pauses = fake.statusRetryPausesMs;
+    fake.statusRetryPausesMs = [0, 5, 5, 5];
     fake.webhookUrl = `${apiRoot.replace(/\/v23\.0$/, "")}/__nowhere`;
     fake.statusWebhooks = true;
     const p = fake.person("Hamid");
@@ -452,8 +454,11 @@ describe("fake Graph API: status webhooks", () => {
     expect((await call(text(p.waId ?? "", "hi"))).status).toBe(200);
     await fake.idle();
     fake.webhookUrl = url;
-    expect(fake.webhookErrors).toHaveLength(2);
+    fake.statusRetryPausesMs = pauses;
+    // Two statuses (sent, delivered), each posted four times.
+    expect(fake.webhookErrors).toHaveLength(8);
     expect(fake.webhookErrors[0]).toContain("HTTP 404");
+    expect(fake.webhookErrors[3]).toContain("attempt 4");
   });
 });
 

@@ -136,8 +136,12 @@ export class WhatsAppInbound {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
   /** Statuses that found no delivery row yet, by wamid and status (see retryUnmatched). */
-  private readonly unmatched = new Map<string, { status: WaWebhookStatus; tries: number }>();
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly unmatched = new Map<
+    string,
+    { status: WaWebhookStatus; tries: number; dueAt: number }
+  >();
+  private retryTimer: { handle: NodeJS.Timeout; at: number } | undefined;
+  private retrying = false;
   private words: Set<string> | undefined;
 
   constructor(private readonly options: WhatsAppInboundOptions) {}
@@ -322,39 +326,57 @@ export class WhatsAppInbound {
     this.later(late, 0);
   }
 
-  /** Keeps statuses that found no row for another look (`tries` looks so far). */
+  /**
+   * Keeps statuses that found no row for another look (`tries` looks so far). Each waits its own
+   * time: a status that just arrived is never held behind a long wait set for older ones.
+   */
   private later(statuses: WaWebhookStatus[], tries: number): void {
     if (tries >= STATUS_RETRY_MS.length) return;
+    const dueAt = Date.now() + (STATUS_RETRY_MS[tries] ?? 0);
     for (const status of statuses) {
-      this.unmatched.set(`${status.id}:${status.status}`, { status, tries });
+      this.unmatched.set(`${status.id}:${status.status}`, { status, tries, dueAt });
     }
     this.scheduleRetry();
   }
 
+  /** One timer, set for the earliest due status (moved earlier when one comes due sooner). */
   private scheduleRetry(): void {
-    if (this.retryTimer || this.unmatched.size === 0) return;
-    const fewest = Math.min(...[...this.unmatched.values()].map((u) => u.tries));
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.retryUnmatched()
-        .catch((err: unknown) =>
-          this.options.logger.error({ err }, "whatsapp: recording statuses again failed"),
-        )
-        .finally(() => this.scheduleRetry());
-    }, STATUS_RETRY_MS[fewest]);
-    this.retryTimer.unref();
+    if (this.retrying || this.unmatched.size === 0) return;
+    let at = Number.POSITIVE_INFINITY;
+    for (const u of this.unmatched.values()) at = Math.min(at, u.dueAt);
+    if (this.retryTimer && this.retryTimer.at <= at) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer.handle);
+    const handle = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        this.retrying = true;
+        this.retryUnmatched()
+          .catch((err: unknown) =>
+            this.options.logger.error({ err }, "whatsapp: recording statuses again failed"),
+          )
+          .finally(() => {
+            this.retrying = false;
+            this.scheduleRetry();
+          });
+      },
+      Math.max(0, at - Date.now()),
+    );
+    handle.unref();
+    this.retryTimer = { handle, at };
   }
 
   /**
-   * Statuses that found no delivery row, again: Meta may report on a message before the
-   * instance that sent it recorded its wamid (the row still `sending`). Most are about replies
-   * in a conversation, which have no delivery row: one query for all of them per look.
+   * The statuses that are due, again: Meta may report on a message before the instance that
+   * sent it recorded its wamid (the row still `sending`). Most are about replies in a
+   * conversation, which have no delivery row: one query for all of them per look.
    */
   private async retryUnmatched(): Promise<void> {
-    const entries = [...this.unmatched.values()];
-    this.unmatched.clear();
+    const now = Date.now();
+    const entries = [...this.unmatched.entries()].filter(([, e]) => e.dueAt <= now);
+    for (const [key] of entries) this.unmatched.delete(key);
+    const due = entries.map(([, e]) => e);
     for (const kind of ["delivered", "read"] as const) {
-      const some = entries.filter((e) => e.status.status === kind);
+      const some = due.filter((e) => e.status.status === kind);
       if (some.length === 0) continue;
       const found = await this.recordProgress(
         kind,
@@ -362,7 +384,7 @@ export class WhatsAppInbound {
       );
       for (const e of some) if (!found.has(e.status.id)) this.later([e.status], e.tries + 1);
     }
-    for (const e of entries) {
+    for (const e of due) {
       if (e.status.status !== "failed") continue;
       if (!(await this.recordFailure(e.status))) this.later([e.status], e.tries + 1);
     }
@@ -397,23 +419,31 @@ export class WhatsAppInbound {
     const code = Number(error?.code ?? 0);
     const reason = `WhatsApp ${code}: ${error?.title ?? error?.message ?? "failed"}`.slice(0, 500);
     if (code === 131047) {
-      const result = await db.execute(sql`
-        update deliveries d set status = 'pending', channel_status = 'reengage',
-          channel_status_at = ${at}::timestamptz, next_attempt_at = now(),
-          last_error = ${reason}, updated_at = now()
-        from outgoing_messages m
-        where d.channel = 'whatsapp' and d.channel_message_id = ${status.id} and d.status = 'sent'
-          and m.id = d.message_id and m.kind in (${this.templateKinds()})
-          and not d.via_template and m.status in ('sending', 'done')
-        returning d.message_id`);
-      const ids = rowsIds(result);
-      if (ids.length > 0) {
-        // A finished message runs again for the rows that go as templates.
-        await db.execute(sql`update outgoing_messages set status = 'sending', updated_at = now()
-          where status = 'done' and id in (${sql.join(
-            ids.map((id) => sql`${id}`),
-            sql`, `,
-          )})`);
+      // One transaction: a row set pending under a message left `done` would never go.
+      const requeued = await db.transaction(async (tx) => {
+        const ids = rowsIds(
+          await tx.execute(sql`
+            update deliveries d set status = 'pending', channel_status = 'reengage',
+              channel_status_at = ${at}::timestamptz, next_attempt_at = now(),
+              last_error = ${reason}, updated_at = now()
+            from outgoing_messages m
+            where d.channel = 'whatsapp' and d.channel_message_id = ${status.id}
+              and d.status = 'sent' and m.id = d.message_id
+              and m.kind in (${this.templateKinds()})
+              and not d.via_template and m.status in ('sending', 'done')
+            returning d.message_id`),
+        );
+        if (ids.length > 0) {
+          // A finished message runs again for the rows that go as templates.
+          await tx.execute(sql`update outgoing_messages set status = 'sending', updated_at = now()
+            where status = 'done' and id in (${sql.join(
+              ids.map((id) => sql`${id}`),
+              sql`, `,
+            )})`);
+        }
+        return ids.length > 0;
+      });
+      if (requeued) {
         wakeDelivery();
         return true;
       }

@@ -123,9 +123,13 @@ export const deliveries = pgTable(
     messageId: bigint("message_id", { mode: "number" })
       .notNull()
       .references(() => outgoingMessages.id, { onDelete: "cascade" }),
-    userId: bigint("user_id", { mode: "number" })
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    /**
+     * Null once the person deleted their data (/forgetme): the row still counts in its
+     * message's totals, and goes with the other rows at retention.
+     */
+    userId: bigint("user_id", { mode: "number" }).references(() => users.id, {
+      onDelete: "set null",
+    }),
     /** Copied from the user at enqueue time so each channel's workers claim only their rows. */
     channel: text("channel", { enum: CHANNELS }).notNull(),
     status: text("status", { enum: DELIVERY_STATUSES }).notNull().default("pending"),

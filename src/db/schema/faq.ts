@@ -67,9 +67,10 @@ export const faqFeedback = pgTable(
     entryId: text("entry_id")
       .notNull()
       .references(() => faqEntries.id, { onDelete: "cascade" }),
-    userId: bigint("user_id", { mode: "number" })
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    /** Null once the person deleted their data (/forgetme): the vote still counts. */
+    userId: bigint("user_id", { mode: "number" }).references(() => users.id, {
+      onDelete: "set null",
+    }),
     helpful: boolean("helpful").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -82,9 +83,10 @@ export const faqEscalations = pgTable(
   "faq_escalations",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    askerUserId: bigint("asker_user_id", { mode: "number" })
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    /** Null once the asker deleted their data (/forgetme); the text is then emptied too. */
+    askerUserId: bigint("asker_user_id", { mode: "number" }).references(() => users.id, {
+      onDelete: "set null",
+    }),
     municipalityId: integer("municipality_id").references(() => municipalities.id),
     text: text("text").notNull(),
     lang: text("lang", { enum: LOCALES }).notNull(),

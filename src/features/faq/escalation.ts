@@ -370,11 +370,13 @@ export async function answer(
         ),
       )
       .returning();
-    if (!row) return undefined;
+    // A question whose asker deleted their data (/forgetme) was deleted with it: never here.
+    if (!row || row.askerUserId === null) return undefined;
+    const askerUserId = row.askerUserId;
     const [asker] = await tx
       .select({ locale: users.locale })
       .from(users)
-      .where(eq(users.id, row.askerUserId));
+      .where(eq(users.id, askerUserId));
     const message = await createOutgoingMessage(tx, {
       kind: "faq_answer",
       municipalityId: row.municipalityId,
@@ -382,7 +384,7 @@ export async function answer(
       content: answerContent(row, text, asker?.locale ?? null),
       dedupeKey: `faq:question:${row.id}:answer`,
     });
-    const queued = (await enqueueUsers(tx, message.id, [row.askerUserId])) > 0;
+    const queued = (await enqueueUsers(tx, message.id, [askerUserId])) > 0;
     await startMessage(tx, message.id);
     await recordAudit(tx, {
       actorUserId: lawyerUserId,

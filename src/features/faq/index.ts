@@ -3,6 +3,7 @@ import { faqCommand } from "./cli";
 import { faqConversations } from "./conversations";
 import { faqFreeText, faqHandlers } from "./handlers";
 import { registerFaqJobs } from "./jobs";
+import { faqPersonalData } from "./personal-data";
 import { faqServiceOf, seedFaqIfEmpty } from "./service";
 
 /**
@@ -11,6 +12,7 @@ import { faqServiceOf, seedFaqIfEmpty } from "./service";
  */
 export const faq: Feature = {
   name: "faq",
+  personalData: faqPersonalData,
   conversations: faqConversations,
   handlers: faqHandlers,
   freeText: faqFreeText,

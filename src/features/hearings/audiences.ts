@@ -14,8 +14,8 @@ const reminderResolver = (p: HearingParams): SQL => sql`(
     and 'hearings' = any(u.topics))
   or u.id in (select r.user_id from hearing_rsvps r
     where r.hearing_id = ${p.hearingId} and r.answer = 'going'))
-  and u.id not in (select r.user_id from hearing_rsvps r
-    where r.hearing_id = ${p.hearingId} and r.answer = 'not_going')`;
+  and not exists (select 1 from hearing_rsvps r
+    where r.hearing_id = ${p.hearingId} and r.user_id = u.id and r.answer = 'not_going')`;
 
 /**
  * Everyone who was told of the hearing (a delivery of one of its messages that was sent, is

@@ -156,7 +156,8 @@ export function questionItem(r: Reader, q: HearingQuestionRow, n: number): strin
   return r.t("hearings.staff.question_item", {
     n,
     time: formatDateTime(q.createdAt, r.locale, r.timezone),
-    text: escapeHtml(q.text),
+    // Empty once its author deleted their data (/forgetme): it still counts, without words.
+    text: q.text ? escapeHtml(q.text) : r.t("privacy.removed_text"),
   });
 }
 

@@ -48,7 +48,8 @@ export function hearingsCsv(rows: readonly CsvRow[], locale: string, timeZone: s
     r.userId === null ? "" : String(r.userId),
     r.channel ?? "",
     r.type === "rsvp" ? t(`hearings.csv.answer_${r.answer}`) : "",
-    r.type === "question" ? r.text : "",
+    // An empty text: its author deleted their data (/forgetme); the question still counts.
+    r.type === "question" ? r.text || t("privacy.removed_text") : "",
   ]);
   return stringify(
     [header, ...body].map((row) => row.map(escapeCell)),

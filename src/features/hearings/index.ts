@@ -4,6 +4,7 @@ import { hearingsCommand } from "./cli";
 import { hearingsConversations } from "./conversations";
 import { hearingsHandlers } from "./handlers";
 import { registerHearingJobs } from "./jobs";
+import { hearingsPersonalData } from "./personal-data";
 import { hearingRoutes } from "./routes";
 
 /**
@@ -12,6 +13,7 @@ import { hearingRoutes } from "./routes";
  */
 export const hearings: Feature = {
   name: "hearings",
+  personalData: hearingsPersonalData,
   conversations: hearingsConversations,
   handlers: hearingsHandlers,
   routes: hearingRoutes,

@@ -11,9 +11,9 @@ import {
   integer,
   jsonb,
   pgTable,
-  primaryKey,
   text,
   timestamp,
+  unique,
 } from "drizzle-orm/pg-core";
 import { municipalities, users } from "../../db/schema";
 
@@ -83,18 +83,20 @@ export const hearings = pgTable(
 export const hearingRsvps = pgTable(
   "hearing_rsvps",
   {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
     hearingId: bigint("hearing_id", { mode: "number" })
       .notNull()
       .references(() => hearings.id, { onDelete: "cascade" }),
-    userId: bigint("user_id", { mode: "number" })
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    /** Null once the person deleted their data (/forgetme): the answer still counts. */
+    userId: bigint("user_id", { mode: "number" }).references(() => users.id, {
+      onDelete: "set null",
+    }),
     answer: text("answer", { enum: RSVP_ANSWERS }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    primaryKey({ columns: [t.hearingId, t.userId] }),
+    unique("hearing_rsvps_hearing_user_uq").on(t.hearingId, t.userId),
     index("hearing_rsvps_user_idx").on(t.userId),
   ],
 );

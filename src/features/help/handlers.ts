@@ -9,7 +9,7 @@ const SECTIONS: readonly Exclude<HelpRole, "citizen">[] = ["deputy", "staff", "l
 
 /**
  * /help lists only what the person's roles allow: every feature names its lines per role
- * (locales `help.item_*`), mirroring its own server-side checks. /privacy explains what is kept.
+ * (locales `help.item_*`), mirroring its own server-side checks.
  */
 export function helpHandlers(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
@@ -46,6 +46,5 @@ export function helpHandlers(deps: BotDeps): Composer<AppContext> {
     }
     await ctx.reply(parts.join("\n\n"));
   });
-  composer.command("privacy", (ctx) => ctx.reply(ctx.t("privacy.text"), { parse_mode: "HTML" }));
   return composer;
 }

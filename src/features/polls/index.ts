@@ -7,6 +7,7 @@ import { pollsCommand, residentsCommand } from "./cli";
 import { pollsConversations } from "./conversations";
 import { pollsHandlers } from "./handlers";
 import { registerPollJobs } from "./jobs";
+import { pollsPersonalData } from "./personal-data";
 import { pollRoutes } from "./routes";
 import { staffPollsHandlers } from "./staff";
 import { verifyHandlers } from "./verify";
@@ -24,6 +25,7 @@ function handlers(deps: BotDeps): Composer<AppContext> {
  */
 export const polls: Feature = {
   name: "polls",
+  personalData: pollsPersonalData,
   conversations: pollsConversations,
   handlers,
   routes: pollRoutes,

@@ -53,6 +53,8 @@ const state = {
   /** Ids touched by live events while a history fetch is in flight (they win over the fetch). */
   liveDuringSync: null,
   syncSeq: 0,
+  /** A new session being opened because the server forgot the old one (see renewSession). */
+  renewing: null,
   retry: 0,
   retryTimer: 0,
   toastTimer: 0,
@@ -107,6 +109,7 @@ async function startSession() {
   const session = await api("POST", "/chat/session");
   if (state.userId && session.userId !== state.userId) {
     // The server no longer knows the old cookie: a new person, a new transcript.
+    for (const id of [...state.pending.keys()]) clearPress(id);
     state.messages.clear();
     ui.transcript.replaceChildren();
     state.startSent = false;
@@ -120,6 +123,37 @@ async function startSession() {
   applyLocale(session.locale, session.strings);
   ui.input.disabled = false;
   updateSendButton();
+}
+
+/** The server answers 401 when it no longer knows the page's cookie (the person used /forgetme). */
+const isForgotten = (error) => error instanceof ApiError && error.status === 401;
+
+/**
+ * After a 401 to the session of `staleUserId`: opens a new session (a new person, a cleared
+ * transcript) and its event stream; the history sync then says /start, so the person simply
+ * sees a fresh start. Several requests failing together share one renewal. Resolves true when
+ * the page now runs a session other than the stale one (false: the 401 was not about a forgotten
+ * cookie, and the caller shows the error as usual).
+ */
+async function renewSession(staleUserId) {
+  if (state.userId !== staleUserId) return true;
+  if (!state.renewing) {
+    state.renewing = (async () => {
+      try {
+        await startSession();
+        if (state.userId === staleUserId) return false;
+        connect();
+        return true;
+      } catch {
+        setStatus("offline");
+        scheduleReconnect();
+        return false;
+      } finally {
+        state.renewing = null;
+      }
+    })();
+  }
+  return state.renewing;
 }
 
 function connect() {
@@ -236,12 +270,15 @@ function noteLive(id) {
 async function syncHistory() {
   const seq = ++state.syncSeq;
   state.liveDuringSync = new Set();
+  const asUser = state.userId;
   let data;
   try {
     data = await api("GET", "/chat/history");
   } catch (error) {
     if (seq === state.syncSeq) state.liveDuringSync = null;
     if (!state.historyLoaded) ui.scroller.setAttribute("aria-busy", "false");
+    // A forgotten session: the renewed one syncs its own history when its stream opens.
+    if (isForgotten(error) && (await renewSession(asUser))) return;
     showToast(error.message, true);
     return;
   }
@@ -637,6 +674,7 @@ async function press(messageId, data) {
   if (state.pending.has(messageId)) return;
   state.pending.set(messageId, { data, timer: 0, sent: false });
   markPending(messageId);
+  const asUser = state.userId;
   try {
     await api("POST", "/chat/press", { messageId, data });
     const entry = state.pending.get(messageId);
@@ -647,6 +685,7 @@ async function press(messageId, data) {
     }
   } catch (error) {
     clearPress(messageId, true);
+    if (isForgotten(error) && (await renewSession(asUser))) return;
     showToast(error.message, true);
   }
 }
@@ -812,15 +851,18 @@ async function sendText(text, fromComposer = false) {
     updateCounter();
   }
   updateSendButton();
+  const asUser = state.userId;
   try {
     const data = await api("POST", "/chat/send", { text });
     if (data?.message) upsert(data.message, { live: false, mine: true });
   } catch (error) {
+    // What the person typed stays in the composer, also across a fresh start below.
     if (fromComposer && ui.input.value === "") {
       ui.input.value = text;
       autoGrow();
       updateCounter();
     }
+    if (isForgotten(error) && (await renewSession(asUser))) return;
     showToast(error.message, true);
   } finally {
     state.sending = false;

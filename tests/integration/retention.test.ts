@@ -1,0 +1,84 @@
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { createSyntheticUser } from "../../src/core/people";
+import { rowsOf } from "../../src/db/client";
+import { runRetention } from "../../src/scheduler/retention";
+import { useTestDatabase } from "../helpers/db";
+
+/**
+ * The daily retention job enforces every documented lifetime (README, "Personal data"): each
+ * kind of row is seeded just past its lifetime and just within it; only the first goes.
+ */
+describe("retention", () => {
+  const handle = useTestDatabase();
+  const DAY = 86_400_000;
+
+  async function count(table: string, where = "true"): Promise<number> {
+    const [row] = rowsOf<{ n: number }>(
+      await handle.db.execute(sql.raw(`select count(*)::int as n from ${table} where ${where}`)),
+    );
+    return Number(row?.n);
+  }
+
+  it("deletes what outlived its purpose and keeps what did not", async () => {
+    const db = handle.db;
+    const now = new Date();
+    const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+    const a = await createSyntheticUser(db, "web", "retention-a", "ky");
+    const b = await createSyntheticUser(db, "web", "retention-b", "ky");
+
+    await db.execute(sql`insert into faq_pending_questions (user_id, text, lang, expires_at) values
+      (${a.id}, 'gone', 'ky', ${ago(60_000)}::timestamptz),
+      (${a.id}, 'kept', 'ky', ${ago(-30 * 60_000)}::timestamptz)`);
+    await db.execute(sql`insert into faq_question_rate (user_id, window_started_at, count) values
+      (${a.id}, ${ago(DAY + 60_000)}::timestamptz, 3),
+      (${b.id}, ${ago(60_000)}::timestamptz, 1)`);
+    await db.execute(sql`insert into invites (code_hash, role, expires_at, used_at) values
+      ('used-long-ago', 'lawyer', ${ago(-DAY)}::timestamptz, ${ago(31 * DAY)}::timestamptz),
+      ('expired-long-ago', 'lawyer', ${ago(31 * DAY)}::timestamptz, null),
+      ('expired-lately', 'lawyer', ${ago(29 * DAY)}::timestamptz, null),
+      ('valid', 'lawyer', ${ago(-DAY)}::timestamptz, null)`);
+    await db.execute(sql`insert into conversation_state (key, value, updated_at) values
+      ('9001', '{}'::jsonb, ${ago(25 * 3_600_000)}::timestamptz),
+      ('9002', '{}'::jsonb, ${ago(3_600_000)}::timestamptz)`);
+    await db.execute(sql`insert into whatsapp_inbox (wamid, payload, received_at) values
+      ('wamid.old', '{"message": {}}'::jsonb, ${ago(8 * DAY)}::timestamptz),
+      ('wamid.new', '{"message": {}}'::jsonb, ${ago(6 * DAY)}::timestamptz)`);
+    const quoting = (kind: string, days: number) => sql`insert into outgoing_messages
+      (kind, content, status, finished_at)
+      values (${kind}, '{"text": {"ru": "Можно ли депутату совмещать мандат?"}}'::jsonb, 'done',
+        ${ago(days * DAY)}::timestamptz)`;
+    await db.execute(quoting("faq_escalation", 181));
+    await db.execute(quoting("faq_answer", 10));
+    await db.execute(quoting("announcement", 181));
+
+    const result = await runRetention(db, 180, now);
+    expect(result).toMatchObject({
+      pendingQuestions: 1,
+      questionRate: 1,
+      invites: 2,
+      flows: 1,
+      whatsappInbox: 1,
+      quotingMessages: 1,
+    });
+    expect(await count("faq_pending_questions")).toBe(1);
+    expect(await count("faq_question_rate", `user_id = ${b.id}`)).toBe(1);
+    expect(
+      rowsOf<{ code_hash: string }>(
+        await db.execute(sql`select code_hash from invites order by code_hash`),
+      ).map((r) => r.code_hash),
+    ).toEqual(["expired-lately", "valid"]);
+    expect(await count("conversation_state", "key = '9002'")).toBe(1);
+    expect(await count("conversation_state")).toBe(1);
+    expect(await count("whatsapp_inbox", "wamid = 'wamid.new'")).toBe(1);
+    expect(await count("whatsapp_inbox")).toBe(1);
+    // The old question's words are gone; the recent answer and the announcement keep theirs.
+    expect(await count("outgoing_messages", `content::text like '%мандат%'`)).toBe(2);
+    expect(
+      await count("outgoing_messages", `kind = 'faq_escalation' and content::text like '%мандат%'`),
+    ).toBe(0);
+
+    // A second run finds nothing more.
+    expect(Object.values(await runRetention(db, 180, now)).every((n) => n === 0)).toBe(true);
+  });
+});
