@@ -183,7 +183,8 @@ export const faqPersonalData: PersonalDataHolder = {
       faq_pending_questions: waiting.length,
       faq_question_rate: rate.length,
       outgoing_messages_redacted: redacted,
-      ...transcripts,
+      webchat_messages_redacted: transcripts.webchat_messages,
+      whatsapp_messages_redacted: transcripts.whatsapp_messages,
     };
   },
 };

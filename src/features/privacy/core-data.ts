@@ -27,6 +27,22 @@ function identity(person: UserRow): string {
   return "—";
 }
 
+/** How many lines of the person's web chat and WhatsApp transcripts are kept. */
+async function transcriptLines(db: Executor, userId: number) {
+  const [webchat] = await db
+    .select({ n: count() })
+    .from(webchatMessages)
+    .where(eq(webchatMessages.userId, userId));
+  const [whatsapp] = await db
+    .select({ n: count() })
+    .from(whatsappMessages)
+    .where(eq(whatsappMessages.userId, userId));
+  return {
+    webchat_messages: Number(webchat?.n ?? 0),
+    whatsapp_messages: Number(whatsapp?.n ?? 0),
+  };
+}
+
 export async function collectProfile(
   deps: BotDeps,
   person: UserRow,
@@ -43,14 +59,7 @@ export async function collectProfile(
     .select({ n: count() })
     .from(deliveries)
     .where(eq(deliveries.userId, person.id));
-  const [webchat] = await db
-    .select({ n: count() })
-    .from(webchatMessages)
-    .where(eq(webchatMessages.userId, person.id));
-  const [whatsapp] = await db
-    .select({ n: count() })
-    .from(whatsappMessages)
-    .where(eq(whatsappMessages.userId, person.id));
+  const transcripts = await transcriptLines(db, person.id);
   const audit = rowsOf<{ n: number }>(
     await db.execute(
       sql`select count(*)::int as n from audit_log where actor_user_id = ${person.id}`,
@@ -77,8 +86,8 @@ export async function collectProfile(
   ];
   const messages = {
     deliveries: Number(delivered?.n ?? 0),
-    webchat: Number(webchat?.n ?? 0),
-    whatsapp: Number(whatsapp?.n ?? 0),
+    webchat: transcripts.webchat_messages,
+    whatsapp: transcripts.whatsapp_messages,
     auditEntries: Number(audit[0]?.n ?? 0),
   };
   const kept = [t("privacy.messages.deliveries", { count: messages.deliveries })];
@@ -149,22 +158,15 @@ export async function forgetCore(tx: Executor, person: UserRow): Promise<Record<
         or details->>'to' = ${`user:${person.id}`}
       returning id`),
   );
-  const [webchat] = await tx
-    .select({ n: count() })
-    .from(webchatMessages)
-    .where(eq(webchatMessages.userId, person.id));
-  const [whatsapp] = await tx
-    .select({ n: count() })
-    .from(whatsappMessages)
-    .where(eq(whatsappMessages.userId, person.id));
+  // Their transcripts go with the users row (ON DELETE CASCADE): counted first.
+  const transcripts = await transcriptLines(tx, person.id);
   const gone = await tx.delete(users).where(eq(users.id, person.id)).returning({ id: users.id });
   return {
     ...delivery,
     conversation_state: flows.length,
     whatsapp_inbox: inbox.length,
     audit_log: audit.length,
-    webchat_messages: Number(webchat?.n ?? 0),
-    whatsapp_messages: Number(whatsapp?.n ?? 0),
+    ...transcripts,
     users: gone.length,
   };
 }
