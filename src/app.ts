@@ -29,7 +29,9 @@ import {
 } from "./delivery";
 import { features as allFeatures } from "./features";
 import { announceFirstAdmin } from "./features/roles/bootstrap";
+import { securityHeaders } from "./http/security-headers";
 import { healthRoutes, type RunningServer, startHttpServer } from "./http/server";
+import { telegramWebhookGuard } from "./http/telegram-webhook";
 import { getI18n } from "./i18n";
 import type { Logger } from "./logger";
 import { Scheduler } from "./scheduler";
@@ -163,6 +165,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (whatsapp) directory.register(whatsapp.adapter);
 
   const http = new Hono();
+  http.use("*", securityHeaders(config.webchatEmbedOrigins));
   http.route(
     "/",
     healthRoutes({
@@ -176,7 +179,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     }),
   );
   if (config.botToken && config.webhook) {
-    // grammY answers 401 to requests without the right X-Telegram-Bot-Api-Secret-Token.
+    // The secret, a body limit and a well-formed update are checked first (telegram-webhook.ts).
+    for (const guard of telegramWebhookGuard(config.webhook.secret, logger)) {
+      http.use(TELEGRAM_WEBHOOK_PATH, guard);
+    }
     http.post(
       TELEGRAM_WEBHOOK_PATH,
       webhookCallback(bot, "hono", { secretToken: config.webhook.secret }),

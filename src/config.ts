@@ -70,6 +70,28 @@ const schema = z
     PUBLIC_URL: optionalString.pipe(
       z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
     ),
+    WEBCHAT_EMBED_ORIGINS: optionalString.default("").transform((v, ctx) => {
+      const origins = v
+        .split(",")
+        .map((o) => o.trim())
+        .filter((o) => o.length > 0);
+      for (const origin of origins) {
+        let parsed: URL | undefined;
+        try {
+          parsed = new URL(origin);
+        } catch {
+          parsed = undefined;
+        }
+        if (parsed?.protocol !== "https:" || parsed.origin !== origin) {
+          ctx.addIssue({
+            code: "custom",
+            message: `must be https origins separated by commas, like "https://sokuluk.gov.kg" (not "${origin}")`,
+          });
+          return z.NEVER;
+        }
+      }
+      return origins;
+    }),
     HEARING_REMINDERS: optionalString.default("7d,1d,2h").transform((v, ctx) => {
       const offsets = parseReminderOffsets(v);
       if (!offsets) {
@@ -191,6 +213,11 @@ export interface Config {
    * a hearing's calendar file. Unset: http://HOST:PORT, fine for the web chat on one machine.
    */
   publicUrl: string;
+  /**
+   * WEBCHAT_EMBED_ORIGINS: the municipality sites allowed to show the web chat in a frame
+   * (Content-Security-Policy frame-ancestors); none by default.
+   */
+  webchatEmbedOrigins: string[];
   /** HEARING_REMINDERS: minutes before a hearing's start at which reminders go, largest first. */
   hearingReminders: number[];
   /**
@@ -254,6 +281,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.RETENTION_DAYS,
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ""),
     hearingReminders: e.HEARING_REMINDERS,
+    webchatEmbedOrigins: e.WEBCHAT_EMBED_ORIGINS,
     ballotSecret: e.BALLOT_SECRET,
     whatsapp:
       e.WHATSAPP_ACCESS_TOKEN &&

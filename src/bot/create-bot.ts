@@ -14,6 +14,7 @@ import { drizzleConversationStorage } from "./conversation-storage";
 import { fallbackHandlers } from "./fallback";
 import { type Feature, freeTextFeature } from "./feature";
 import { commandsEndFlows } from "./flows";
+import { chatMemberMiddleware } from "./middleware/chat-member";
 import { personMiddleware } from "./middleware/person";
 import { conversationLogger } from "./middleware/update-log";
 
@@ -79,6 +80,8 @@ export function createBot(options: CreateBotOptions): Bot<AppContext> {
   // The bot talks to people one-to-one; group chats are not part of the product.
   const pm = bot.chatType("private");
   pm.use(sequentialize(chatKey));
+  // Blocked / unblocked: recorded before anything else looks at the person (and answers nothing).
+  pm.use(chatMemberMiddleware(deps.db));
   pm.use(personMiddleware(deps));
   // The person's Telegram command menu follows their roles.
   pm.use(commandMenuMiddleware(deps));

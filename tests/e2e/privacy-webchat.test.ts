@@ -425,6 +425,14 @@ describe.skipIf(!canRunBrowser)("the web chat page after /forgetme", () => {
     await waitForBot(page, visible(ky.privacy.forget_ask));
     await press(page, ky.privacy.forget_yes);
     await waitForBot(page, visible(ky.privacy.forget_done));
+    // "Done" is said just before the deletion: the person is gone a moment later.
+    await waitFor(
+      async () =>
+        (await chat.app.database.db.select().from(users).where(eq(users.id, oldUserId))).length ===
+        0,
+      undefined,
+      "the person's row to be deleted",
+    );
 
     // Every error toast the page shows from now on.
     await page.evaluate(() => {

@@ -5,6 +5,7 @@ import { parseConfig } from "../../src/config";
 import { users } from "../../src/db/schema";
 import { translator } from "../../src/i18n";
 import { createLogger } from "../../src/logger";
+import { postOnce } from "../helpers/http";
 
 const ky = translator("ky");
 
@@ -87,6 +88,76 @@ describe("HTTP: healthz, Telegram webhook, web chat", () => {
     });
     expect(ok.status).toBe(200);
     expect(await app.database.db.select().from(users).where(eq(users.chatId, 777))).toHaveLength(1);
+  });
+
+  it("answers 400 to bodies that are not updates and 413 to huge ones, touching nothing", async () => {
+    const post = (body: string) =>
+      fetch(`${base}${TELEGRAM_WEBHOOK_PATH}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-telegram-bot-api-secret-token": WEBHOOK_SECRET,
+        },
+        body,
+      });
+    for (const body of ["", "null", "{not json", "[]", '"text"', "{}", '{"update_id":"x"}']) {
+      const res = await post(body);
+      expect(res.status, `body ${JSON.stringify(body)}`).toBe(400);
+    }
+    const huge = `{"update_id":1,"x":"${"a".repeat(2 * 1024 * 1024)}"}`;
+    expect(
+      await postOnce(`${base}${TELEGRAM_WEBHOOK_PATH}`, huge, {
+        "x-telegram-bot-api-secret-token": WEBHOOK_SECRET,
+      }),
+    ).toBe(413);
+    // A chat id in the range of web chat and WhatsApp ids is refused: no transcript is written to.
+    const forged = 2 ** 52 + 5;
+    const res = await post(
+      JSON.stringify({
+        update_id: 2,
+        message: {
+          message_id: 1,
+          date: 0,
+          chat: { id: forged, type: "private" },
+          from: { id: forged, is_bot: false, first_name: "X" },
+          text: "/start",
+        },
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(await app.database.db.select().from(users).where(eq(users.chatId, forged))).toHaveLength(
+      0,
+    );
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it("sends security headers: own script and styles only, no framing, no sniffing", async () => {
+    const page = await fetch(`${base}/`);
+    const csp = page.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(page.headers.get("x-frame-options")).toBe("DENY");
+    expect(page.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
+    expect((await fetch(`${base}/healthz`)).headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("refuses a web chat body over its limit with 413 before reading it, and stays healthy", async () => {
+    const session = await fetch(`${base}/chat/session`, { method: "POST" });
+    const cookie = session.headers.get("set-cookie")?.split(";")[0] ?? "";
+    const { csrf } = (await session.json()) as { csrf: string };
+    const huge = JSON.stringify({ text: "а".repeat(1024 * 1024) });
+    for (const path of ["/chat/send", "/chat/press", "/chat/session"]) {
+      const status = await postOnce(`${base}${path}`, huge, {
+        cookie,
+        "x-aimak-csrf": csrf,
+        origin: base,
+      });
+      expect(status, path).toBe(413);
+    }
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
   it("serves the chat page and keeps a web session across requests", async () => {

@@ -1,5 +1,4 @@
 import { createHmac } from "node:crypto";
-import { request } from "node:http";
 import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WHATSAPP_WEBHOOK_PATH } from "../../src/channels/whatsapp";
@@ -10,6 +9,7 @@ import type {
 } from "../../src/channels/whatsapp/types";
 import { deliveries, users, whatsappInbox } from "../../src/db/schema";
 import type { Person } from "../fixtures/fake-graph-api/server";
+import { postOnce as postOnceTo } from "../helpers/http";
 import {
   type RunningWhatsApp,
   startWhatsAppApp,
@@ -115,32 +115,8 @@ describe("WhatsApp webhook", () => {
    * One POST on a connection of its own, resolving with the status. The app may answer 413 and
    * close before the whole body is written: the write error that follows is expected then.
    */
-  function postOnce(body: string, headers: Record<string, string>): Promise<number> {
-    return new Promise((resolve, reject) => {
-      let status: number | undefined;
-      const req = request(
-        url(),
-        {
-          method: "POST",
-          agent: false,
-          headers: {
-            "content-type": "application/json",
-            "content-length": Buffer.byteLength(body),
-            ...headers,
-          },
-        },
-        (res) => {
-          status = res.statusCode ?? 0;
-          res.resume();
-          res.on("end", () => resolve(status ?? 0));
-        },
-      );
-      req.on("error", (error) => {
-        if (status === undefined) reject(error);
-      });
-      req.end(body);
-    });
-  }
+  const postOnce = (body: string, headers: Record<string, string>) =>
+    postOnceTo(url(), body, headers);
 
   async function postSigned(body: string | Buffer) {
     return wa.fake.deliverRaw(body, { "x-hub-signature-256": wa.fake.sign(body) });

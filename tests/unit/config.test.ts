@@ -25,6 +25,14 @@ describe("configuration", () => {
     expect(parseConfig({ FAQ_REMIND_AFTER_HOURS: "72" }).faqRemindAfterHours).toBe(72);
   });
 
+  it("reads the sites that may embed the web chat (none by default)", () => {
+    expect(parseConfig({}).webchatEmbedOrigins).toEqual([]);
+    expect(
+      parseConfig({ WEBCHAT_EMBED_ORIGINS: "https://sokuluk.gov.kg, https://karakol.kg:8443" })
+        .webchatEmbedOrigins,
+    ).toEqual(["https://sokuluk.gov.kg", "https://karakol.kg:8443"]);
+  });
+
   it("reads hearing reminder offsets (default 7d,1d,2h) and the public address", () => {
     expect(parseConfig({}).hearingReminders).toEqual([7 * 1440, 1440, 120]);
     expect(parseConfig({ HEARING_REMINDERS: "2h, 3d 30m,2h" }).hearingReminders).toEqual([
@@ -61,6 +69,9 @@ describe("configuration", () => {
     ["HEARING_REMINDERS", "7x"],
     ["HEARING_REMINDERS", "1d,2d,3d,4d,5d,6d,7d,8d,9d,10d,11d"],
     ["PUBLIC_URL", "ftp://example.kg"],
+    ["WEBCHAT_EMBED_ORIGINS", "http://sokuluk.gov.kg"],
+    ["WEBCHAT_EMBED_ORIGINS", "https://sokuluk.gov.kg/chat"],
+    ["WEBCHAT_EMBED_ORIGINS", "sokuluk.gov.kg"],
   ])("rejects %s=%s with one line naming it", (name, value) => {
     const lines = problems({ [name]: value });
     expect(lines).toHaveLength(1);

@@ -6,6 +6,7 @@ import { chatKey } from "../chat-key";
 import type { AppContext, BotDeps } from "../context";
 import { rememberConversationState } from "../conversation-storage";
 import { updateStateLoader } from "../update-state";
+import { reactivate } from "./chat-member";
 import { channelOfChat, rememberChannel, updateLogger } from "./update-log";
 
 /**
@@ -31,6 +32,12 @@ export function personMiddleware(deps: BotDeps): MiddlewareFn<AppContext> {
         ? undefined
         : await findOrCreateTelegramPerson(deps.db, from.id, from.first_name));
     if (!person) return;
+    // Someone who blocked the bot cannot write to it: writing again means they are back.
+    if (person.user.inactive && person.user.inactiveReason === "blocked") {
+      await reactivate(deps.db, person.user.chatId);
+      person.user.inactive = false;
+      person.user.inactiveReason = null;
+    }
     const channel = person.user.channel;
     if (channel !== channelOfChat(from.id)) ctx.log = updateLogger(deps.logger, ctx, channel);
     ctx.user = person.user;

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
 import { createSyntheticUser, findUserByChannelId } from "../../core/people";
@@ -108,14 +109,46 @@ class Throttle {
  * The web chat: the page, a cookie-based session, the person's messages and button presses in,
  * and the bot's messages out over server-sent events.
  */
+/** The largest body a page request may have (a message of MAX_MESSAGE_LENGTH in JSON fits). */
+const BODY_LIMIT = 64 * 1024;
+
 export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
   const app = new Hono();
   const pingEveryMs = deps.pingEveryMs ?? PING_EVERY_MS;
   const throttle = new Throttle(20, 10_000);
 
+  // Nothing the page sends is large (a message is at most MAX_MESSAGE_LENGTH characters): a
+  // bigger body is refused before it is read.
+  app.use(
+    "/chat/*",
+    bodyLimit({
+      maxSize: BODY_LIMIT,
+      onError: (c) =>
+        c.json(
+          {
+            error: translator(localeOf(undefined, c.req.header("accept-language")))(
+              "errors.body_too_large",
+            ),
+          },
+          413,
+        ),
+    }),
+  );
+
+
   async function currentUser(cookie: string | undefined): Promise<UserRow | undefined> {
     if (!cookie || cookie.length > 200) return undefined;
     return findUserByChannelId(deps.db, "web", tokenHash(cookie));
+  }
+
+  /**
+   * Whether a write failed because the person was deleted (/forgetme) after this request found
+   * them: a foreign key to a users row that is gone. The page then gets 401 and starts afresh.
+   */
+  async function goneMeanwhile(err: unknown, cookie: string | undefined): Promise<boolean> {
+    const e = err as { code?: unknown; cause?: { code?: unknown } };
+    const code = e.cause?.code ?? e.code;
+    return code === "23503" && !(await currentUser(cookie));
   }
 
   function localeOf(user: UserRow | undefined, acceptLanguage: string | undefined): Locale {
@@ -240,7 +273,15 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
         413,
       );
     }
-    const message = await deps.adapter.receiveText(user, text, browserLanguage(c));
+    let message: Awaited<ReturnType<typeof deps.adapter.receiveText>>;
+    try {
+      message = await deps.adapter.receiveText(user, text, browserLanguage(c));
+    } catch (err) {
+      if (await goneMeanwhile(err, getCookie(c, COOKIE))) {
+        return c.json({ error: t("errors.need_onboarding") }, 401);
+      }
+      throw err;
+    }
     return c.json({ message }, 202);
   });
 
@@ -257,8 +298,22 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
     if (!Number.isSafeInteger(messageId) || !data || Buffer.byteLength(data) > 64) {
       return c.json({ error: t("errors.stale_button") }, 400);
     }
-    const ok = await deps.adapter.receivePress(user, messageId, data, browserLanguage(c));
-    if (!ok) return c.json({ error: t("errors.stale_button") }, 404);
+    let ok: boolean;
+    try {
+      ok = await deps.adapter.receivePress(user, messageId, data, browserLanguage(c));
+    } catch (err) {
+      if (await goneMeanwhile(err, getCookie(c, COOKIE))) {
+        return c.json({ error: t("errors.need_onboarding") }, 401);
+      }
+      throw err;
+    }
+    if (!ok) {
+      // A button of a person deleted meanwhile (/forgetme): start afresh, not "stale".
+      if (!(await currentUser(getCookie(c, COOKIE)))) {
+        return c.json({ error: t("errors.need_onboarding") }, 401);
+      }
+      return c.json({ error: t("errors.stale_button") }, 404);
+    }
     return c.json({ ok: true }, 202);
   });
 
