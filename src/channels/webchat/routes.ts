@@ -135,7 +135,6 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
     }),
   );
 
-
   async function currentUser(cookie: string | undefined): Promise<UserRow | undefined> {
     if (!cookie || cookie.length > 200) return undefined;
     return findUserByChannelId(deps.db, "web", tokenHash(cookie));
