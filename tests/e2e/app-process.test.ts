@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../helpers/db";
-import { APP_START_MS, startRunningApp, stopAppProcesses } from "../helpers/process";
+import { APP_START_MS, startRunningApp, stopAppProcesses, urlFrom } from "../helpers/process";
+import { waitFor } from "../helpers/wait";
 
 describe("the app as a process", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "aimak-app-"));
@@ -62,5 +64,59 @@ describe("the app as a process", () => {
       }
     },
     2 * APP_START_MS + 30_000,
+  );
+});
+
+/**
+ * `npm start` under a process supervisor: SIGTERM to npm reaches the app itself (the script
+ * `exec`s node, so no shell stands between them), which stops gracefully; nothing is left
+ * running on the data folder.
+ */
+describe("npm start", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "aimak-npm-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it(
+    "stops the app, not only npm, on SIGTERM",
+    async () => {
+      const npm = spawn("npm", ["start", "--silent"], {
+        env: {
+          ...process.env,
+          DATA_DIR: dataDir,
+          DATABASE_URL: "",
+          HOST: "127.0.0.1",
+          PORT: "0",
+          LOG_LEVEL: "info",
+          BOT_TOKEN: "",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      npm.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString("utf8");
+      });
+      npm.stderr.resume();
+      const exited = new Promise<number | null>((resolve) => npm.once("exit", resolve));
+      try {
+        const url = await waitFor(() => urlFrom(stdout), APP_START_MS, "the app's URL in its log");
+        expect((await fetch(`${url}healthz`)).status).toBe(200);
+        // The app is npm's own child: no shell in between.
+        const children = readFileSync(`/proc/${npm.pid}/task/${npm.pid}/children`, "utf8")
+          .trim()
+          .split(/\s+/)
+          .map(Number)
+          .filter((pid) => pid > 0);
+        expect(children).toHaveLength(1);
+        const app = children[0]!;
+        expect(readFileSync(`/proc/${app}/cmdline`, "utf8")).toContain("src/main.ts");
+
+        npm.kill("SIGTERM");
+        expect(await exited).toBe(0);
+        await waitFor(() => !existsSync(`/proc/${app}`), 15_000, "the app process to end");
+      } finally {
+        if (npm.exitCode === null) npm.kill("SIGKILL");
+      }
+    },
+    APP_START_MS + 30_000,
   );
 });

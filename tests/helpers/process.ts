@@ -164,7 +164,7 @@ export async function startRunningApp(
   throw new Error(`the app exited with ${started.code}:\n${started.stdout}${started.stderr}`);
 }
 
-function urlFrom(stdout: string): string | undefined {
+export function urlFrom(stdout: string): string | undefined {
   const line = stdout.split("\n").find((l) => l.includes("aimak is running"));
   return line ? (JSON.parse(line) as { url: string }).url : undefined;
 }
