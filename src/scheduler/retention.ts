@@ -11,6 +11,8 @@ const DAY_MS = 86_400_000;
 export const INVITE_KEEP_DAYS = 30;
 /** The per-person FAQ rate counter covers minutes; a day-old one counts nothing. */
 const RATE_KEEP_MS = DAY_MS;
+/** A web chat visitor who never finished onboarding and left is forgotten after this long. */
+export const ABANDONED_WEB_DAYS = 30;
 /** Messages whose words are a person's (a question, its answer, a reminder quoting it). */
 const QUOTING_KINDS = ["faq_escalation", "faq_answer", "faq_reminder"] as const;
 
@@ -23,7 +25,8 @@ export type RetentionResult = Record<
   | "questionRate"
   | "invites"
   | "flows"
-  | "whatsappInbox",
+  | "whatsappInbox"
+  | "abandonedVisitors",
   number
 >;
 
@@ -35,6 +38,8 @@ export type RetentionResult = Record<
  *   (kept only so their buttons and edits work), and the words of messages that quoted a person
  *   (a question sent to the lawyers, its answer, reminders);
  * - invite codes INVITE_KEEP_DAYS after they expired or were used;
+ * - web chat visitors who never gave consent (never finished onboarding), hold no role and have
+ *   not written for ABANDONED_WEB_DAYS: their row and transcript (a page opened once);
  * - flows nobody answered for FLOW_TTL_MS, questions waiting for "send" past their hour, FAQ
  *   rate counters, seen WhatsApp message ids after INBOX_KEEP_DAYS: these have their own
  *   frequent jobs too; this is the backstop when those did not run.
@@ -86,5 +91,11 @@ export async function runRetention(
     whatsappInbox: await n(
       sql`delete from whatsapp_inbox where received_at < ${at(INBOX_KEEP_DAYS * DAY_MS)}::timestamptz`,
     ),
+    abandonedVisitors: await n(sql`delete from users u
+      where u.channel = 'web' and u.consent_at is null
+        and u.created_at < ${at(ABANDONED_WEB_DAYS * DAY_MS)}::timestamptz
+        and not exists (select 1 from role_grants g where g.user_id = u.id)
+        and not exists (select 1 from webchat_messages w where w.user_id = u.id
+          and w.created_at >= ${at(ABANDONED_WEB_DAYS * DAY_MS)}::timestamptz)`),
   };
 }

@@ -52,6 +52,18 @@ describe("retention", () => {
     await db.execute(quoting("faq_answer", 10));
     await db.execute(quoting("announcement", 181));
 
+    // Web chat visitors: one who left without finishing onboarding a month ago goes; one who
+    // finished, and one who has not finished but wrote lately, stay.
+    const left = await createSyntheticUser(db, "web", "retention-left", null);
+    const settled = await createSyntheticUser(db, "web", "retention-settled", "ky");
+    const writing = await createSyntheticUser(db, "web", "retention-writing", null);
+    await db.execute(sql`update users set created_at = ${ago(31 * DAY)}::timestamptz
+      where id in (${left.id}, ${settled.id}, ${writing.id})`);
+    await db.execute(sql`update users set consent_at = now() where id = ${settled.id}`);
+    await db.execute(sql`insert into webchat_messages (user_id, from_bot, payload, created_at) values
+      (${left.id}, false, '{"text": "/start", "format": "plain"}'::jsonb, ${ago(31 * DAY)}::timestamptz),
+      (${writing.id}, false, '{"text": "/start", "format": "plain"}'::jsonb, ${ago(DAY)}::timestamptz)`);
+
     const result = await runRetention(db, 180, now);
     expect(result).toMatchObject({
       pendingQuestions: 1,
@@ -60,7 +72,11 @@ describe("retention", () => {
       flows: 1,
       whatsappInbox: 1,
       quotingMessages: 1,
+      abandonedVisitors: 1,
     });
+    expect(await count("users", `id = ${left.id}`)).toBe(0);
+    expect(await count("webchat_messages", `user_id = ${left.id}`)).toBe(0);
+    expect(await count("users", `id in (${settled.id}, ${writing.id})`)).toBe(2);
     expect(await count("faq_pending_questions")).toBe(1);
     expect(await count("faq_question_rate", `user_id = ${b.id}`)).toBe(1);
     expect(
