@@ -29,6 +29,11 @@ const LEASE = sql`interval '2 minutes'`;
  * database may take a while to record the send), then forgotten.
  */
 const STATUS_RETRY_MS = [2_000, 5_000, 10_000, 20_000];
+/**
+ * A failure is worth waiting longer for (a closed window's row goes again as a template): on a
+ * busy machine the send may be recorded late. Failures are few, so the extra looks cost little.
+ */
+const FAILURE_RETRY_MS = [...STATUS_RETRY_MS, 40_000, 60_000, 120_000];
 /** Seen message ids are kept this long: Meta redelivers for days, never for a week. */
 export const INBOX_KEEP_DAYS = 7;
 
@@ -331,10 +336,15 @@ export class WhatsAppInbound {
    * time: a status that just arrived is never held behind a long wait set for older ones.
    */
   private later(statuses: WaWebhookStatus[], tries: number): void {
-    if (tries >= STATUS_RETRY_MS.length) return;
-    const dueAt = Date.now() + (STATUS_RETRY_MS[tries] ?? 0);
     for (const status of statuses) {
-      this.unmatched.set(`${status.id}:${status.status}`, { status, tries, dueAt });
+      const waits = status.status === "failed" ? FAILURE_RETRY_MS : STATUS_RETRY_MS;
+      const wait = waits[tries];
+      if (wait === undefined) continue;
+      this.unmatched.set(`${status.id}:${status.status}`, {
+        status,
+        tries,
+        dueAt: Date.now() + wait,
+      });
     }
     this.scheduleRetry();
   }
@@ -448,11 +458,21 @@ export class WhatsAppInbound {
         return true;
       }
     }
+    // Never a row the re-queue above would take: if the send was recorded between the two
+    // statements (the engine committed `sent` just now), the next look re-queues it instead of
+    // failing it here.
+    const requeueable =
+      code === 131047
+        ? sql`not d.via_template and m.kind in (${this.templateKinds()})
+            and m.status in ('sending', 'done')`
+        : sql`false`;
     const failed = await db.execute(sql`
-      update deliveries set status = 'failed', last_error = ${reason},
+      update deliveries d set status = 'failed', last_error = ${reason},
         channel_status = 'failed', channel_status_at = ${at}::timestamptz, updated_at = now()
-      where channel = 'whatsapp' and channel_message_id = ${status.id} and status = 'sent'
-      returning message_id`);
+      from outgoing_messages m
+      where d.channel = 'whatsapp' and d.channel_message_id = ${status.id} and d.status = 'sent'
+        and m.id = d.message_id and not (${requeueable})
+      returning d.message_id`);
     if (rowsOf(failed).length === 0) return false;
     // A message that already finished keeps its report true.
     await refreshTotals(
