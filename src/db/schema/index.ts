@@ -4,6 +4,7 @@ export * from "./conversations";
 export * from "./delivery";
 export * from "./directory";
 export * from "./faq";
+export * from "./instances";
 export * from "./roles";
 export * from "./users";
 export * from "./webchat";
