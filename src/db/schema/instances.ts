@@ -63,3 +63,23 @@ export const webchatStreams = pgTable(
     index("webchat_streams_instance_idx").on(t.instanceId),
   ],
 );
+
+/**
+ * One row per run of a periodic job (retention, reminders, …) and its scheduled time: every
+ * instance's scheduler fires the job, and only the one whose insert wins runs it, so a job fires
+ * once however many instances run. Pruned by the retention job.
+ */
+export const scheduledJobRuns = pgTable(
+  "scheduled_job_runs",
+  {
+    job: text("job").notNull(),
+    /** The tick the run belongs to (the cron time, rounded down to the job's period). */
+    slot: timestamp("slot", { withTimezone: true }).notNull(),
+    instanceId: text("instance_id").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.job, t.slot] }),
+    index("scheduled_job_runs_slot_idx").on(t.slot),
+  ],
+);
