@@ -184,6 +184,8 @@ log(`${bench.fakeName} at ${fake.apiRoot}`);
 
 let maxRssMb = 0;
 const workers = new Set<ChildProcess>();
+/** Each app process's last status line (its engine's counters), printed at the end. */
+const lastStatus = new Map<number, Record<string, number>>();
 
 function startWorker(): ChildProcess {
   const child = spawn(process.execPath, [...NODE_ARGS, "bench/delivery/worker.ts"], {
@@ -198,8 +200,9 @@ function startWorker(): ChildProcess {
   });
   createInterface({ input: child.stdout! }).on("line", (line) => {
     try {
-      const status = JSON.parse(line) as { rss_mb: number };
+      const status = JSON.parse(line) as { pid: number; rss_mb: number };
       maxRssMb = Math.max(maxRssMb, status.rss_mb);
+      lastStatus.set(status.pid, status);
     } catch {
       process.stderr.write(`${line}\n`);
     }
@@ -281,6 +284,11 @@ fake.process.kill("SIGTERM");
 await dropDatabase();
 
 log("");
+for (const [pid, status] of lastStatus) {
+  const { pid: _pid, rss_mb: _rss, ...counters } = status;
+  log(`app process ${pid}: ${JSON.stringify(counters)}`);
+}
+if (inProcess) log(`engine: ${JSON.stringify(inProcess.engine.counters)}`);
 log(`machine: ${machine}`);
 log(
   `mode: ${INSTANCES} instance(s)${args.crash ? ", SIGKILL half way + restart" : ""}; ${bench.mode()}`,

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { type RunnerHandle, run } from "@grammyjs/runner";
-import { Api, type Bot, webhookCallback } from "grammy";
+import { Api, type Bot, BotError } from "grammy";
 import { Hono } from "hono";
 import { publishDefaultMenus } from "./bot/command-menu";
 import type { AppContext, BotDeps } from "./bot/context";
@@ -11,13 +12,15 @@ import { ChannelDirectory } from "./channels/directory";
 import { isSyntheticChatId, SYNTHETIC_CHAT_ID_BASE } from "./channels/types";
 import { WebchatAdapter } from "./channels/webchat/adapter";
 import { WebchatHub } from "./channels/webchat/hub";
+import { WebchatRelay } from "./channels/webchat/relay";
 import { webchatRoutes } from "./channels/webchat/routes";
 import { readWhatsAppTemplates, type WhatsAppChannel, whatsappChannel } from "./channels/whatsapp";
 import { cliEndpointRoutes } from "./cli/admin-endpoint";
 import { cliCommands, runCli } from "./cli/run";
 import type { Config } from "./config";
-import { type DatabaseHandle, openDatabase } from "./db/client";
+import { type DatabaseHandle, openDatabase, type Unlisten } from "./db/client";
 import { lockDataDirForApp } from "./db/data-dir-lock";
+import { retryWhileUnavailable } from "./db/errors";
 import { migrate } from "./db/migrate";
 import type { MessageKind } from "./db/schema";
 import {
@@ -28,10 +31,12 @@ import {
   telegramSender,
 } from "./delivery";
 import { features as allFeatures } from "./features";
+import { FAQ_CHANGED_CHANNEL, faqServiceOf } from "./features/faq/service";
 import { announceFirstAdmin } from "./features/roles/bootstrap";
+import { httpErrorHandler } from "./http/errors";
 import { securityHeaders } from "./http/security-headers";
 import { healthRoutes, type RunningServer, startHttpServer } from "./http/server";
-import { telegramWebhookGuard } from "./http/telegram-webhook";
+import { telegramUpdateHandler, telegramWebhookGuard } from "./http/telegram-webhook";
 import { getI18n } from "./i18n";
 import type { Logger } from "./logger";
 import { Scheduler } from "./scheduler";
@@ -67,6 +72,8 @@ export interface App {
   whatsapp: WhatsAppChannel | undefined;
   /** The periodic jobs (delivery tick, FAQ reminders, …); started by start(). */
   scheduler: Scheduler;
+  /** The delivery engine (a test of several instances stops one instance's). */
+  delivery: DeliveryEngine;
   /** Starts HTTP and Telegram; resolves once both accept traffic. */
   start(): Promise<{ port: number }>;
   /** Stops taking updates, lets in-flight work finish, closes the database. */
@@ -75,9 +82,16 @@ export interface App {
 
 export const TELEGRAM_WEBHOOK_PATH = "/telegram/webhook";
 export const FLOW_CLEANUP_JOB = "conversation-cleanup";
+/** How long a web chat update that met an unreachable database is tried again. */
+const WEB_UPDATE_RETRY_MS = 90_000;
 
-const stdoutNotices = (text: string) => {
-  process.stdout.write(text);
+/**
+ * A notice for the person running the app (the first-admin invite): as written on a terminal;
+ * one JSON log line when stdout is not one (a supervisor's log, where every line is JSON).
+ */
+const stdoutNotices = (logger: Logger) => (text: string) => {
+  if (process.stdout.isTTY) process.stdout.write(text);
+  else logger.info({ notice: text.trim() }, "notice for the person running the app");
 };
 
 /** Every feature's scheduler hooks, by kind of outgoing message. */
@@ -94,6 +108,16 @@ function deliveryHooksOf(
 /** Builds the whole application from its configuration; nothing starts until start(). */
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, logger } = options;
+  // Where the start goes, phase by phase (ms): logged as `start-up timings` once HTTP listens
+  // (npm run bench:startup prints it). `modules` is the process's time before createApp: node,
+  // the TypeScript loader and every import.
+  const startup: Record<string, number> = { modules: Math.round(performance.now()) };
+  let phaseStarted = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    startup[name] = Math.round(now - phaseStarted);
+    phaseStarted = now;
+  };
   // Checked before the database opens: a bad template file stops the start at once.
   const whatsappTemplates = config.whatsapp
     ? await readWhatsAppTemplates(config.whatsapp)
@@ -104,14 +128,26 @@ export async function createApp(options: AppOptions): Promise<App> {
     : await lockDataDirForApp(config, (other) =>
         logger.warn({ pid: other.pid }, "waiting for a command-line run on the data folder"),
       );
+  phase("lock");
   const database =
     options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  phase("database");
   await migrate(database.db);
+  phase("migrate");
   const features = options.features ?? allFeatures;
   registerFeatureAudiences(features);
 
   const directory = new ChannelDirectory(database.db);
   const hub = new WebchatHub();
+  // Several app instances may share one PostgreSQL (README, "Scaling out"): web chat pages and
+  // replies meet across them (relay.ts), and periodic jobs run once (job-claims.ts). PGlite is
+  // one process: its hub alone is the whole story.
+  const instanceId = randomUUID();
+  const relay =
+    database.kind === "postgres"
+      ? new WebchatRelay(database.db, hub, { instanceId, logger })
+      : undefined;
+  let unlistenFaq: Unlisten | undefined;
   const locales = new LocaleCache();
   const deps: BotDeps = {
     db: database.db,
@@ -122,14 +158,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     onLocaleChanged: (chatId, locale) => {
       if (!isSyntheticChatId(chatId)) return;
       const strings = getI18n().getResourceBundle(locale, "translation")?.webchat ?? {};
-      hub.publish(chatId - SYNTHETIC_CHAT_ID_BASE, { type: "locale", data: { locale, strings } });
+      void hub.deliver(chatId - SYNTHETIC_CHAT_ID_BASE, {
+        type: "locale",
+        data: { locale, strings },
+      });
     },
     onForgotten: (chatId) => {
       locales.delete(chatId);
       directory.forget(chatId);
     },
   };
-  for (const feature of features) await feature.prepare?.(deps);
+  for (const feature of features) {
+    await feature.prepare?.(deps);
+    phase(`prepare_${feature.name}`);
+  }
   const bot = createBot({
     deps,
     features,
@@ -140,9 +182,19 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   await bot.init();
   if (config.botToken) deps.botUsername = bot.botInfo.username;
+  phase("bot");
 
+  // A web chat message is stored before the bot sees it: should the database go away in between,
+  // the update is handled again once it answers (the person still gets the answer), and any other
+  // failure goes where Telegram's polling sends it (bot.catch: logged, the person told) instead
+  // of becoming an unhandled rejection.
   const adapter = new WebchatAdapter(database.db, hub, bot.botInfo, (update) =>
-    bot.handleUpdate(update),
+    retryWhileUnavailable(() => bot.handleUpdate(update), WEB_UPDATE_RETRY_MS).catch(
+      async (err: unknown) => {
+        if (err instanceof BotError) await bot.errorHandler(err);
+        else logger.error({ err }, "web chat update failed");
+      },
+    ),
   );
   directory.register(adapter);
   const whatsapp =
@@ -165,6 +217,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (whatsapp) directory.register(whatsapp.adapter);
 
   const http = new Hono();
+  // A request that throws: one JSON log line, and 503 while the database is unreachable.
+  http.onError(httpErrorHandler(logger, config.defaultLocale));
   http.use("*", securityHeaders(config.webchatEmbedOrigins));
   http.route(
     "/",
@@ -183,9 +237,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     for (const guard of telegramWebhookGuard(config.webhook.secret, logger)) {
       http.use(TELEGRAM_WEBHOOK_PATH, guard);
     }
+    // Each update is claimed by its update_id first: a redelivery is handled once, on any instance.
     http.post(
       TELEGRAM_WEBHOOK_PATH,
-      webhookCallback(bot, "hono", { secretToken: config.webhook.secret }),
+      telegramUpdateHandler({
+        db: database.db,
+        logger,
+        handle: (update) => bot.handleUpdate(update),
+        onFailed: async (err) => {
+          if (err instanceof BotError) await bot.errorHandler(err);
+          else logger.error({ err }, "telegram update failed");
+        },
+      }),
     );
   }
   http.route(
@@ -196,6 +259,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       hub,
       directory,
       defaultLocale: config.defaultLocale,
+      trustProxy: config.trustProxy,
       ...(options.webchatPingMs ? { pingEveryMs: options.webchatPingMs } : {}),
     }),
   );
@@ -239,6 +303,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     hooks: deliveryHooksOf(features, deps, bot.api),
     retentionDays: config.retentionDays,
+    instanceId,
   });
   const runtime = { deps, scheduler, jobSchedules: options.jobSchedules ?? {} };
   for (const feature of features) feature.jobs?.(runtime);
@@ -263,8 +328,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     webchat: { adapter, hub },
     whatsapp,
     scheduler,
+    delivery: engine,
     async start() {
+      phase("wiring");
+      await relay?.start(database.listen);
+      // An FAQ entry published on any instance (or the command line) is found here at once.
+      unlistenFaq = await database.listen(FAQ_CHANGED_CHANNEL, () =>
+        faqServiceOf(database.db).changed(),
+      );
       server = await startHttpServer(http, config.host, config.port, logger);
+      phase("listen");
+      startup.total = Math.round(performance.now());
+      const cpu = process.cpuUsage();
+      startup.cpu = Math.round((cpu.user + cpu.system) / 1000);
+      logger.info({ startup }, "start-up timings");
       if (config.port === 0 && config.publicUrl === `http://${config.host}:0`) {
         // PORT=0 (tests): links in messages name the port the server actually got.
         // (Changed in place: features read it from the one config object when they link.)
@@ -274,8 +351,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       engine.start();
       scheduler.start();
       if (config.botToken) {
-        // The command menus per language; a failure (an old Bot API server) is not fatal.
-        await publishDefaultMenus(bot.api, features, config.defaultLocale).catch((err: unknown) =>
+        // The command menus per language, in the background: nobody waits on a round trip to
+        // Telegram for them; a failure (an old Bot API server) is logged, not fatal.
+        void publishDefaultMenus(bot.api, features, config.defaultLocale).catch((err: unknown) =>
           logger.warn({ err }, "telegram: command menus not published"),
         );
         if (config.webhook) {
@@ -293,7 +371,7 @@ export async function createApp(options: AppOptions): Promise<App> {
             : "telegram: off (no BOT_TOKEN); the web chat is the only channel",
         );
       }
-      const notices = options.notices ?? (options.database ? undefined : stdoutNotices);
+      const notices = options.notices ?? (options.database ? undefined : stdoutNotices(logger));
       if (notices) {
         await announceFirstAdmin(database.db, {
           host: config.host,
@@ -317,6 +395,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       // In-flight deliveries finish; rows not yet claimed stay pending for the next start.
       await scheduler.stop();
       await engine.stop();
+      await relay?.stop();
+      await unlistenFaq?.().catch(() => {});
       await database.close();
       lock?.release();
     },

@@ -128,6 +128,16 @@ const schema = z
     BALLOT_SECRET: optionalString.pipe(
       z.string().min(32, "must be at least 32 characters (e.g. openssl rand -hex 32)").optional(),
     ),
+    TRUST_PROXY: optionalString
+      .default("false")
+      .transform((v) => v.toLowerCase())
+      .pipe(
+        z.enum(["true", "false", "1", "0", "yes", "no"], {
+          error:
+            "must be true or false (true only when a reverse proxy of yours sets X-Forwarded-For)",
+        }),
+      )
+      .transform((v) => v === "true" || v === "1" || v === "yes"),
   })
   .superRefine((env, ctx) => {
     const whatsappSet = WHATSAPP_REQUIRED.filter((name) => env[name] !== undefined);
@@ -227,6 +237,13 @@ export interface Config {
   ballotSecret: string | undefined;
   /** The WhatsApp Cloud API channel; undefined when none of WHATSAPP_* is set. */
   whatsapp: WhatsAppConfig | undefined;
+  /**
+   * TRUST_PROXY: the app stands behind a reverse proxy or load balancer of its operator, so a
+   * client's address (the web chat's per-address limits) is the last one in X-Forwarded-For,
+   * not the socket's (which would be the proxy's for everyone). Off: X-Forwarded-For is ignored,
+   * as anyone can write it.
+   */
+  trustProxy: boolean;
 }
 
 export interface WhatsAppConfig {
@@ -283,6 +300,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hearingReminders: e.HEARING_REMINDERS,
     webchatEmbedOrigins: e.WEBCHAT_EMBED_ORIGINS,
     ballotSecret: e.BALLOT_SECRET,
+    trustProxy: e.TRUST_PROXY,
     whatsapp:
       e.WHATSAPP_ACCESS_TOKEN &&
       e.WHATSAPP_PHONE_NUMBER_ID &&

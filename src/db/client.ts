@@ -1,11 +1,15 @@
-import { mkdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { sql } from "drizzle-orm";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { MIGRATIONS_FOLDER } from "./migrate";
 
 /**
  * The one database type the app codes against, whichever driver is underneath. Queries name
@@ -60,6 +64,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       max: options.maxConnections ?? 10,
       onnotice: () => {},
       connection: { application_name: "aimak" },
+      // While the server is away, postgres.js waits longer after each failed connect (up to
+      // 20 s by default), and queries queue meanwhile: requests would hang that long, and
+      // recovery could lag the server's return by as much. At most 1 s keeps both short.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+      // A server that does not answer at all (a dead network) fails a connect in 5 s, not 30.
+      connect_timeout: 5,
     });
     const db = drizzlePostgres(client) as unknown as Database;
     return {
@@ -76,7 +86,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     };
   }
   const dir = options.dataDir && options.dataDir !== "memory://" ? options.dataDir : undefined;
-  if (dir) mkdirSync(dir, { recursive: true });
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    copyNewDatabase(dir);
+  }
   // pg_trgm backs typo-tolerant search; it has to be loaded into PGlite before any migration.
   const client = await PGlite.create(dir ?? "memory://", { extensions: { pg_trgm } });
   const db = drizzlePglite(client) as unknown as Database;
@@ -89,4 +102,47 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     listen: (channel, onNotify) => client.listen(channel, onNotify),
     close: () => client.close(),
   };
+}
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * The new database that `npm ci` made for the installed PGlite (`node scripts/start.mjs
+ * --prepare`: npm's `prepare` script, the Dockerfile): initdb, then the migrations of that time.
+ * Usable when those migrations are the first of today's, unchanged (each is known by the hash of
+ * its SQL); migrate() then applies the rest, exactly as on any older database.
+ */
+function newDatabaseTemplate(): string | undefined {
+  try {
+    const pglite = join(ROOT, "node_modules", "@electric-sql", "pglite", "package.json");
+    const { version } = JSON.parse(readFileSync(pglite, "utf8")) as { version: string };
+    const dir = join(ROOT, "node_modules", ".cache", "aimak", `pgdata-${version}`);
+    const marker = JSON.parse(readFileSync(join(dir, "template.json"), "utf8")) as {
+      pglite?: string;
+      migrations?: string[];
+    };
+    const current = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.hash);
+    const applied = marker.migrations ?? [];
+    const prefix = applied.length <= current.length && applied.every((h, i) => h === current[i]);
+    return marker.pglite === version && prefix ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A data folder without a database starts as a copy of the template: initdb and the migrations
+ * cost PGlite seconds of CPU (most of a first start), a copy of ~40 MB a fraction of one. Without
+ * a usable template PGlite runs initdb itself and migrate() every migration, as before.
+ * PG_VERSION, which marks a database as there, is copied last: an interrupted copy is simply
+ * copied again at the next start.
+ */
+function copyNewDatabase(dir: string): void {
+  if (existsSync(join(dir, "PG_VERSION"))) return;
+  const template = newDatabaseTemplate();
+  if (!template) return;
+  // Only the top-level PG_VERSION waits (every base/<oid>/ has its own, copied as usual).
+  const skip = new Set([join(template, "template.json"), join(template, "PG_VERSION")]);
+  cpSync(template, dir, { recursive: true, filter: (src) => !skip.has(src) });
+  cpSync(join(template, "PG_VERSION"), join(dir, "PG_VERSION"));
 }

@@ -6,6 +6,7 @@ import { eq, type SQL, sql } from "drizzle-orm";
 import { type Executor, rowsOf } from "../db/client";
 import { type Channel, type OutgoingMessageRow, outgoingMessages } from "../db/schema";
 import type { MessageContent } from "./content";
+import { DELIVERY_WAKE_CHANNEL } from "./events";
 
 export interface ClaimedRow {
   id: number;
@@ -141,44 +142,72 @@ interface ChannelClock {
   nextSlotInMs: number;
   /** ms the channel stays paused after a 429 (≤ 0: not paused). */
   pausedForMs: number;
+  /** The database's clock when it answered (epoch ms), to relate its times to this process's. */
+  dbNowMs: number;
 }
 
 export async function readChannelClock(db: Executor, channel: Channel): Promise<ChannelClock> {
   const result = await db.execute(sql`
     select extract(epoch from (next_slot_at - clock_timestamp())) * 1000 as next_ms,
-      coalesce(extract(epoch from (paused_until - clock_timestamp())) * 1000, -1) as paused_ms
+      coalesce(extract(epoch from (paused_until - clock_timestamp())) * 1000, -1) as paused_ms,
+      extract(epoch from clock_timestamp()) * 1000 as now_ms
     from delivery_channel_state where channel = ${channel}`);
-  const r = rowsOf<{ next_ms: number; paused_ms: number }>(result)[0];
-  return { nextSlotInMs: Number(r?.next_ms ?? 0), pausedForMs: Number(r?.paused_ms ?? -1) };
+  const r = rowsOf<{ next_ms: number; paused_ms: number; now_ms: number }>(result)[0];
+  return {
+    nextSlotInMs: Number(r?.next_ms ?? 0),
+    pausedForMs: Number(r?.paused_ms ?? -1),
+    dbNowMs: Number(r?.now_ms ?? Number.NaN),
+  };
+}
+
+export interface SlotReservation {
+  /** The first reserved slot on the database's clock (epoch ms); the others follow at intervalMs. */
+  firstAtMs: number;
+  /** The database's clock when it reserved them (epoch ms). */
+  dbNowMs: number;
 }
 
 /**
  * Reserves `count` consecutive send slots `intervalMs` apart on the channel's shared clock
- * (GCRA), never before a 429 pause ends. Returns the delay from now to the first slot.
+ * (GCRA), never before a 429 pause ends. Times are absolute on the database's clock, so that
+ * every process places its sends on the same time line whatever its own query latency was.
  */
 export async function reserveSlots(
   db: Executor,
   channel: Channel,
   count: number,
   intervalMs: number,
-): Promise<number> {
+): Promise<SlotReservation> {
   const result = await db.execute(sql`
     update delivery_channel_state set next_slot_at =
       greatest(next_slot_at, clock_timestamp(), coalesce(paused_until, '-infinity'::timestamptz))
       + make_interval(secs => ${(count * intervalMs) / 1000})
     where channel = ${channel}
-    returning extract(epoch from (next_slot_at - clock_timestamp())) * 1000 as end_ms`);
-  const endMs = Number(rowsOf<{ end_ms: number }>(result)[0]?.end_ms ?? 0);
-  return endMs - count * intervalMs;
+    returning extract(epoch from next_slot_at) * 1000 as end_ms,
+      extract(epoch from clock_timestamp()) * 1000 as now_ms`);
+  const r = rowsOf<{ end_ms: number; now_ms: number }>(result)[0];
+  const dbNowMs = Number(r?.now_ms ?? Number.NaN);
+  const endMs = r ? Number(r.end_ms) : dbNowMs + count * intervalMs;
+  return { firstAtMs: endMs - count * intervalMs, dbNowMs };
 }
 
-/** Pauses the channel for every process (a 429 with retry_after). */
+/**
+ * Pauses the channel for every process (a 429 with retry_after), and tells the engines of the
+ * other processes at once (NOTIFY): their sends already placed on the clock inside the pause
+ * would otherwise go out and meet 429s of their own.
+ */
 export async function pauseChannel(db: Executor, channel: Channel, seconds: number): Promise<void> {
   await db.execute(sql`
-    update delivery_channel_state set paused_until = greatest(
-      coalesce(paused_until, '-infinity'::timestamptz),
-      clock_timestamp() + make_interval(secs => ${seconds}))
-    where channel = ${channel}`);
+    with paused as (
+      update delivery_channel_state set paused_until = greatest(
+        coalesce(paused_until, '-infinity'::timestamptz),
+        clock_timestamp() + make_interval(secs => ${seconds}))
+      where channel = ${channel}
+      returning paused_until
+    )
+    select pg_notify(${DELIVERY_WAKE_CHANNEL},
+      ${`pause:${channel}:`} || floor(extract(epoch from paused_until) * 1000)::bigint::text)
+    from paused`);
 }
 
 interface ContentRow {

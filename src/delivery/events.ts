@@ -13,7 +13,11 @@ class DeliveryEvents extends EventEmitter<{ wake: []; cancelled: [messageId: num
 export const deliveryEvents = new DeliveryEvents();
 deliveryEvents.setMaxListeners(100);
 
-/** The NOTIFY channel of the delivery engines. Payload: "" (rows may be due) or "cancel:<id>". */
+/**
+ * The NOTIFY channel of the delivery engines. Payload: "" (rows may be due), "cancel:<id>", or
+ * "pause:<channel>:<until>" (a 429 paused the channel until that time, epoch ms on the
+ * database's clock).
+ */
 export const DELIVERY_WAKE_CHANNEL = "aimak_delivery";
 
 /** Tells this process's engines that rows may be due now (called after every enqueue/start). */
@@ -26,8 +30,16 @@ export async function notifyDelivery(db: Executor, payload = ""): Promise<void> 
   await db.execute(sql`select pg_notify(${DELIVERY_WAKE_CHANNEL}, ${payload})`);
 }
 
+export interface WakePayload {
+  cancelled?: number;
+  paused?: { channel: string; untilDbMs: number };
+}
+
 /** What a NOTIFY payload asks an engine to do. */
-export function parseWakePayload(payload: string): { cancelled?: number } {
-  const match = /^cancel:(\d+)$/.exec(payload);
-  return match ? { cancelled: Number(match[1]) } : {};
+export function parseWakePayload(payload: string): WakePayload {
+  const cancel = /^cancel:(\d+)$/.exec(payload);
+  if (cancel) return { cancelled: Number(cancel[1]) };
+  const pause = /^pause:([a-z]+):(\d+)$/.exec(payload);
+  if (pause) return { paused: { channel: String(pause[1]), untilDbMs: Number(pause[2]) } };
+  return {};
 }

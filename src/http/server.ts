@@ -1,5 +1,6 @@
 import { type ServerType, serve } from "@hono/node-server";
 import { Hono } from "hono";
+import { databaseUnavailableCode } from "../db/errors";
 import type { Logger } from "../logger";
 
 export interface HealthProbe {
@@ -7,15 +8,38 @@ export interface HealthProbe {
   details: () => Record<string, unknown>;
 }
 
-/** /healthz: 200 with the database state, 503 when the database does not answer. */
+/** How long /healthz waits for the database: a load balancer's probe must get an answer fast. */
+export const HEALTH_DB_TIMEOUT_MS = 2000;
+
+/** Why the database counts as down, in words an operator reads in a probe's output. */
+function downReason(error: unknown, timedOut: boolean): string {
+  if (timedOut) return `the database did not answer within ${HEALTH_DB_TIMEOUT_MS} ms`;
+  const code = databaseUnavailableCode(error);
+  if (code) return `the database is unreachable (${code})`;
+  // Not a connection failure: the driver's own words, without any query parameters.
+  const e = error as { code?: unknown; name?: unknown };
+  return `the database query failed (${String(e.code ?? e.name ?? "error")})`;
+}
+
+/**
+ * /healthz: 200 with the database state; 503 with `reason` when the database does not answer
+ * (at once when it refuses connections, after HEALTH_DB_TIMEOUT_MS when it hangs).
+ */
 export function healthRoutes(probe: HealthProbe): Hono {
   const app = new Hono();
   app.get("/healthz", async (c) => {
     const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     try {
       await Promise.race([
         probe.database(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error("database timeout")), 3000)),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => {
+            timedOut = true;
+            reject(new Error("database timeout"));
+          }, HEALTH_DB_TIMEOUT_MS);
+        }),
       ]);
       const ms = Math.round(performance.now() - started);
       return c.json({
@@ -24,14 +48,19 @@ export function healthRoutes(probe: HealthProbe): Hono {
         ...probe.details(),
       });
     } catch (error) {
+      const reason = downReason(error, timedOut);
       return c.json(
         {
           status: "error",
-          database: { status: "down", error: (error as Error).message },
+          reason,
+          database: { status: "down", error: reason },
           ...probe.details(),
         },
         503,
+        { "cache-control": "no-store" },
       );
+    } finally {
+      clearTimeout(timer);
     }
   });
   return app;

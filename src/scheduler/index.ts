@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Database } from "../db/client";
+import { databaseUnavailableCode } from "../db/errors";
 import type { MessageKind, OutgoingMessageRow } from "../db/schema/delivery";
 import { type DeliveryLogger, getMessageProgress, type MessageProgress } from "../delivery";
 import { wakeDelivery } from "../delivery/events";
@@ -10,6 +12,8 @@ import {
   startDueMessages,
   takeProgressTurns,
 } from "../delivery/transitions";
+import { cronLogger, jobFailureLog } from "./cron-logger";
+import { JobClaims } from "./job-claims";
 import { RETENTION_JOB, runRetention } from "./retention";
 
 /**
@@ -58,6 +62,11 @@ export interface SchedulerOptions {
    * the database's clock (they are the engines' business).
    */
   now?: () => number;
+  /**
+   * This app instance's id, recorded with each periodic job run it wins (scheduled_job_runs).
+   * Default: a random one per scheduler.
+   */
+  instanceId?: string;
 }
 
 /**
@@ -73,6 +82,8 @@ export interface SchedulerOptions {
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
+  /** Periodic jobs run once per scheduled time across all instances (job-claims.ts). */
+  private claims: JobClaims | undefined;
   private readonly jobs: { name: string; expression: string; fn: () => Promise<void> }[] = [];
   private ticking: Promise<void> | undefined;
   private running = false;
@@ -123,7 +134,13 @@ export class Scheduler {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.scheduleJob("delivery-tick", this.options.tickCron ?? "* * * * * *", () => this.tick());
+    // The tick is not claimed: its steps are conditional UPDATEs, safe on every instance.
+    this.scheduleJob(
+      "delivery-tick",
+      this.options.tickCron ?? "* * * * * *",
+      () => this.tick(),
+      false,
+    );
     for (const job of this.jobs) this.scheduleJob(job.name, job.expression, job.fn);
   }
 
@@ -133,18 +150,34 @@ export class Scheduler {
     await this.ticking;
   }
 
-  private scheduleJob(name: string, expression: string, fn: () => Promise<void>): void {
+  private scheduleJob(
+    name: string,
+    expression: string,
+    fn: () => Promise<void>,
+    claimed = true,
+  ): void {
+    this.claims ??= new JobClaims(this.options.db, this.options.instanceId ?? randomUUID());
+    const claims = this.claims;
+    const failures = jobFailureLog(this.options.logger, name, databaseUnavailableCode);
     const task = cron.schedule(
       expression,
-      async () => {
+      async (context) => {
         if (!this.running) return;
         try {
+          // Another instance won this run (same job, same scheduled time): skip it here.
+          if (claimed && !(await claims.claim(name, context.date))) return;
           await fn();
+          failures.succeeded();
         } catch (err) {
-          this.options.logger?.error({ err, job: name }, "scheduler: job failed");
+          failures.failed(err);
         }
       },
-      { timezone: this.options.timezone, name, noOverlap: true },
+      {
+        timezone: this.options.timezone,
+        name,
+        noOverlap: true,
+        logger: cronLogger(this.options.logger, name),
+      },
     );
     this.tasks.push(task);
   }

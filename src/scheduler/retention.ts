@@ -13,6 +13,17 @@ export const INVITE_KEEP_DAYS = 30;
 const RATE_KEEP_MS = DAY_MS;
 /** A web chat visitor who never finished onboarding and left is forgotten after this long. */
 export const ABANDONED_WEB_DAYS = 30;
+/** Request counters (rate_limits) live for a window of at most minutes; a day-old one is done. */
+const RATE_LIMIT_KEEP_MS = DAY_MS;
+/** Telegram keeps an undelivered update for 24 hours: a redelivery never comes later than that. */
+export const TELEGRAM_UPDATE_KEEP_MS = 2 * DAY_MS;
+/**
+ * A web chat stream row is refreshed at every keep-alive (seconds); one an hour old belonged to
+ * an instance that died without closing it.
+ */
+export const STREAM_KEEP_MS = 60 * 60_000;
+/** The record that a periodic job ran in a slot only matters while other instances might fire it. */
+export const JOB_RUN_KEEP_MS = 7 * DAY_MS;
 /** Messages whose words are a person's (a question, its answer, a reminder quoting it). */
 const QUOTING_KINDS = ["faq_escalation", "faq_answer", "faq_reminder"] as const;
 
@@ -26,7 +37,11 @@ export type RetentionResult = Record<
   | "invites"
   | "flows"
   | "whatsappInbox"
-  | "abandonedVisitors",
+  | "abandonedVisitors"
+  | "rateLimits"
+  | "telegramUpdates"
+  | "webchatStreams"
+  | "jobRuns",
   number
 >;
 
@@ -42,7 +57,10 @@ export type RetentionResult = Record<
  *   not written for ABANDONED_WEB_DAYS: their row and transcript (a page opened once);
  * - flows nobody answered for FLOW_TTL_MS, questions waiting for "send" past their hour, FAQ
  *   rate counters, seen WhatsApp message ids after INBOX_KEEP_DAYS: these have their own
- *   frequent jobs too; this is the backstop when those did not run.
+ *   frequent jobs too; this is the backstop when those did not run;
+ * - the bookkeeping of several instances: request counters of past windows (a day), Telegram
+ *   update ids (two days: Telegram redelivers within one), web chat streams not refreshed for an
+ *   hour (their instance died), and the runs of periodic jobs after a week.
  * Safe on any number of instances at once (plain conditional deletes).
  */
 export async function runRetention(
@@ -97,5 +115,17 @@ export async function runRetention(
         and not exists (select 1 from role_grants g where g.user_id = u.id)
         and not exists (select 1 from webchat_messages w where w.user_id = u.id
           and w.created_at >= ${at(ABANDONED_WEB_DAYS * DAY_MS)}::timestamptz)`),
+    rateLimits: await n(
+      sql`delete from rate_limits where window_start < ${at(RATE_LIMIT_KEEP_MS)}::timestamptz`,
+    ),
+    telegramUpdates: await n(
+      sql`delete from telegram_updates where received_at < ${at(TELEGRAM_UPDATE_KEEP_MS)}::timestamptz`,
+    ),
+    webchatStreams: await n(
+      sql`delete from webchat_streams where seen_at < ${at(STREAM_KEEP_MS)}::timestamptz`,
+    ),
+    jobRuns: await n(
+      sql`delete from scheduled_job_runs where slot < ${at(JOB_RUN_KEEP_MS)}::timestamptz`,
+    ),
   };
 }

@@ -108,7 +108,8 @@ describe("npm start", () => {
           .filter((pid) => pid > 0);
         expect(children).toHaveLength(1);
         const app = children[0]!;
-        expect(readFileSync(`/proc/${app}/cmdline`, "utf8")).toContain("src/main.ts");
+        // node running the launcher, which runs the app in its own process (scripts/start.mjs).
+        expect(readFileSync(`/proc/${app}/cmdline`, "utf8")).toContain("scripts/start.mjs");
 
         npm.kill("SIGTERM");
         expect(await exited).toBe(0);

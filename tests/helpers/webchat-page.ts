@@ -38,13 +38,23 @@ export async function press(page: Page, label: string): Promise<void> {
     .click();
 }
 
-/** Opens the web chat at `base`; returns the person behind the page's new session. */
+/**
+ * Opens the web chat at `base`; returns the person behind the page's session. A new session
+ * becomes a person (a users row) with its first message, the page's own "/start": this waits
+ * for it, so the caller may set the person up in the database at once.
+ */
 export async function openChat(page: Page, base: string): Promise<number> {
   const session = page.waitForResponse(
     (r) => r.url() === `${base}/chat/session` && r.request().method() === "POST",
   );
+  const firstSend = page.waitForResponse(
+    (r) => r.url() === `${base}/chat/send` && r.request().method() === "POST",
+  );
   await page.goto(base);
-  const { userId } = (await (await session).json()) as { userId: number };
+  const response = await session;
+  const { userId } = (await response.json()) as { userId: number };
+  if (await response.headerValue("set-cookie")) await firstSend;
+  else void firstSend.catch(() => {});
   return userId;
 }
 

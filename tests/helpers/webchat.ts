@@ -1,4 +1,6 @@
 import type { MessageView } from "../../src/channels/webchat/hub";
+import { createPerson, parseCookie } from "../../src/channels/webchat/visitors";
+import type { Database } from "../../src/db/client";
 import { WAIT_MS, waitFor } from "./wait";
 
 /** A person's browser on the web chat, over real HTTP: the cookie and the page's token. */
@@ -21,8 +23,7 @@ export class WebchatClient {
         ...(this.cookie ? { cookie: this.cookie } : {}),
       },
     });
-    const setCookie = res.headers.get("set-cookie");
-    if (setCookie) this.cookie = setCookie.split(";")[0] ?? "";
+    this.remember(res);
     const body = (await res.json()) as {
       userId: number;
       csrf: string;
@@ -32,6 +33,24 @@ export class WebchatClient {
     this.userId = body.userId;
     this.csrf = body.csrf;
     return body;
+  }
+
+  /** Keeps a cookie the server sets, as a browser does (it is replaced after the first message). */
+  private remember(res: Response): Response {
+    const setCookie = res.headers.get("set-cookie");
+    if (setCookie) this.cookie = setCookie.split(";")[0] ?? "";
+    return res;
+  }
+
+  /**
+   * Makes the session's visitor a person now, as their first message would (a new session has
+   * no users row until then): for tests that set the person up in the database directly.
+   */
+  async becomePerson(db: Database): Promise<number> {
+    const cookie = parseCookie(this.cookie.slice(this.cookie.indexOf("=") + 1));
+    if (!cookie) throw new Error("no session to make a person of");
+    this.userId = (await createPerson(db, cookie)).id;
+    return this.userId;
   }
 
   /** The headers the page sends with a change. */
@@ -49,7 +68,7 @@ export class WebchatClient {
       method: "POST",
       headers,
       body: JSON.stringify({ text }),
-    });
+    }).then((res) => this.remember(res));
   }
 
   press(
@@ -61,11 +80,13 @@ export class WebchatClient {
       method: "POST",
       headers,
       body: JSON.stringify({ messageId, data }),
-    });
+    }).then((res) => this.remember(res));
   }
 
   async history(): Promise<MessageView[]> {
-    const res = await fetch(`${this.base}/chat/history`, { headers: { cookie: this.cookie } });
+    const res = this.remember(
+      await fetch(`${this.base}/chat/history`, { headers: { cookie: this.cookie } }),
+    );
     return ((await res.json()) as { messages: MessageView[] }).messages;
   }
 

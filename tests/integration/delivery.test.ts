@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CHANNEL_CAPABILITIES } from "../../src/channels/capabilities";
 import { ChannelError } from "../../src/channels/types";
-import type { DatabaseHandle } from "../../src/db/client";
+import { openDatabase } from "../../src/db/client";
 import { deliveries, deliveryChannelState, outgoingMessages, users } from "../../src/db/schema";
 import {
   adapterSender,
@@ -19,11 +19,11 @@ import {
   startMessage,
   telegramSender,
 } from "../../src/delivery";
-import { claimDue } from "../../src/delivery/claims";
+import { claimDue, pauseChannel } from "../../src/delivery/claims";
 import { reapExpiredLeases } from "../../src/delivery/transitions";
 import { Scheduler } from "../../src/scheduler";
 import { FakeBotApi, type FakeBotApiOptions } from "../fixtures/fake-bot-api/server";
-import { createTestDatabase } from "../helpers/db";
+import { createTestDatabase, isServerDatabase } from "../helpers/db";
 import {
   grantRole,
   seedMunicipalities,
@@ -34,7 +34,7 @@ import { drainDeliveries, waitFor } from "../helpers/wait";
 
 const TOKEN = `42:${"x".repeat(35)}`;
 
-let handle: DatabaseHandle;
+let handle: Awaited<ReturnType<typeof createTestDatabase>>;
 let muniA: number;
 let muniB: number;
 let nextChat = 10_000;
@@ -455,4 +455,43 @@ describe("scheduler", () => {
     );
     expect(await startMessage(handle.db, message.id)).toBe(false);
   });
+});
+
+describe("several processes", () => {
+  it.skipIf(!isServerDatabase())(
+    "holds sends already on the shared clock when another process's engine meets a 429",
+    async () => {
+      // PGlite is one process: there is no other process whose pause could be missed.
+      const server = await fakeServer();
+      const ids = await residents(6);
+      const other = await openDatabase({ url: handle.url, maxConnections: 2 });
+      const api = createTelegramApi({ token: TOKEN, apiRoot: server.apiRoot, timeoutSeconds: 5 });
+      const engine = new DeliveryEngine(other.db, {
+        channels: [{ channel: "telegram", sender: telegramSender(api), limitPerSecond: 1 }],
+        idlePollMs: 100,
+        listen: other.listen,
+      });
+      engine.start();
+      running.push(engine, { stop: () => other.close() });
+      expect(await engine.listening()).toBe(true);
+      const id = await broadcastTo(ids);
+      await waitFor(() => server.stats().sentMessages >= 1, undefined, "the first send");
+      // The first batch's next sends are placed a second apart after the first. Another
+      // process's 429 pauses the channel now (this connection stands for that process).
+      const pausedAt = Date.now();
+      await pauseChannel(handle.db, "telegram", 3);
+      const [state] = await handle.db
+        .select({ pausedUntil: deliveryChannelState.pausedUntil })
+        .from(deliveryChannelState)
+        .where(eq(deliveryChannelState.channel, "telegram"));
+      const pausedUntil = state!.pausedUntil!.getTime();
+      await settled(id);
+      // Half a second for the NOTIFY to arrive; without it the sends placed at +1 s and +2 s
+      // would go out inside the pause.
+      const during = server.messages.filter((m) => m.at > pausedAt + 500 && m.at < pausedUntil);
+      expect(during).toHaveLength(0);
+      expect(server.stats().sentMessages).toBe(6);
+      expect(server.stats().duplicates).toBe(0);
+    },
+  );
 });

@@ -64,8 +64,27 @@ describe("retention", () => {
       (${left.id}, false, '{"text": "/start", "format": "plain"}'::jsonb, ${ago(31 * DAY)}::timestamptz),
       (${writing.id}, false, '{"text": "/start", "format": "plain"}'::jsonb, ${ago(DAY)}::timestamptz)`);
 
+    // The bookkeeping of several instances: request counters, Telegram update ids, open web chat
+    // streams and the runs of periodic jobs, each just past and just within its lifetime.
+    await db.execute(sql`insert into rate_limits (key, window_start, hits) values
+      ('webchat:send:ip:203.0.113.7', ${ago(DAY + 60_000)}::timestamptz, 12),
+      ('webchat:send:ip:203.0.113.7', ${ago(60_000)}::timestamptz, 3)`);
+    await db.execute(sql`insert into telegram_updates (update_id, received_at, processed_at) values
+      (1001, ${ago(2 * DAY + 60_000)}::timestamptz, ${ago(2 * DAY)}::timestamptz),
+      (1002, ${ago(DAY)}::timestamptz, ${ago(DAY)}::timestamptz)`);
+    await db.execute(sql`insert into webchat_streams (id, user_id, instance_id, seen_at) values
+      ('stream-dead', ${a.id}, 'gone-instance', ${ago(61 * 60_000)}::timestamptz),
+      ('stream-live', ${b.id}, 'this-instance', ${ago(20_000)}::timestamptz)`);
+    await db.execute(sql`insert into scheduled_job_runs (job, slot, instance_id) values
+      ('retention', ${ago(8 * DAY)}::timestamptz, 'i1'),
+      ('retention', ${ago(6 * DAY)}::timestamptz, 'i1')`);
+
     const result = await runRetention(db, 180, now);
     expect(result).toMatchObject({
+      rateLimits: 1,
+      telegramUpdates: 1,
+      webchatStreams: 1,
+      jobRuns: 1,
       pendingQuestions: 1,
       questionRate: 1,
       invites: 2,
@@ -88,6 +107,14 @@ describe("retention", () => {
     expect(await count("conversation_state")).toBe(1);
     expect(await count("whatsapp_inbox", "wamid = 'wamid.new'")).toBe(1);
     expect(await count("whatsapp_inbox")).toBe(1);
+    expect(await count("rate_limits")).toBe(1);
+    expect(await count("rate_limits", `hits = 3`)).toBe(1);
+    expect(await count("telegram_updates")).toBe(1);
+    expect(await count("telegram_updates", "update_id = 1002")).toBe(1);
+    expect(await count("webchat_streams")).toBe(1);
+    expect(await count("webchat_streams", "id = 'stream-live'")).toBe(1);
+    expect(await count("scheduled_job_runs")).toBe(1);
+    expect(await count("scheduled_job_runs", `slot > now() - interval '7 days'`)).toBe(1);
     // The old question's words are gone; the recent answer and the announcement keep theirs.
     expect(await count("outgoing_messages", `content::text like '%мандат%'`)).toBe(2);
     expect(

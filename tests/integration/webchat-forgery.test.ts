@@ -28,6 +28,7 @@ describe("web chat: forged requests", () => {
 
     staff = new WebchatClient(base);
     await staff.session();
+    await staff.becomePerson(app.database.db);
     await updateUserSettings(db, staff.userId, { locale: "ky", municipalityId });
     const invite = await createInvite(db, { role: "staff", municipalityId });
     expect(await redeemInvite(db, invite.code, staff.userId)).toMatchObject({ ok: true });

@@ -24,6 +24,7 @@ describe("web chat: messages sent while the page is closed", () => {
     ({ app, base, municipalityId } = await startTestApp());
     const staff = new WebchatClient(base);
     await staff.session();
+    await staff.becomePerson(app.database.db);
     staffId = staff.userId;
   });
   afterAll(() => app.stop());
@@ -31,6 +32,7 @@ describe("web chat: messages sent while the page is closed", () => {
   async function resident(): Promise<WebchatClient> {
     const client = new WebchatClient(base);
     await client.session();
+    await client.becomePerson(app.database.db);
     await updateUserSettings(app.database.db, client.userId, {
       locale: "ky",
       municipalityId,

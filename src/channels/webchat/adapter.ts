@@ -8,6 +8,7 @@ import {
   type WebchatPayload,
   webchatMessages,
 } from "../../db/schema";
+import { storableText } from "../../db/storable";
 import { CHANNEL_CAPABILITIES } from "../capabilities";
 import { inlineButtonsOf, inlineKeyboardOf } from "../inline-keyboard";
 import { syntheticCallbackId } from "../router";
@@ -62,9 +63,12 @@ export class WebchatAdapter implements ChannelAdapter {
     return true;
   }
 
-  /** Whether a page of the person is open, so a message is seen as it arrives. */
-  isPresent(chatId: number): boolean {
-    return this.hub.isConnected(chatId - SYNTHETIC_CHAT_ID_BASE);
+  /**
+   * Whether a page of the person is open, on this instance or another, so a message is seen as
+   * it arrives.
+   */
+  isPresent(chatId: number): Promise<boolean> {
+    return this.hub.isConnectedAnywhere(chatId - SYNTHETIC_CHAT_ID_BASE);
   }
 
   async call(method: string, payload: Record<string, unknown>): Promise<unknown> {
@@ -103,14 +107,14 @@ export class WebchatAdapter implements ChannelAdapter {
           .update(webchatMessages)
           .set({ deleted: true, updatedAt: sql`now()` })
           .where(and(eq(webchatMessages.id, id), eq(webchatMessages.userId, userId)));
-        this.hub.publish(userId, { type: "delete", data: { id } });
+        await this.hub.deliver(userId, { type: "delete", data: { id } });
         return true;
       }
       case "answerCallbackQuery": {
         const text = typeof payload.text === "string" ? payload.text : "";
         const [, chat] = String(payload.callback_query_id).split(":");
         if (text)
-          this.hub.publish(Number(chat) - SYNTHETIC_CHAT_ID_BASE, {
+          await this.hub.deliver(Number(chat) - SYNTHETIC_CHAT_ID_BASE, {
             type: "notice",
             data: { text },
           });
@@ -127,14 +131,15 @@ export class WebchatAdapter implements ChannelAdapter {
   }
 
   private async send(userId: number, chatId: number, payload: WebchatPayload): Promise<Message> {
-    // Seen at once when a page is open; otherwise it waits in the history, marked as new.
-    const seen = this.hub.isConnected(userId);
+    // Seen at once when a page is open (on any instance); otherwise it waits in the history,
+    // marked as new.
+    const seen = await this.hub.isConnectedAnywhere(userId);
     const [row] = await this.db
       .insert(webchatMessages)
       .values({ userId, fromBot: true, payload, seenAt: seen ? sql`now()` : null })
       .returning();
     if (!row) throw new ChannelError("transient", "could not store the message");
-    this.hub.publish(userId, { type: "message", data: toView(row) });
+    await this.hub.deliver(userId, { type: "message", data: toView(row) });
     return this.asMessage(row, chatId);
   }
 
@@ -175,7 +180,7 @@ export class WebchatAdapter implements ChannelAdapter {
       .where(eq(webchatMessages.id, id))
       .returning();
     if (!row) throw new ChannelError("permanent", "Bad Request: message to edit not found");
-    this.hub.publish(userId, { type: "message", data: toView(row) });
+    await this.hub.deliver(userId, { type: "message", data: toView(row) });
     return this.asMessage(row, chatId);
   }
 
@@ -234,7 +239,9 @@ export class WebchatAdapter implements ChannelAdapter {
    * Stores what the person typed and hands it to the bot as a Telegram-shaped message update.
    * `browserLocale` stands in for Telegram's app language until the person picks a language.
    */
-  async receiveText(user: UserRow, text: string, browserLocale?: string): Promise<MessageView> {
+  async receiveText(user: UserRow, typed: string, browserLocale?: string): Promise<MessageView> {
+    // NUL or a lone surrogate half in the JSON of a send would fail the insert (500).
+    const text = storableText(typed);
     const [row] = await this.db
       .insert(webchatMessages)
       .values({

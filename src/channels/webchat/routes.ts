@@ -1,19 +1,28 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
-import { createSyntheticUser, findUserByChannelId } from "../../core/people";
 import type { Database } from "../../db/client";
 import type { UserRow } from "../../db/schema";
+import { clientAddress, RateLimiter, type RateRule } from "../../http/rate-limit";
 import { getI18n, resolveLocale, translator } from "../../i18n";
 import type { Locale } from "../../locales";
 import type { ChannelDirectory } from "../directory";
 import { MAX_MESSAGE_LENGTH, syntheticChatId } from "../types";
 import type { WebchatAdapter } from "./adapter";
 import type { WebchatEvent, WebchatHub } from "./hub";
+import {
+  createPerson,
+  findPerson,
+  newVisitor,
+  parseCookie,
+  peopleAmong,
+  secretHash,
+  type WebCookie,
+} from "./visitors";
 
 const COOKIE = "aimak_chat";
 /** The header that proves a state-changing request comes from the chat page itself. */
@@ -38,11 +47,50 @@ export interface WebchatRoutesDeps {
   defaultLocale: Locale;
   /** Ping interval of the event stream (default PING_EVERY_MS; tests shorten it). */
   pingEveryMs?: number;
+  /** TRUST_PROXY: the client's address is the last one in X-Forwarded-For (see clientAddress). */
+  trustProxy?: boolean;
+  /** Other budgets than WEBCHAT_LIMITS (tests). */
+  limits?: Partial<WebchatLimits>;
 }
 
-function tokenHash(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+/**
+ * The budgets of the web chat, counted in the shared rate_limits table (every instance draws on
+ * the same ones). Chosen so that no real person meets them:
+ * - sends and button presses per session: a person types about one message every 2 s and taps
+ *   through onboarding about once a second; 20 in 10 s is twice the fastest tapping;
+ * - sends and presses per address: an address may be a municipality office or a school behind
+ *   one NAT (30 people), or a mobile carrier's NAT; 600 a minute is 30 people each writing every
+ *   3 s for a whole minute, and still stops a script's flood of fresh sessions at 10 a second;
+ * - new sessions per address: a browser opens one session (the cookie lasts a year), so 60 new
+ *   visitors a minute is more than such an office ever has; resuming a session is not counted.
+ */
+export interface WebchatLimits {
+  sendPerSession: RateRule;
+  sendPerAddress: RateRule;
+  sessionPerAddress: RateRule;
 }
+
+export const WEBCHAT_LIMITS: WebchatLimits = {
+  sendPerSession: { name: "webchat:send:session", limit: 20, windowMs: 10_000 },
+  sendPerAddress: { name: "webchat:send:ip", limit: 600, windowMs: 60_000 },
+  sessionPerAddress: { name: "webchat:session:ip", limit: 60, windowMs: 60_000 },
+};
+
+/**
+ * How often the streams opened before their visitor's first message look (in one query for all
+ * of them) for the person row created by that message on another instance; this instance's own
+ * sends wake them at once.
+ */
+const ROWLESS_POLL_MS = 1_000;
+/**
+ * The reconnection time given to the browser when such a stream ends because the row now
+ * exists: short, so the page is soon on a real stream, but no hammering should the server go away.
+ */
+const ROWLESS_RETRY_MS = 300;
+/** The browser's usual reconnection time (EventSource's own default is about 3 s). */
+const NORMAL_RETRY_MS = 3000;
+/** How long a visitor's first message waits for their page's stream to come back (see send). */
+const FIRST_STREAM_WAIT_MS = 2_000;
 
 /**
  * The session's anti-forgery token: derived from the secret cookie (which scripts cannot read),
@@ -87,24 +135,6 @@ function stringsFor(locale: Locale): unknown {
   return getI18n().getResourceBundle(locale, "translation")?.webchat ?? {};
 }
 
-/** Simple per-person flood guard: at most `limit` requests in `windowMs`. */
-class Throttle {
-  private readonly hits = new Map<number, number[]>();
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
-  allow(key: number): boolean {
-    const now = Date.now();
-    const recent = (this.hits.get(key) ?? []).filter((t) => now - t < this.windowMs);
-    if (recent.length >= this.limit) return false;
-    recent.push(now);
-    this.hits.set(key, recent);
-    if (this.hits.size > 50_000) this.hits.clear();
-    return true;
-  }
-}
-
 /**
  * The web chat: the page, a cookie-based session, the person's messages and button presses in,
  * and the bot's messages out over server-sent events.
@@ -115,7 +145,29 @@ const BODY_LIMIT = 64 * 1024;
 export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
   const app = new Hono();
   const pingEveryMs = deps.pingEveryMs ?? PING_EVERY_MS;
-  const throttle = new Throttle(20, 10_000);
+  const limits: WebchatLimits = { ...WEBCHAT_LIMITS, ...deps.limits };
+  const limiter = new RateLimiter(deps.db);
+  const addressOf = (c: Context) => clientAddress(c, deps.trustProxy ?? false);
+  /** Streams of visitors who have not written yet, by secret hash: woken when they write. */
+  const waiting = new Map<string, Set<() => void>>();
+  let poller: ReturnType<typeof setTimeout> | undefined;
+
+  /** While streams wait, looks every ROWLESS_POLL_MS for those whose person now exists. */
+  function pollWaiting(): void {
+    if (poller || waiting.size === 0) return;
+    poller = setTimeout(async () => {
+      try {
+        const found = await peopleAmong(deps.db, [...waiting.keys()].slice(0, 1_000));
+        for (const hash of found) for (const wake of waiting.get(hash) ?? []) wake();
+      } catch {
+        // The database is briefly away: the next poll retries. (Its error carries the hashes
+        // as parameters, which must not reach a log.)
+      }
+      poller = undefined;
+      pollWaiting();
+    }, ROWLESS_POLL_MS);
+    poller.unref?.();
+  }
 
   // Nothing the page sends is large (a message is at most MAX_MESSAGE_LENGTH characters): a
   // bigger body is refused before it is read.
@@ -136,9 +188,27 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
   );
 
   async function currentUser(cookie: string | undefined): Promise<UserRow | undefined> {
-    if (!cookie || cookie.length > 200) return undefined;
-    return findUserByChannelId(deps.db, "web", tokenHash(cookie));
+    const parsed = parseCookie(cookie);
+    return parsed ? findPerson(deps.db, parsed) : undefined;
   }
+
+  function issueCookie(c: Context, value: string): void {
+    setCookie(c, COOKIE, value, {
+      httpOnly: true,
+      sameSite: "Lax",
+      path: "/",
+      maxAge: 60 * 60 * 24 * 365,
+      secure: c.req.header("x-forwarded-proto") === "https",
+    });
+  }
+
+  /** A session whose person exists keeps only the secret (visitors.ts says why). */
+  function settleCookie(c: Context, cookie: WebCookie): void {
+    if (cookie.claimedId !== undefined) issueCookie(c, cookie.secret);
+  }
+
+  const tooFast = (c: Context, t: ReturnType<typeof translator>) =>
+    c.json({ error: t("errors.too_fast") }, 429);
 
   /**
    * Whether a write failed because the person was deleted (/forgetme) after this request found
@@ -159,12 +229,12 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
     c.req.header("accept-language")?.split(",")[0]?.split(";")[0]?.trim() || undefined;
 
   /** What the page needs to start: who, in which language, and how to prove it is the page. */
-  function sessionBody(user: UserRow, cookie: string, locale: Locale) {
+  function sessionBody(userId: number, secret: string, locale: Locale) {
     return {
-      userId: user.id,
+      userId,
       locale,
       strings: stringsFor(locale),
-      csrf: csrfToken(cookie),
+      csrf: csrfToken(secret),
       maxLength: MAX_MESSAGE_LENGTH,
       pingMs: pingEveryMs,
     };
@@ -192,45 +262,150 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
       "errors.forged_request",
     );
     if (!fromSameOrigin(c)) return c.json({ error: refused }, 403);
-    const cookie = getCookie(c, COOKIE);
-    let user = await currentUser(cookie);
-    if (!user || !cookie) {
-      const token = randomBytes(32).toString("base64url");
-      const locale = localeOf(undefined, c.req.header("accept-language"));
-      user = await createSyntheticUser(deps.db, "web", tokenHash(token), null);
-      deps.directory.remember(syntheticChatId(user.id), "web");
-      setCookie(c, COOKIE, token, {
-        httpOnly: true,
-        sameSite: "Lax",
-        path: "/",
-        maxAge: 60 * 60 * 24 * 365,
-        secure: c.req.header("x-forwarded-proto") === "https",
-      });
-      return c.json(sessionBody(user, token, locale));
+    const cookie = parseCookie(getCookie(c, COOKIE));
+    const user = cookie && (await findPerson(deps.db, cookie));
+    if (cookie && user) {
+      settleCookie(c, cookie);
+      return c.json(
+        sessionBody(user.id, cookie.secret, localeOf(user, c.req.header("accept-language"))),
+      );
     }
-    return c.json(sessionBody(user, cookie, localeOf(user, c.req.header("accept-language"))));
+    const locale = localeOf(undefined, c.req.header("accept-language"));
+    // A visitor who has not written yet keeps their reserved id (a page reload, a reconnect).
+    if (cookie?.claimedId !== undefined) {
+      return c.json(sessionBody(cookie.claimedId, cookie.secret, locale));
+    }
+    // A new session creates no person (visitors.ts): only its id is reserved, at a bounded pace.
+    const allowed = await limiter.allow([
+      { rule: limits.sessionPerAddress, subject: addressOf(c) },
+    ]);
+    if (!allowed) return tooFast(c, translator(locale));
+    const visitor = await newVisitor(deps.db);
+    issueCookie(c, visitor.cookie);
+    const fresh = parseCookie(visitor.cookie) as WebCookie;
+    return c.json(sessionBody(visitor.id, fresh.secret, locale));
   });
+
+  /**
+   * The event stream of a visitor who has not written yet: there is no person to follow, so it
+   * only keeps the page's connection alive until their first message creates the row, then ends;
+   * the browser reconnects after ROWLESS_RETRY_MS to the real stream (and the page syncs its
+   * history on that "open"). Never subscribed by the id in the cookie: a forged cookie could name
+   * another visitor's reserved id.
+   */
+  function rowlessStream(c: Context, cookie: WebCookie) {
+    const hash = secretHash(cookie.secret);
+    return streamSSE(c, async (stream) => {
+      let wake = () => {};
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      const set = waiting.get(hash) ?? new Set();
+      set.add(wake);
+      waiting.set(hash, set);
+      stream.onAbort(wake);
+      pollWaiting();
+      try {
+        while (!stream.aborted && !stream.closed) {
+          await stream.writeSSE({ event: "ping", data: JSON.stringify({ at: Date.now() }) });
+          const woke = await Promise.race([
+            stream.sleep(pingEveryMs).then(() => false),
+            woken.then(() => true),
+          ]);
+          if (stream.aborted || stream.closed) break;
+          if (woke) {
+            // The person exists now (woken by their first message here, or by the poll).
+            await stream.writeSSE({
+              event: "ping",
+              data: JSON.stringify({ at: Date.now() }),
+              retry: ROWLESS_RETRY_MS,
+            });
+            break;
+          }
+        }
+      } finally {
+        set.delete(wake);
+        if (set.size === 0 && waiting.get(hash) === set) waiting.delete(hash);
+      }
+    });
+  }
 
   // Everything below needs a session.
   app.use("/chat/*", async (c, next) => {
     if (c.req.path.startsWith("/chat/assets/") || c.req.path === "/chat/session") return next();
-    const user = await currentUser(getCookie(c, COOKIE));
-    if (!user)
+    const cookie = parseCookie(getCookie(c, COOKIE));
+    const user = cookie && (await findPerson(deps.db, cookie));
+    // A visitor who has not written yet (visitors.ts) has a session but no person: their page
+    // may read (nothing yet), listen, and send the first message, which creates the person.
+    const visitor = !user && cookie?.claimedId !== undefined ? cookie : undefined;
+    if (!cookie || (!user && !visitor))
       return c.json({ error: translator(deps.defaultLocale)("errors.need_onboarding") }, 401);
-    c.set("user" as never, user as never);
+    if (user) {
+      settleCookie(c, cookie);
+      c.set("user" as never, user as never);
+    } else {
+      c.set("visitor" as never, visitor as never);
+    }
     // Anything that changes state must come from the page: same origin, JSON, and the token.
     if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-      const t = translator(localeOf(user, c.req.header("accept-language")));
+      const t = translator(localeOf(user || undefined, c.req.header("accept-language")));
       if (!fromSameOrigin(c) || !isJson(c)) {
         return c.json({ error: t("errors.forged_request") }, 403);
       }
       const sent = c.req.header(CSRF_HEADER) ?? "";
-      if (!sameSecret(sent, csrfToken(getCookie(c, COOKIE) ?? ""))) {
+      if (!sameSecret(sent, csrfToken(cookie.secret))) {
         return c.json({ error: t("errors.forged_request") }, 403);
       }
+    } else if (visitor && c.req.path === "/chat/history") {
+      return c.json({ messages: [] });
+    } else if (visitor && c.req.path === "/chat/events") {
+      return rowlessStream(c, visitor);
+    }
+    if (visitor && c.req.path !== "/chat/send" && c.req.path !== "/chat/press") {
+      return c.json({ error: translator(deps.defaultLocale)("errors.need_onboarding") }, 401);
     }
     return next();
   });
+
+  const visitorOf = (c: { get: (key: never) => unknown }): WebCookie | undefined =>
+    c.get("visitor" as never) as WebCookie | undefined;
+
+  /**
+   * Counts a send or press against the session's and the address's budgets (shared by every
+   * instance); false when either is spent.
+   */
+  function withinBudget(c: Context): Promise<boolean> {
+    // The session is named by a value derived from its secret (not the person's id, which a
+    // forged cookie could name to spend someone else's budget; not the hash kept in users).
+    const secret = parseCookie(getCookie(c, COOKIE))?.secret ?? "";
+    const session = createHash("sha256").update(`aimak-rate\0${secret}`).digest("base64url");
+    return limiter.allow([
+      { rule: limits.sendPerSession, subject: session.slice(0, 22) },
+      { rule: limits.sendPerAddress, subject: addressOf(c) },
+    ]);
+  }
+
+  /**
+   * The person of a visitor's first message, created now. When this instance holds the
+   * visitor's page, that page's stream ends (rowlessStream) and the message waits, briefly, until
+   * the page is back on a real stream: the bot's answer then arrives live and counts as seen,
+   * instead of waiting in the history as "new".
+   */
+  async function firstWrite(c: Context, visitor: WebCookie): Promise<UserRow> {
+    const user = await createPerson(deps.db, visitor);
+    deps.directory.remember(syntheticChatId(user.id), "web");
+    settleCookie(c, visitor);
+    const streams = waiting.get(secretHash(visitor.secret));
+    if (streams && streams.size > 0) {
+      for (const wake of streams) wake();
+      const until = Date.now() + FIRST_STREAM_WAIT_MS;
+      // The page may come back to another instance behind the load balancer: asked everywhere.
+      while (!(await deps.hub.isConnectedAnywhere(user.id)) && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    return user;
+  }
 
   const userOf = (c: { get: (key: never) => unknown }): UserRow =>
     c.get("user" as never) as UserRow;
@@ -246,23 +421,50 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
       const listener = (event: WebchatEvent) => {
         void stream.writeSSE({ event: event.type, data: JSON.stringify(event.data) });
       };
-      const unsubscribe = deps.hub.subscribe(user.id, listener);
-      stream.onAbort(unsubscribe);
+      // Registered on every instance's view (webchat_streams), and counted against the
+      // person's cap: a newer page pushes the oldest one out (WebchatHub.openStream).
+      const handle = await deps.hub.openStream(user.id, listener);
+      stream.onAbort(() => void handle.close());
+      let pushedOut = false;
+      void handle.ended.then(() => {
+        pushedOut = true;
+      });
       // Pings keep proxies from closing an idle stream and let the page notice a dead one (it
-      // reconnects after a silence). The loop ends when the page goes, or when this stream no
-      // longer receives the person's events (then the page reconnects and resubscribes).
-      while (!stream.aborted && !stream.closed && deps.hub.isSubscribed(user.id, listener)) {
-        await stream.writeSSE({ event: "ping", data: JSON.stringify({ at: Date.now() }) });
-        await stream.sleep(pingEveryMs);
+      // reconnects after a silence); each one also tells the other instances this page is still
+      // open. The loop ends when the page goes, when a newer page pushed this one over the cap,
+      // or when this stream no longer receives the person's events (then the page reconnects).
+      let first = true;
+      while (!stream.aborted && !stream.closed && handle.isOpen()) {
+        await stream.writeSSE({
+          event: "ping",
+          data: JSON.stringify({ at: Date.now() }),
+          // The browser keeps the last `retry` it heard: a visitor's stream that waited for the
+          // first message set a short one (ROWLESS_RETRY_MS); this sets the usual delay back.
+          ...(first ? { retry: NORMAL_RETRY_MS } : {}),
+        });
+        first = false;
+        await Promise.race([stream.sleep(pingEveryMs), handle.ended]);
+        if (handle.isOpen()) await handle.ping();
       }
-      unsubscribe();
+      if (pushedOut && !stream.aborted && !stream.closed) {
+        // A pushed-out background tab should not come straight back and push out the next one:
+        // the browser waits `retry` before reconnecting (the page's own watchdog still brings it
+        // back once it is looked at again).
+        await stream.writeSSE({
+          event: "ping",
+          data: JSON.stringify({ at: Date.now() }),
+          retry: pingEveryMs * 5,
+        });
+      }
+      await handle.close();
     });
   });
 
   app.post("/chat/send", async (c) => {
-    const user = userOf(c);
-    const t = translator(localeOf(user, c.req.header("accept-language")));
-    if (!throttle.allow(user.id)) return c.json({ error: t("errors.too_fast") }, 429);
+    const visitor = visitorOf(c);
+    const known = visitor ? undefined : userOf(c);
+    const t = translator(localeOf(known, c.req.header("accept-language")));
+    if (!(await withinBudget(c))) return tooFast(c, t);
     const body = (await c.req.json().catch(() => undefined)) as { text?: unknown } | undefined;
     const text = typeof body?.text === "string" ? body.text.trim() : "";
     if (!text) return c.json({ error: t("errors.empty") }, 400);
@@ -272,6 +474,8 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
         413,
       );
     }
+    // The first message of a visitor is what makes them a person (visitors.ts).
+    const user = known ?? (await firstWrite(c, visitor as WebCookie));
     let message: Awaited<ReturnType<typeof deps.adapter.receiveText>>;
     try {
       message = await deps.adapter.receiveText(user, text, browserLanguage(c));
@@ -285,9 +489,13 @@ export function webchatRoutes(deps: WebchatRoutesDeps): Hono {
   });
 
   app.post("/chat/press", async (c) => {
-    const user = userOf(c);
-    const t = translator(localeOf(user, c.req.header("accept-language")));
-    if (!throttle.allow(user.id)) return c.json({ error: t("errors.too_fast") }, 429);
+    const visitor = visitorOf(c);
+    const known = visitor ? undefined : userOf(c);
+    const t = translator(localeOf(known, c.req.header("accept-language")));
+    if (!(await withinBudget(c))) return tooFast(c, t);
+    // A visitor who never wrote has no message of the bot to press a button of.
+    if (!known) return c.json({ error: t("errors.stale_button") }, 404);
+    const user = known;
     const body = (await c.req.json().catch(() => undefined)) as
       | { messageId?: unknown; data?: unknown }
       | undefined;

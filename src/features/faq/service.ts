@@ -91,6 +91,12 @@ export interface FaqServiceOptions {
 
 const STALE_CHECK_MS = 10_000;
 
+/**
+ * NOTIFY channel of FAQ changes: every write through a FaqService (on any app instance, or the
+ * command line) announces itself here, and each app's index rebuilds at once (app.ts listens).
+ */
+export const FAQ_CHANGED_CHANNEL = "aimak_faq_changed";
+
 export class FaqService {
   private engine: FaqSearchEngine | undefined;
   private entries = new Map<string, FaqEntry>();
@@ -100,6 +106,9 @@ export class FaqService {
   private checkedAt = 0;
   private checking: Promise<void> | undefined;
   private readonly staleCheckMs: number;
+  /** A rebuild after a change announced by NOTIFY; searches wait for it. */
+  private rebuilding: Promise<void> | undefined;
+  private rebuildAgain = false;
 
   constructor(
     private readonly db: Database,
@@ -135,7 +144,43 @@ export class FaqService {
     return `${row?.n ?? 0}:${row?.sum ?? ""}`;
   }
 
+  /**
+   * Another instance (or this one, or the command line) changed the FAQ: rebuilds the index now
+   * when the database's fingerprint differs, and makes searches wait for it. Changes arriving
+   * during a rebuild are folded into one more.
+   */
+  changed(): void {
+    if (!this.engine) return; // not built yet: the first search loads everything anyway
+    if (this.rebuilding) {
+      this.rebuildAgain = true;
+      return;
+    }
+    this.rebuilding = (async () => {
+      do {
+        this.rebuildAgain = false;
+        if ((await this.fingerprint()) !== this.stamp) await this.refresh();
+      } while (this.rebuildAgain);
+    })()
+      // Database briefly away: the periodic check (revalidate) catches up at the next search.
+      .catch(() => {
+        this.checkedAt = 0;
+      })
+      .finally(() => {
+        this.rebuilding = undefined;
+      });
+  }
+
+  /** Whether the index at hand holds a published entry (no database query). */
+  hasIndexed(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  private async notifyChanged(executor: Pick<Database, "execute"> = this.db): Promise<void> {
+    await executor.execute(sql`select pg_notify(${FAQ_CHANGED_CHANNEL}, '')`);
+  }
+
   private async ready(): Promise<FaqSearchEngine> {
+    if (this.rebuilding) await this.rebuilding;
     if (!this.engine) {
       this.loading ??= this.refresh().finally(() => {
         this.loading = undefined;
@@ -207,6 +252,8 @@ export class FaqService {
           });
       }
       const inserted = entries.filter((e) => !existing.has(e.id)).length;
+      // Sent when the transaction commits: other instances rebuild their index from it.
+      await this.notifyChanged(tx);
       return { inserted, updated: entries.length - inserted };
     });
     await this.refresh();
@@ -235,6 +282,7 @@ export class FaqService {
       .set({ status, updatedAt: sql`now()` })
       .where(eq(faqEntries.id, id))
       .returning({ id: faqEntries.id });
+    if (updated.length > 0) await this.notifyChanged();
     await this.refresh();
     return updated.length > 0;
   }

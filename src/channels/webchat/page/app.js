@@ -57,6 +57,10 @@ const state = {
   renewing: null,
   retry: 0,
   retryTimer: 0,
+  /** The server answers but cannot work (503, 5xx: its database is away): retried until it can. */
+  unavailable: false,
+  probeTimer: 0,
+  probeRetry: 0,
   toastTimer: 0,
   stickToBottom: true,
 };
@@ -83,6 +87,8 @@ async function api(method, path, body) {
     init.body = JSON.stringify(body);
   }
   if (method !== "GET" && state.csrf) init.headers["x-aimak-csrf"] = state.csrf;
+  // So that an error the server words itself (503, 500) is in the language shown here.
+  if (state.locale) init.headers["x-aimak-locale"] = state.locale;
   let response;
   try {
     response = await fetch(path, init);
@@ -97,9 +103,45 @@ async function api(method, path, body) {
   }
   if (!response.ok) {
     const message = data && typeof data.error === "string" ? data.error : t("error");
+    if (isUnavailable(response.status)) markUnavailable();
     throw new ApiError(message, response.status);
   }
+  if (state.unavailable) markAvailable();
   return data;
+}
+
+/** 503 (the database is away: "your message is kept") and other 5xx: the server will be back. */
+const isUnavailable = (status) => status >= 500;
+
+// ---------------------------------------------------------------------------------------------
+// The server answers but cannot work for a while: say so (not "connected"), and ask again until
+// it can. The history sync is the question: it also brings whatever was missed meanwhile.
+
+function markUnavailable() {
+  if (!state.unavailable) {
+    state.unavailable = true;
+    state.probeRetry = 0;
+  }
+  setStatus(ui.status.dataset.state);
+  probeSoon();
+}
+
+function markAvailable() {
+  state.unavailable = false;
+  clearTimeout(state.probeTimer);
+  state.probeTimer = 0;
+  const open = state.source && state.source.readyState === EventSource.OPEN;
+  setStatus(open ? "online" : ui.status.dataset.state);
+}
+
+function probeSoon() {
+  if (state.probeTimer) return;
+  const delay = Math.min(5_000, 1_000 * 1.5 ** state.probeRetry);
+  state.probeRetry += 1;
+  state.probeTimer = setTimeout(() => {
+    state.probeTimer = 0;
+    if (state.unavailable) syncHistory();
+  }, delay);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,7 +218,8 @@ function connect() {
       setStatus("offline");
       scheduleReconnect();
     } else {
-      setStatus(state.everOnline ? "offline" : "connecting");
+      // The browser reconnects the stream by itself.
+      setStatus(state.everOnline ? "reconnecting" : "connecting");
     }
   });
 
@@ -242,7 +285,8 @@ document.addEventListener("visibilitychange", () => {
 
 function scheduleReconnect() {
   clearTimeout(state.retryTimer);
-  const delay = Math.min(30_000, 1_000 * 2 ** state.retry);
+  // At most 8 s apart: a server back after an outage is found within seconds, not half a minute.
+  const delay = Math.min(8_000, 1_000 * 2 ** state.retry);
   state.retry += 1;
   state.retryTimer = setTimeout(async () => {
     try {
@@ -279,6 +323,11 @@ async function syncHistory() {
     if (!state.historyLoaded) ui.scroller.setAttribute("aria-busy", "false");
     // A forgotten session: the renewed one syncs its own history when its stream opens.
     if (isForgotten(error) && (await renewSession(asUser))) return;
+    // The status says "reconnecting" and the page keeps asking (probeSoon): no toast each time.
+    if (state.unavailable) {
+      probeSoon();
+      return;
+    }
     showToast(error.message, true);
     return;
   }
@@ -355,8 +404,10 @@ function applyLocale(locale, strings) {
 }
 
 function setStatus(kind) {
-  ui.status.dataset.state = kind;
-  ui.statusText.textContent = t(kind);
+  const shown =
+    state.unavailable && (kind === "online" || kind === "offline") ? "reconnecting" : kind;
+  ui.status.dataset.state = shown;
+  ui.statusText.textContent = t(shown) || t(kind);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -863,7 +914,9 @@ async function sendText(text, fromComposer = false) {
       updateCounter();
     }
     if (isForgotten(error) && (await renewSession(asUser))) return;
-    showToast(error.message, true);
+    // The server is back in a moment: the text stays in the composer, ready to be sent again.
+    const away = error instanceof ApiError && (error.status === 0 || isUnavailable(error.status));
+    showToast(away ? t("unavailable") || error.message : error.message, true);
   } finally {
     state.sending = false;
     updateSendButton();

@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import type { Database, DatabaseHandle, Unlisten } from "../../db/client";
+import { webchatMessages } from "../../db/schema";
+import { getI18n } from "../../i18n";
+import { toView } from "./adapter";
+import {
+  type HubBackplane,
+  MAX_STREAMS_PER_PERSON,
+  type StreamRef,
+  type WebchatEvent,
+  type WebchatHub,
+} from "./hub";
+import { StreamPresence } from "./presence";
+
+/** The NOTIFY channel of web chat events between app instances. */
+export const WEBCHAT_RELAY_CHANNEL = "aimak_webchat";
+/**
+ * PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. A bigger event (a long message in
+ * Cyrillic) goes as its message id, and the receiving instance loads the row.
+ */
+const MAX_PAYLOAD_BYTES = 7_000;
+
+/** What one instance tells the others; `i` is the sender (it ignores its own notes). */
+type Note =
+  | { i: string; u: number; e: WebchatEvent }
+  | { i: string; u: number; m: number }
+  | { i: string; u: number; l: string }
+  | { i: string; x: string; t: string };
+
+interface RelayLogger {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * Spans a WebchatHub over every app instance on one PostgreSQL database: streams are registered
+ * in webchat_streams, and an event published here for a person whose page is held by another
+ * instance is sent there by NOTIFY (only when such a page exists).
+ */
+export class WebchatRelay implements HubBackplane {
+  readonly instanceId: string;
+  private readonly presence: StreamPresence;
+  private unlisten: Unlisten | undefined;
+  /** Notes are handled one after the other, so a page sees events in the order they were sent. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Database,
+    private readonly hub: WebchatHub,
+    options: { instanceId?: string; maxStreamsPerPerson?: number; logger?: RelayLogger } = {},
+  ) {
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.presence = new StreamPresence(
+      db,
+      this.instanceId,
+      options.maxStreamsPerPerson ?? MAX_STREAMS_PER_PERSON,
+    );
+    this.logger = options.logger;
+  }
+
+  private readonly logger: RelayLogger | undefined;
+
+  /** Listens for the other instances' notes and joins the hub. */
+  async start(listen: DatabaseHandle["listen"]): Promise<void> {
+    this.unlisten = await listen(WEBCHAT_RELAY_CHANNEL, (payload) => {
+      this.queue = this.queue.then(() => this.receive(payload)).catch(() => {});
+    });
+    this.hub.share(this);
+  }
+
+  /** Stops listening and removes this instance's streams (their pages reconnect elsewhere). */
+  async stop(): Promise<void> {
+    const unlisten = this.unlisten;
+    this.unlisten = undefined;
+    await unlisten?.().catch(() => {});
+    await this.queue;
+    await this.presence.closeInstance().catch(() => {});
+  }
+
+  open(userId: number): Promise<{ stream: StreamRef; evicted: StreamRef[] }> {
+    return this.presence.open(userId);
+  }
+
+  touch(streamId: string): Promise<boolean> {
+    return this.presence.touch(streamId);
+  }
+
+  close(streamId: string): Promise<void> {
+    return this.presence.close(streamId);
+  }
+
+  openElsewhere(userId: number): Promise<boolean> {
+    return this.presence.openElsewhere(userId);
+  }
+
+  async relay(userId: number, event: WebchatEvent): Promise<void> {
+    if (event.type === "ping") return;
+    const note = this.noteOf(userId, event);
+    if (!note) return;
+    await this.presence.notifyIfElsewhere(userId, WEBCHAT_RELAY_CHANNEL, note);
+  }
+
+  async evict(stream: StreamRef): Promise<void> {
+    const note: Note = { i: this.instanceId, x: stream.id, t: stream.instanceId };
+    await this.db.execute(sql`select pg_notify(${WEBCHAT_RELAY_CHANNEL}, ${JSON.stringify(note)})`);
+  }
+
+  private noteOf(userId: number, event: WebchatEvent): string | undefined {
+    const full = JSON.stringify({ i: this.instanceId, u: userId, e: event } satisfies Note);
+    if (Buffer.byteLength(full) < MAX_PAYLOAD_BYTES) return full;
+    if (event.type === "message") {
+      return JSON.stringify({ i: this.instanceId, u: userId, m: event.data.id } satisfies Note);
+    }
+    if (event.type === "locale") {
+      return JSON.stringify({ i: this.instanceId, u: userId, l: event.data.locale } satisfies Note);
+    }
+    // A notice is a button's short answer; nothing else grows this big.
+    this.logger?.warn({ type: event.type }, "webchat: event too big to relay");
+    return undefined;
+  }
+
+  private async receive(payload: string): Promise<void> {
+    let note: Note;
+    try {
+      note = JSON.parse(payload) as Note;
+    } catch {
+      return;
+    }
+    if (note.i === this.instanceId) return;
+    if ("x" in note) {
+      if (note.t === this.instanceId) this.hub.endLocal(note.x);
+      return;
+    }
+    // Only pages held here matter; most notes are for another instance's pages.
+    if (!this.hub.isConnected(note.u)) return;
+    if ("e" in note) {
+      this.hub.publish(note.u, note.e);
+    } else if ("m" in note) {
+      const [row] = await this.db
+        .select()
+        .from(webchatMessages)
+        .where(eq(webchatMessages.id, note.m));
+      if (row && row.userId === note.u) {
+        this.hub.publish(note.u, { type: "message", data: toView(row) });
+      }
+    } else {
+      const strings = getI18n().getResourceBundle(note.l, "translation")?.webchat ?? {};
+      this.hub.publish(note.u, { type: "locale", data: { locale: note.l, strings } });
+    }
+  }
+}
