@@ -12,9 +12,10 @@
  * Plain JavaScript so that node runs it without a loader; the process stays the app's (no child),
  * so SIGTERM to `npm start` (which `exec`s node) reaches the app. `node scripts/start.mjs
  * --prepare` (npm's `prepare`, the Dockerfile) only builds the bundle and the new-database
- * template (src/db/client.ts: a fresh data folder is copied from it instead of running initdb and
- * every migration).
+ * template (src/db/client.ts: a fresh data folder is copied from it instead of running initdb,
+ * every migration and the seeds).
  */
+import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -32,6 +33,7 @@ const CACHE = join(ROOT, "node_modules", ".cache", "aimak");
 const BUNDLE = join(CACHE, "main.mjs");
 const STAMP = join(CACHE, "main.inputs.json");
 const ENTRY = join(ROOT, "src", "main.ts");
+const SEED_ENTRY = join(ROOT, "src", "features", "seed-template.ts");
 
 /** "size:mtime" of a file, or undefined when it is gone. */
 function signature(path) {
@@ -55,10 +57,34 @@ function bundleIsCurrent() {
   }
 }
 
+/**
+ * Sources find their files (locales, migrations, the page, data) next to themselves with
+ * `new URL(…, import.meta.url)`; in a bundle that would be the bundle's folder (CACHE), so each
+ * source's import.meta.url becomes its own path, relative to the bundle (relocatable).
+ */
+function sourceImportMetaUrl() {
+  return {
+    name: "source-import-meta-url",
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, async (args) => {
+        const { readFile } = await import("node:fs/promises");
+        let contents = await readFile(args.path, "utf8");
+        if (contents.includes("import.meta.url")) {
+          const rel = relative(CACHE, args.path).split("\\").join("/");
+          contents = contents.replaceAll(
+            "import.meta.url",
+            `new URL(${JSON.stringify(rel)}, import.meta.url).href`,
+          );
+        }
+        return { contents, loader: "ts" };
+      });
+    },
+  };
+}
+
 /** Bundles src/main.ts (packages stay external: node_modules is loaded as installed). */
 async function buildBundle() {
   const { build } = await import("esbuild");
-  const { readFile } = await import("node:fs/promises");
   mkdirSync(CACHE, { recursive: true });
   const tmp = `${BUNDLE}.${process.pid}.tmp`;
   const result = await build({
@@ -72,27 +98,7 @@ async function buildBundle() {
     sourcemap: "linked",
     metafile: true,
     logLevel: "silent",
-    plugins: [
-      {
-        // Sources find their files (locales, migrations, the page, data) next to themselves with
-        // `new URL(…, import.meta.url)`; in the bundle that would be the bundle's folder, so each
-        // source's import.meta.url becomes its own path, relative to the bundle (relocatable).
-        name: "source-import-meta-url",
-        setup(b) {
-          b.onLoad({ filter: /\.ts$/ }, async (args) => {
-            let contents = await readFile(args.path, "utf8");
-            if (contents.includes("import.meta.url")) {
-              const rel = relative(CACHE, args.path).split("\\").join("/");
-              contents = contents.replaceAll(
-                "import.meta.url",
-                `new URL(${JSON.stringify(rel)}, import.meta.url).href`,
-              );
-            }
-            return { contents, loader: "ts" };
-          });
-        },
-      },
-    ],
+    plugins: [sourceImportMetaUrl()],
   });
   const inputs = {};
   for (const file of Object.keys(result.metafile.inputs)) {
@@ -114,40 +120,75 @@ async function buildBundle() {
 }
 
 /**
- * A new, migrated database: PGlite's initdb and the migrations cost seconds of CPU at every first
- * start otherwise. Its folder and template.json follow src/db/client.ts (emptyDatabaseTemplate),
- * which copies it into a data folder that has no database yet.
+ * A new, migrated and seeded database: PGlite's initdb, the migrations and the seeds of the
+ * shipped directory and FAQ corpus cost seconds of CPU at every first start otherwise. Its folder
+ * and template.json follow src/db/client.ts (newDatabaseTemplate), which copies it into a data
+ * folder that has no database yet. The seeding is TypeScript (src/features/seed-template.ts):
+ * bundled here like the app and run in this process.
+ *
+ * The marker names everything the template was made from, and it is made again when any of it
+ * changed: the PGlite version, the migrations, the seed code (the seeding bundle's text: every
+ * source it runs) and the files the seeds read (sha256 of each; client.ts checks these too, so
+ * that a template older than a checkout's data is never copied, also before the next `npm ci`).
  */
 async function buildDatabaseTemplate() {
   const pglite = JSON.parse(
     readFileSync(join(ROOT, "node_modules", "@electric-sql", "pglite", "package.json"), "utf8"),
   ).version;
   const templateDir = join(CACHE, `pgdata-${pglite}`);
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
-  const { drizzle } = await import("drizzle-orm/pglite");
-  const { migrate } = await import("drizzle-orm/pglite/migrator");
+  const { build } = await import("esbuild");
   const { readMigrationFiles } = await import("drizzle-orm/migrator");
-  const migrationsFolder = join(ROOT, "drizzle");
-  const migrations = readMigrationFiles({ migrationsFolder }).map((m) => m.hash);
-  const marker = JSON.stringify({ pglite, migrations });
+  const migrations = readMigrationFiles({ migrationsFolder: join(ROOT, "drizzle") }).map(
+    (m) => m.hash,
+  );
+  mkdirSync(CACHE, { recursive: true });
+  // In CACHE: the sources' import.meta.url is made relative to it (sourceImportMetaUrl).
+  const seeder = join(CACHE, `seed-template.${process.pid}.mjs`);
+  const { outputFiles } = await build({
+    entryPoints: [SEED_ENTRY],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    outfile: seeder,
+    write: false,
+    logLevel: "silent",
+    plugins: [sourceImportMetaUrl()],
+  });
+  const code = outputFiles[0].text;
+  writeFileSync(seeder, code);
   try {
-    // Already made for this PGlite and these migrations: nothing to do (and nothing replaced
-    // under a start that is copying it).
-    if (readFileSync(join(templateDir, "template.json"), "utf8") === marker) return;
-  } catch {
-    // Not made yet.
+    const { SEED_FILES, seedTemplate } = await import(pathToFileURL(seeder).href);
+    const seed = Object.fromEntries(
+      SEED_FILES.map((file) => [
+        relative(ROOT, file).split("\\").join("/"),
+        sha256(readFileSync(file)),
+      ]),
+    );
+    const marker = JSON.stringify({ pglite, migrations, seeder: sha256(code), seed });
+    try {
+      // Already made from all of this: nothing to do (and nothing replaced under a start that
+      // is copying it).
+      if (readFileSync(join(templateDir, "template.json"), "utf8") === marker) return;
+    } catch {
+      // Not made yet.
+    }
+    const tmp = `${templateDir}.${process.pid}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    await seedTemplate(tmp);
+    writeFileSync(join(tmp, "template.json"), marker);
+    rmSync(templateDir, { recursive: true, force: true });
+    renameSync(tmp, templateDir);
+  } finally {
+    rmSync(seeder, { force: true });
   }
-  const tmp = `${templateDir}.${process.pid}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  // The same extensions and migrator as the app (src/db/client.ts, src/db/migrate.ts).
-  const client = await PGlite.create(tmp, { extensions: { pg_trgm } });
-  await migrate(drizzle(client), { migrationsFolder });
-  await client.close();
-  writeFileSync(join(tmp, "template.json"), marker);
-  rmSync(templateDir, { recursive: true, force: true });
-  renameSync(tmp, templateDir);
+}
+
+/** Hex SHA-256 of a file's bytes (src/db/client.ts hashes the seed files the same way). */
+function sha256(bytes) {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 if (process.argv.includes("--build")) {
@@ -158,7 +199,8 @@ if (process.argv.includes("--build")) {
   // with only package.json): then there is nothing to prepare, and that is not an error.
   if (existsSync(ENTRY)) {
     await buildBundle();
-    // Only a speed-up: without it a new data folder runs initdb and the migrations itself.
+    // Only a speed-up: without it a new data folder runs initdb, the migrations and the seeds
+    // itself.
     await buildDatabaseTemplate().catch((error) => {
       process.stderr.write(`aimak: no new-database template (${error?.message ?? error})\n`);
     });

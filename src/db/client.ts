@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,9 +109,13 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /**
  * The new database that `npm ci` made for the installed PGlite (`node scripts/start.mjs
- * --prepare`: npm's `prepare` script, the Dockerfile): initdb, then the migrations of that time.
- * Usable when those migrations are the first of today's, unchanged (each is known by the hash of
- * its SQL); migrate() then applies the rest, exactly as on any older database.
+ * --prepare`: npm's `prepare` script, the Dockerfile): initdb, the migrations of that time, and
+ * the shipped directory and FAQ corpus (src/features/seed-template.ts). Usable when those
+ * migrations are the first of today's, unchanged (each is known by the hash of its SQL), and every
+ * file the seeds read is still what was seeded: migrate() then applies the rest, exactly as on
+ * any older database, and the features' seeds find their data there. An edited corpus or
+ * directory makes the template unusable (a new folder then starts empty and seeds today's files)
+ * until the next `npm ci` makes it again.
  */
 function newDatabaseTemplate(): string | undefined {
   try {
@@ -120,20 +125,30 @@ function newDatabaseTemplate(): string | undefined {
     const marker = JSON.parse(readFileSync(join(dir, "template.json"), "utf8")) as {
       pglite?: string;
       migrations?: string[];
+      /** Seed file (relative to the project) → hex SHA-256 of its bytes, as start.mjs hashes it. */
+      seed?: Record<string, string>;
     };
     const current = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.hash);
     const applied = marker.migrations ?? [];
     const prefix = applied.length <= current.length && applied.every((h, i) => h === current[i]);
-    return marker.pglite === version && prefix ? dir : undefined;
+    // A few hundred KB hashed, only when a data folder is new. No `seed`: an unseeded template.
+    const seeded = Object.entries(marker.seed ?? {}).every(
+      ([file, hash]) =>
+        createHash("sha256")
+          .update(readFileSync(join(ROOT, file)))
+          .digest("hex") === hash,
+    );
+    return marker.pglite === version && prefix && seeded ? dir : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
- * A data folder without a database starts as a copy of the template: initdb and the migrations
- * cost PGlite seconds of CPU (most of a first start), a copy of ~40 MB a fraction of one. Without
- * a usable template PGlite runs initdb itself and migrate() every migration, as before.
+ * A data folder without a database starts as a copy of the template: initdb, the migrations and
+ * the seeds cost PGlite seconds of CPU (most of a first start), a copy of ~40 MB a fraction of
+ * one. Without a usable template PGlite runs initdb itself, migrate() every migration and the
+ * features' prepare() the seeds, as before.
  * PG_VERSION, which marks a database as there, is copied last: an interrupted copy is simply
  * copied again at the next start.
  */

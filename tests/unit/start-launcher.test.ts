@@ -1,10 +1,14 @@
 import { execFileSync } from "node:child_process";
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
+  readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -63,4 +67,105 @@ describe("npm start's launcher", () => {
     write("greeting.ts", "export const greeting: string = ;\n");
     expect(() => start()).toThrow(/greeting\.ts/);
   });
+});
+
+/**
+ * `node scripts/start.mjs --prepare` (npm's `prepare`) and src/db/client.ts in a throw-away copy
+ * of the project (its own src/, so a seed file can be edited, and its own template cache): the
+ * new-database template holds the shipped directory and FAQ corpus, a new data folder starts
+ * with them, and a template older than the files the seeds read is never copied, and is made
+ * again by the next prepare.
+ */
+describe("the new-database template", () => {
+  const project = mkdtempSync(join(tmpdir(), "aimak-template-"));
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+  mkdirSync(join(project, "scripts"));
+  copyFileSync(join(ROOT, "scripts/start.mjs"), join(project, "scripts/start.mjs"));
+  // "type": "module", as the sources are written.
+  copyFileSync(join(ROOT, "package.json"), join(project, "package.json"));
+  cpSync(join(ROOT, "src"), join(project, "src"), { recursive: true });
+  cpSync(join(ROOT, "drizzle"), join(project, "drizzle"), { recursive: true });
+  mkdirSync(join(project, "node_modules"));
+  for (const name of readdirSync(join(ROOT, "node_modules"))) {
+    // Not the cache: the template made here is this project's own.
+    if (name !== ".cache") {
+      symlinkSync(join(ROOT, "node_modules", name), join(project, "node_modules", name));
+    }
+  }
+  const node = (args: string[]) =>
+    execFileSync(process.execPath, args, { cwd: project, encoding: "utf8" });
+  const prepare = () => node(["scripts/start.mjs", "--prepare"]);
+  const pglite = (
+    JSON.parse(
+      readFileSync(join(ROOT, "node_modules/@electric-sql/pglite/package.json"), "utf8"),
+    ) as { version: string }
+  ).version;
+  const templateDir = join(project, "node_modules/.cache/aimak", `pgdata-${pglite}`);
+  const marker = () =>
+    JSON.parse(readFileSync(join(templateDir, "template.json"), "utf8")) as {
+      pglite: string;
+      seeder: string;
+      seed: Record<string, string>;
+    };
+  let folders = 0;
+  /** What a new data folder holds right after openDatabase (before any migration or seed). */
+  const newDataFolder = () => {
+    const dataDir = join(project, `data-${++folders}`);
+    const script = `
+      import { sql } from "drizzle-orm";
+      import { openDatabase, rowsOf } from "./src/db/client.ts";
+      const handle = await openDatabase({ dataDir: ${JSON.stringify(dataDir)} });
+      const [row] = rowsOf(await handle.db.execute(sql\`
+        select to_regclass('public.faq_entries') is not null as tables\`));
+      let counts = {};
+      if (row.tables) {
+        [counts] = rowsOf(await handle.db.execute(sql\`select
+          (select count(*) from faq_entries)::int as faq,
+          (select count(*) from municipalities)::int as municipalities\`));
+      }
+      await handle.close();
+      console.log(JSON.stringify({ tables: row.tables, ...counts }));`;
+    const out = node(["--import", "tsx", "--input-type=module", "-e", script]);
+    return JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as {
+      tables: boolean;
+      faq?: number;
+      municipalities?: number;
+    };
+  };
+  const faqFile = "src/features/faq/data/faq.json";
+  const shipped = JSON.parse(readFileSync(join(ROOT, faqFile), "utf8")) as unknown[];
+
+  it("is migrated and seeded, and a new data folder starts with the seeded data", () => {
+    prepare();
+    const made = marker();
+    expect(made.pglite).toBe(pglite);
+    expect(Object.keys(made.seed).sort()).toEqual([
+      faqFile,
+      "src/features/faq/data/phrasings.json",
+      "src/features/municipalities/data/kyrgyzstan.json",
+    ]);
+    expect(newDataFolder()).toEqual({
+      tables: true,
+      faq: shipped.length,
+      municipalities: expect.any(Number),
+    });
+    // Nothing changed: the next prepare keeps it as it is.
+    const madeAt = statSync(join(templateDir, "template.json")).mtimeMs;
+    prepare();
+    expect(statSync(join(templateDir, "template.json")).mtimeMs).toBe(madeAt);
+  }, 180_000);
+
+  it("is not copied once a seed file changed, and the next prepare makes it again", () => {
+    const before = marker().seed[faqFile];
+    // One entry fewer: a template with the old corpus would show the shipped count.
+    writeFileSync(join(project, faqFile), JSON.stringify(shipped.slice(1)));
+    expect(newDataFolder()).toEqual({ tables: false });
+    prepare();
+    expect(marker().seed[faqFile]).not.toBe(before);
+    expect(newDataFolder()).toEqual({
+      tables: true,
+      faq: shipped.length - 1,
+      municipalities: expect.any(Number),
+    });
+  }, 180_000);
 });
