@@ -1,11 +1,10 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp, TELEGRAM_WEBHOOK_PATH } from "../../src/app";
-import { parseConfig } from "../../src/config";
+import { type App, TELEGRAM_WEBHOOK_PATH } from "../../src/app";
 import { users, webchatMessages } from "../../src/db/schema";
-import { createLogger } from "../../src/logger";
-import { fakeTelegram, TEST_BALLOT_SECRET, TEST_TOKEN } from "../helpers/bot";
+import { fakeTelegram } from "../helpers/bot";
 import { createTestDatabase } from "../helpers/db";
+import { startWebhookApp } from "../helpers/webhook-app";
 
 const SECRET = "webhook-secret-for-hostile-input-0123456";
 
@@ -16,20 +15,11 @@ describe("hostile input found by the fuzzer", () => {
   const telegram = fakeTelegram();
 
   beforeAll(async () => {
-    app = await createApp({
-      config: parseConfig({
-        LOG_LEVEL: "silent",
-        PORT: "0",
-        BOT_TOKEN: TEST_TOKEN,
-        WEBHOOK_URL: "https://aimak.example/telegram/webhook",
-        WEBHOOK_SECRET: SECRET,
-        BALLOT_SECRET: TEST_BALLOT_SECRET,
-      }),
-      logger: createLogger("silent"),
-      fetch: telegram.fetch,
+    ({ app, base } = await startWebhookApp({
       database: await createTestDatabase(),
-    });
-    base = `http://127.0.0.1:${(await app.start()).port}`;
+      fetch: telegram.fetch,
+      secret: SECRET,
+    }));
   });
   afterAll(() => app.stop());
 

@@ -1,13 +1,12 @@
 import { eq } from "drizzle-orm";
 import type { Update } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp, TELEGRAM_WEBHOOK_PATH } from "../../src/app";
-import { parseConfig } from "../../src/config";
+import { type App, TELEGRAM_WEBHOOK_PATH } from "../../src/app";
 import { type DatabaseHandle, openDatabase } from "../../src/db/client";
 import { telegramUpdates } from "../../src/db/schema/instances";
-import { createLogger } from "../../src/logger";
-import { fakeTelegram, person, TEST_BALLOT_SECRET, TEST_TOKEN, textUpdate } from "../helpers/bot";
+import { fakeTelegram, person, textUpdate } from "../helpers/bot";
 import { createTestDatabase } from "../helpers/db";
+import { startWebhookApp } from "../helpers/webhook-app";
 
 const SECRET = "webhook-secret-for-redelivery-0123456789";
 
@@ -43,21 +42,8 @@ function flakyTelegram() {
 }
 
 async function webhookApp(database: DatabaseHandle, fetch: typeof globalThis.fetch) {
-  const app = await createApp({
-    config: parseConfig({
-      LOG_LEVEL: "silent",
-      PORT: "0",
-      BOT_TOKEN: TEST_TOKEN,
-      WEBHOOK_URL: "https://aimak.example/telegram/webhook",
-      WEBHOOK_SECRET: SECRET,
-      BALLOT_SECRET: TEST_BALLOT_SECRET,
-    }),
-    logger: createLogger("silent"),
-    fetch,
-    database,
-  });
-  const { port } = await app.start();
-  return { app, url: `http://127.0.0.1:${port}${TELEGRAM_WEBHOOK_PATH}` };
+  const { app, base } = await startWebhookApp({ database, fetch, secret: SECRET });
+  return { app, url: `${base}${TELEGRAM_WEBHOOK_PATH}` };
 }
 
 function post(url: string, update: Update): Promise<Response> {
