@@ -82,8 +82,8 @@ export interface App {
 
 export const TELEGRAM_WEBHOOK_PATH = "/telegram/webhook";
 export const FLOW_CLEANUP_JOB = "conversation-cleanup";
-/** How long a web chat update that met an unreachable database is tried again. */
-const WEB_UPDATE_RETRY_MS = 90_000;
+/** How long a web chat or polled update that met an unreachable database is tried again. */
+const UPDATE_RETRY_MS = 90_000;
 
 /**
  * A notice for the person running the app (the first-admin invite): as written on a terminal;
@@ -189,7 +189,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // failure goes where Telegram's polling sends it (bot.catch: logged, the person told) instead
   // of becoming an unhandled rejection.
   const adapter = new WebchatAdapter(database.db, hub, bot.botInfo, (update) =>
-    retryWhileUnavailable(() => bot.handleUpdate(update), WEB_UPDATE_RETRY_MS).catch(
+    retryWhileUnavailable(() => bot.handleUpdate(update), UPDATE_RETRY_MS).catch(
       async (err: unknown) => {
         if (err instanceof BotError) await bot.errorHandler(err);
         else logger.error({ err }, "web chat update failed");
@@ -361,7 +361,16 @@ export async function createApp(options: AppOptions): Promise<App> {
           logger.info("telegram: webhook mode");
         } else {
           await bot.api.deleteWebhook();
-          runner = run(bot);
+          // The runner moves its offset past an update once fetched: one that meets an
+          // unreachable database is held and handled again once it answers (as web chat
+          // updates are), instead of going with the outage.
+          runner = run({
+            init: () => bot.init(),
+            api: bot.api,
+            handleUpdate: (update) =>
+              retryWhileUnavailable(() => bot.handleUpdate(update), UPDATE_RETRY_MS),
+            errorHandler: (err: BotError<AppContext>) => bot.errorHandler(err),
+          });
           logger.info({ username: bot.botInfo.username }, "telegram: long polling");
         }
       } else {

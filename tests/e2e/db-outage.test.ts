@@ -150,4 +150,46 @@ describe.skipIf(!runs)("a database outage (PostgreSQL stopped and started again)
     }
     expect(logLines.some((l) => l.includes("database unreachable"))).toBe(true);
   }, 240_000);
+
+  it("holds a long-polled update through the outage and handles it once the server is back", async () => {
+    // Telegram with long polling: the runner fetches an update while the database is down. Its
+    // offset has moved past it, so it must be handled once the database answers, not dropped.
+    const polled = fakeTelegram();
+    const queue: Update[] = [];
+    let fetched = 0;
+    const fetchWithUpdates = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.endsWith("/getUpdates") && queue.length > 0) {
+        const result = queue.splice(0);
+        fetched += result.length;
+        return new Response(JSON.stringify({ ok: true, result }));
+      }
+      return polled.fetch(input, init);
+    }) as typeof globalThis.fetch;
+    const pollingApp = await createApp({
+      config: parseConfig({
+        LOG_LEVEL: "silent",
+        PORT: "0",
+        BOT_TOKEN: TEST_TOKEN,
+        BALLOT_SECRET: TEST_BALLOT_SECRET,
+      }),
+      logger: createLogger("silent"),
+      fetch: fetchWithUpdates,
+      database,
+    });
+    await pollingApp.start();
+    try {
+      const resident = person(4_242_077, "ru");
+      const replies = () =>
+        polled.calls.filter((c) => c.method === "sendMessage" && c.payload.chat_id === resident.id)
+          .length;
+      await cluster.stop();
+      queue.push(textUpdate(resident, "/start"));
+      await waitFor(() => fetched === 1, RECOVERY_MS, "the runner to fetch the update");
+      await cluster.start();
+      await waitFor(() => replies() > 0, RECOVERY_MS, "the reply to the held update");
+    } finally {
+      await pollingApp.stop();
+    }
+  }, 240_000);
 });
