@@ -226,6 +226,15 @@ describe("a person's data: /mydata shows it, /forgetme deletes it everywhere", (
     );
     await messageTo(CHAT_ID, "Завтра отключат воду");
     await drainDeliveries(db);
+    // Its totals are stored when the scheduler's tick finishes it: compared after /forgetme.
+    await waitFor(
+      async () =>
+        (
+          await db.select().from(outgoingMessages).where(eq(outgoingMessages.id, announcement.id))
+        )[0]?.totals,
+      30_000,
+      "the announcement to be finished with its totals",
+    );
 
     // /mydata: the summary in Russian and the file; their data, nobody else's.
     const before = telegram.calls.length;

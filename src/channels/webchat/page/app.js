@@ -905,7 +905,11 @@ async function sendText(text, fromComposer = false) {
   const asUser = state.userId;
   try {
     const data = await api("POST", "/chat/send", { text });
-    if (data?.message) upsert(data.message, { live: false, mine: true });
+    if (data?.message) {
+      // A history sync already on its way may predate this message: it must not take it away.
+      noteLive(data.message.id);
+      upsert(data.message, { live: false, mine: true });
+    }
   } catch (error) {
     // What the person typed stays in the composer, also across a fresh start below.
     if (fromComposer && ui.input.value === "") {
