@@ -346,7 +346,17 @@ async function main(): Promise<void> {
     );
     const rssBefore = app?.child.pid ? await rssOf(app.child.pid) : 0;
 
-    const until = Date.now() + SECONDS * 1000;
+    const started = Date.now();
+    const until = started + SECONDS * 1000;
+    /** Latencies by 10-second slice of the run: a slow stretch shows where it happened. */
+    const slices: number[][] = [];
+    const record = (latency: number, at: number) => {
+      latencies.push(latency);
+      const slice = Math.floor((at - started) / 10_000);
+      const list = slices[slice] ?? [];
+      list.push(latency);
+      slices[slice] = list;
+    };
     await Promise.all(
       visitors.map(async (v, i) => {
         // Spread the sessions over the first second, then one action a second each.
@@ -356,17 +366,18 @@ async function main(): Promise<void> {
           const wait = tick - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
           n++;
+          const at = Date.now();
           try {
             const target = v.lastBot;
             const button =
               target?.buttons?.flat().find((b) => b.callbackData?.startsWith("faq:show:")) ??
               target?.buttons?.flat().find((b) => b.callbackData?.startsWith("faq:fb:"));
             if (n % 2 === 0 && target && button?.callbackData) {
-              latencies.push(await v.press(target, button.callbackData));
+              record(await v.press(target, button.callbackData), at);
               // A button is pressed once; the next press needs a new answer.
               v.lastBot = undefined;
             } else {
-              latencies.push(await v.say(QUESTIONS[n % QUESTIONS.length] as string));
+              record(await v.say(QUESTIONS[n % QUESTIONS.length] as string), at);
             }
             messages++;
           } catch (error) {
@@ -384,6 +395,11 @@ async function main(): Promise<void> {
     for (const v of visitors) v.stop();
     errors += streamErrors;
     latencies.sort((a, b) => a - b);
+    const bySlice = slices.map((slice, i) => {
+      slice.sort((a, b) => a - b);
+      return `${i * 10}s ${percentile(slice, 50)}/${percentile(slice, 99)}`;
+    });
+    console.log(`p50/p99 ms by 10 s: ${bySlice.join(", ")}`);
     console.log(
       `replies: p90 ${percentile(latencies, 90)} ms, max ${latencies.at(-1) ?? 0} ms; stream errors ${streamErrors}, streams reopened ${reopened} (${SESSIONS} by design); app RSS ${rssBefore} → ${rssAfter} MB`,
     );

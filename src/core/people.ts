@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { preparedStatement } from "../db/prepared";
 import { roleGrants, SYNTHETIC_CHAT_ID_BASE, type Topic, type UserRow, users } from "../db/schema";
 import type { Locale } from "../locales";
 import type { RoleGrant } from "./roles";
@@ -75,15 +76,23 @@ export async function createSyntheticUser(
   return row;
 }
 
+// Every web chat request looks its person up by the session (visitors.ts): built once.
+const userByChannelId = preparedStatement((db) =>
+  db
+    .select()
+    .from(users)
+    .where(
+      sql`${users.channel} = ${sql.placeholder("channel")} and ${users.channelUserId} = ${sql.placeholder("channelUserId")}`,
+    )
+    .prepare("user_by_channel_id"),
+);
+
 export async function findUserByChannelId(
   db: Database,
   channel: UserRow["channel"],
   channelUserId: string,
 ): Promise<UserRow | undefined> {
-  const rows = await db
-    .select()
-    .from(users)
-    .where(sql`${users.channel} = ${channel} and ${users.channelUserId} = ${channelUserId}`);
+  const rows = await userByChannelId(db).execute({ channel, channelUserId });
   return rows[0];
 }
 

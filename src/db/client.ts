@@ -44,9 +44,14 @@ export interface DatabaseHandle {
    * Calls `onNotify` for every NOTIFY on `channel` (`select pg_notify(channel, payload)`, sent
    * at the commit of the transaction that issued it) from any process on the database.
    * PostgreSQL: a LISTEN on a dedicated connection of postgres.js. PGlite is one process: its own
-   * in-process LISTEN.
+   * in-process LISTEN. `onListen` runs each time the LISTEN is in place: at first and after
+   * every reconnect of that connection (notifications sent in between were missed).
    */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<Unlisten>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onListen?: () => void,
+  ): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -79,8 +84,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       ping: async () => {
         await client`select 1`;
       },
-      listen: async (channel, onNotify) => {
-        const { unlisten } = await client.listen(channel, onNotify);
+      listen: async (channel, onNotify, onListen) => {
+        const { unlisten } = await client.listen(channel, onNotify, onListen);
         return unlisten;
       },
       close: () => client.end({ timeout: 5 }),
@@ -100,7 +105,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     ping: async () => {
       await db.execute(sql`select 1`);
     },
-    listen: (channel, onNotify) => client.listen(channel, onNotify),
+    listen: async (channel, onNotify, onListen) => {
+      const unlisten = await client.listen(channel, onNotify);
+      onListen?.();
+      return unlisten;
+    },
     close: () => client.close(),
   };
 }

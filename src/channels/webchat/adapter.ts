@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Message, Update, UserFromGetMe } from "grammy/types";
 import type { Database } from "../../db/client";
+import { preparedStatement } from "../../db/prepared";
 import {
   deliveries,
   type UserRow,
@@ -39,6 +40,31 @@ function hasButtonData(payload: WebchatPayload, data: string): boolean {
 
 function formatOf(payload: Record<string, unknown>): "html" | "plain" {
   return payload.parse_mode === "HTML" ? "html" : "plain";
+}
+
+/**
+ * The insert of every web chat message, built once: it runs twice per message (the person's and
+ * the bot's answer). `seen`: marked as read at once (the page is open), else it waits as new.
+ */
+const insertMessage = preparedStatement((db) =>
+  db
+    .insert(webchatMessages)
+    .values({
+      userId: sql.placeholder("userId"),
+      fromBot: sql.placeholder("fromBot"),
+      // Passed as JSON text: a placeholder skips the column's own encoding.
+      payload: sql`(${sql.placeholder("payload")}::text)::jsonb`,
+      seenAt: sql`case when ${sql.placeholder("seen")}::boolean then now() end`,
+    })
+    .returning()
+    .prepare("webchat_message_insert"),
+);
+
+function storeMessage(
+  db: Database,
+  m: { userId: number; fromBot: boolean; payload: WebchatPayload; seen: boolean },
+) {
+  return insertMessage(db).execute({ ...m, payload: JSON.stringify(m.payload) });
 }
 
 /**
@@ -134,10 +160,7 @@ export class WebchatAdapter implements ChannelAdapter {
     // Seen at once when a page is open (on any instance); otherwise it waits in the history,
     // marked as new.
     const seen = await this.hub.isConnectedAnywhere(userId);
-    const [row] = await this.db
-      .insert(webchatMessages)
-      .values({ userId, fromBot: true, payload, seenAt: seen ? sql`now()` : null })
-      .returning();
+    const [row] = await storeMessage(this.db, { userId, fromBot: true, payload, seen });
     if (!row) throw new ChannelError("transient", "could not store the message");
     await this.hub.deliver(userId, { type: "message", data: toView(row) });
     return this.asMessage(row, chatId);
@@ -242,15 +265,13 @@ export class WebchatAdapter implements ChannelAdapter {
   async receiveText(user: UserRow, typed: string, browserLocale?: string): Promise<MessageView> {
     // NUL or a lone surrogate half in the JSON of a send would fail the insert (500).
     const text = storableText(typed);
-    const [row] = await this.db
-      .insert(webchatMessages)
-      .values({
-        userId: user.id,
-        fromBot: false,
-        payload: { text, format: "plain" },
-        seenAt: sql`now()`,
-      })
-      .returning();
+    const payload: WebchatPayload = { text, format: "plain" };
+    const [row] = await storeMessage(this.db, {
+      userId: user.id,
+      fromBot: false,
+      payload,
+      seen: true,
+    });
     if (!row) throw new Error("could not store the message");
     const chatId = syntheticChatId(user.id);
     const command = /^\/[a-z_]+/i.exec(text);

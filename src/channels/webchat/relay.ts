@@ -20,13 +20,20 @@ export const WEBCHAT_RELAY_CHANNEL = "aimak_webchat";
  * Cyrillic) goes as its message id, and the receiving instance loads the row.
  */
 const MAX_PAYLOAD_BYTES = 7_000;
+/**
+ * Every instance says "here" this often, and another instance counts as gone after hearing
+ * nothing from it for PEER_TTL_MS (three missed hellos and some slack).
+ */
+const HELLO_EVERY_MS = 10_000;
+const PEER_TTL_MS = 35_000;
 
 /** What one instance tells the others; `i` is the sender (it ignores its own notes). */
 type Note =
   | { i: string; u: number; e: WebchatEvent }
   | { i: string; u: number; m: number }
   | { i: string; u: number; l: string }
-  | { i: string; x: string; t: string };
+  | { i: string; x: string; t: string }
+  | { i: string; h: 1 };
 
 interface RelayLogger {
   warn(obj: object, msg: string): void;
@@ -43,13 +50,33 @@ export class WebchatRelay implements HubBackplane {
   private unlisten: Unlisten | undefined;
   /** Notes are handled one after the other, so a page sees events in the order they were sent. */
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * Until when another instance may hold pages. Most deployments run one instance: once no
+   * other has been heard from for a while, a reply costs no query to look for a page elsewhere
+   * (it was one of the ~7 round trips of every web chat message). Until the LISTEN has been in
+   * place for a full TTL, and after each of its reconnects, others are assumed to be there.
+   */
+  private peersUntil: number;
+  private hello: NodeJS.Timeout | undefined;
+  private readonly helloEveryMs: number;
+  private readonly peerTtlMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly hub: WebchatHub,
-    options: { instanceId?: string; maxStreamsPerPerson?: number; logger?: RelayLogger } = {},
+    options: {
+      instanceId?: string;
+      maxStreamsPerPerson?: number;
+      logger?: RelayLogger;
+      /** Tests shorten the hello beat and the time after which a silent instance counts as gone. */
+      helloEveryMs?: number;
+      peerTtlMs?: number;
+    } = {},
   ) {
     this.instanceId = options.instanceId ?? randomUUID();
+    this.helloEveryMs = options.helloEveryMs ?? HELLO_EVERY_MS;
+    this.peerTtlMs = options.peerTtlMs ?? PEER_TTL_MS;
+    this.peersUntil = Date.now() + this.peerTtlMs;
     this.presence = new StreamPresence(
       db,
       this.instanceId,
@@ -62,14 +89,41 @@ export class WebchatRelay implements HubBackplane {
 
   /** Listens for the other instances' notes and joins the hub. */
   async start(listen: DatabaseHandle["listen"]): Promise<void> {
-    this.unlisten = await listen(WEBCHAT_RELAY_CHANNEL, (payload) => {
-      this.queue = this.queue.then(() => this.receive(payload)).catch(() => {});
-    });
+    this.unlisten = await listen(
+      WEBCHAT_RELAY_CHANNEL,
+      (payload) => {
+        this.queue = this.queue.then(() => this.receive(payload)).catch(() => {});
+      },
+      // Notes sent while the LISTEN connection was away were missed, hellos included.
+      () => this.heardFromPeers(),
+    );
     this.hub.share(this);
+    // The others learn of this instance before it holds any page.
+    await this.sayHello();
+    this.hello = setInterval(() => void this.sayHello(), this.helloEveryMs);
+    this.hello.unref();
+  }
+
+  /** Whether another instance may hold pages (one said something within the TTL). */
+  peersMayExist(): boolean {
+    return Date.now() < this.peersUntil;
+  }
+
+  private heardFromPeers(): void {
+    this.peersUntil = Math.max(this.peersUntil, Date.now() + this.peerTtlMs);
+  }
+
+  private async sayHello(): Promise<void> {
+    const note: Note = { i: this.instanceId, h: 1 };
+    // A hello lost to a database outage is sent again at the next beat.
+    await this.db
+      .execute(sql`select pg_notify(${WEBCHAT_RELAY_CHANNEL}, ${JSON.stringify(note)})`)
+      .catch(() => {});
   }
 
   /** Stops listening and removes this instance's streams (their pages reconnect elsewhere). */
   async stop(): Promise<void> {
+    clearInterval(this.hello);
     const unlisten = this.unlisten;
     this.unlisten = undefined;
     await unlisten?.().catch(() => {});
@@ -89,12 +143,13 @@ export class WebchatRelay implements HubBackplane {
     return this.presence.close(streamId);
   }
 
-  openElsewhere(userId: number): Promise<boolean> {
+  async openElsewhere(userId: number): Promise<boolean> {
+    if (!this.peersMayExist()) return false;
     return this.presence.openElsewhere(userId);
   }
 
   async relay(userId: number, event: WebchatEvent): Promise<void> {
-    if (event.type === "ping") return;
+    if (event.type === "ping" || !this.peersMayExist()) return;
     const note = this.noteOf(userId, event);
     if (!note) return;
     await this.presence.notifyIfElsewhere(userId, WEBCHAT_RELAY_CHANNEL, note);
@@ -127,6 +182,8 @@ export class WebchatRelay implements HubBackplane {
       return;
     }
     if (note.i === this.instanceId) return;
+    this.heardFromPeers();
+    if ("h" in note) return;
     if ("x" in note) {
       if (note.t === this.instanceId) this.hub.endLocal(note.x);
       return;
