@@ -56,6 +56,9 @@ function generate(base: FaqEntry[], n: number, random: () => number): FaqEntry[]
   return out;
 }
 
+/** Issue 15: p95 search latency at 10,000 entries stays at or under 10 ms. */
+const P95_TARGET_MS = 10;
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
@@ -82,7 +85,7 @@ async function run(label: string, handle: DatabaseHandle, corpus: FaqEntry[], qu
   console.log(
     `${label.padEnd(10)} entries ${await service.indexedCount()}, import+index ${(loadMs / 1000).toFixed(1)} s, ` +
       `${times.length} searches: p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${times.at(-1)!.toFixed(2)} ms` +
-      `${p95 <= 20 ? "" : "  (above the 20 ms target)"}`,
+      `${p95 <= P95_TARGET_MS ? "" : `  (above the ${P95_TARGET_MS} ms target)`}`,
   );
 }
 

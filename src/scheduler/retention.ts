@@ -24,6 +24,11 @@ export const TELEGRAM_UPDATE_KEEP_MS = 2 * DAY_MS;
 export const STREAM_KEEP_MS = 60 * 60_000;
 /** The record that a periodic job ran in a slot only matters while other instances might fire it. */
 export const JOB_RUN_KEEP_MS = 7 * DAY_MS;
+/**
+ * Questions the FAQ could not answer (text, language, municipality; nobody's id) feed the
+ * lawyers' /gaps: a year shows what people keep asking across the seasons.
+ */
+export const UNANSWERED_KEEP_DAYS = 365;
 /** Messages whose words are a person's (a question, its answer, a reminder quoting it). */
 const QUOTING_KINDS = ["faq_escalation", "faq_answer", "faq_reminder"] as const;
 
@@ -33,6 +38,7 @@ export type RetentionResult = Record<
   | "whatsappMessages"
   | "quotingMessages"
   | "pendingQuestions"
+  | "unansweredQuestions"
   | "questionRate"
   | "invites"
   | "flows"
@@ -53,6 +59,7 @@ export type RetentionResult = Record<
  *   (kept only so their buttons and edits work), and the words of messages that quoted a person
  *   (a question sent to the lawyers, its answer, reminders);
  * - invite codes INVITE_KEEP_DAYS after they expired or were used;
+ * - questions the FAQ could not answer (kept without the person) after UNANSWERED_KEEP_DAYS;
  * - web chat visitors who never gave consent (never finished onboarding), hold no role and have
  *   not written for ABANDONED_WEB_DAYS: their row and transcript (a page opened once);
  * - flows nobody answered for FLOW_TTL_MS, questions waiting for "send" past their hour, FAQ
@@ -97,6 +104,9 @@ export async function runRetention(
         and content <> '{"text": {}}'::jsonb`),
     pendingQuestions: await n(
       sql`delete from faq_pending_questions where expires_at <= ${now.toISOString()}::timestamptz`,
+    ),
+    unansweredQuestions: await n(
+      sql`delete from faq_unanswered where created_at < ${at(UNANSWERED_KEEP_DAYS * DAY_MS)}::timestamptz`,
     ),
     questionRate: await n(
       sql`delete from faq_question_rate where window_started_at < ${at(RATE_KEEP_MS)}::timestamptz`,

@@ -562,7 +562,7 @@ describe("lawyers see which municipality a question comes from", () => {
     const [placeRu, placeKy] = [placeLabel(m!, "ru"), placeLabel(m!, "ky")];
     expect(placeRu).toContain(m!.nameRu);
     const t = createTestBot(handle.db);
-    const question = "Кто утверждает план по месту? (вопрос с адресом)";
+    const question = "Кто утверждает план посадки деревьев у дома? (вопрос с адресом)";
     await t.send(textUpdate(deputy, question));
     await t.send(pressUpdate(deputy, escalateButton(t)));
     const [q] = await questionsOf(deputy.userId);

@@ -60,7 +60,7 @@ const expected: Record<string, string[]> = {
       "escalate",
     ]),
   ],
-  lawyer: [section(ru("help.lawyer"), ["queue", "faq_private"])],
+  lawyer: [section(ru("help.lawyer"), ["queue", "gaps", "faq_private"])],
   admin: [
     section(ru("help.admin"), [
       "invite_any",
@@ -69,6 +69,7 @@ const expected: Record<string, string[]> = {
       "hearings_all",
       "polls_all",
       "queue",
+      "gaps",
       "faq_private",
       "escalate",
     ]),
@@ -93,10 +94,10 @@ const expected: Record<string, string[]> = {
       "faq_private",
       "escalate",
     ]),
-    section(ru("help.lawyer"), ["queue"]),
+    section(ru("help.lawyer"), ["queue", "gaps"]),
   ],
   "lawyer+admin": [
-    section(ru("help.lawyer"), ["queue", "faq_private"]),
+    section(ru("help.lawyer"), ["queue", "gaps", "faq_private"]),
     section(ru("help.admin"), [
       "invite_any",
       "broadcast_any",
@@ -139,7 +140,7 @@ describe("/help", () => {
       const p = await withRoles(t, roles);
       await t.send(textUpdate(p, "/help"));
       const help = t.texts().at(-1) ?? "";
-      for (const command of ["/broadcast", "/broadcasts", "/invite", "/queue"]) {
+      for (const command of ["/broadcast", "/broadcasts", "/invite", "/queue", "/gaps"]) {
         await t.send(textUpdate(p, command));
         const refused = t.texts().at(-1) === ru("errors.not_allowed");
         expect(

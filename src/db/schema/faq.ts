@@ -43,14 +43,23 @@ export const faqEntries = pgTable(
     answerKy: text("answer_ky"),
     answerRu: text("answer_ru"),
     answerEn: text("answer_en"),
-    /** The law (and article where known) the answer rests on. */
+    /** The law (and article where known) the answer rests on, as the Russian texts cite it. */
     source: text("source").notNull().default(""),
+    /** The same citation as the official Kyrgyz texts write it ("…Мыйзамы, 25-берене"). */
+    sourceKy: text("source_ky").notNull().default(""),
     lastCheckedAt: date("last_checked_at", { mode: "string" }).notNull(),
     audience: text("audience", { enum: FAQ_AUDIENCES }).notNull().default("everyone"),
     /** Free tags; the shipped corpus keeps its per-language keywords here. */
     tags: text("tags").array().notNull().default([]),
     status: text("status", { enum: FAQ_STATUSES }).notNull().default("published"),
     phrasings: jsonb("phrasings").$type<FaqPhrasings>().notNull().default({}),
+    /**
+     * Points next to this entry that it does not answer (words per language: "зарплата",
+     * "айлык"): a question about one of them gets no confident answer from this entry.
+     */
+    notCovered: jsonb("not_covered").$type<FaqPhrasings>().notNull().default({}),
+    /** Ids of neighbouring entries people confuse with this one ("see also"). */
+    seeAlso: text("see_also").array().notNull().default([]),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -146,3 +155,26 @@ export const faqQuestionRate = pgTable("faq_question_rate", {
   windowStartedAt: timestamp("window_started_at", { withTimezone: true }).notNull(),
   count: integer("count").notNull(),
 });
+
+/**
+ * A question the FAQ did not answer (the search abstained), kept so that lawyers can see what
+ * people ask that the FAQ lacks (/gaps) and draft entries from it. Only the text, its language
+ * and the asker's municipality: no link to the person.
+ */
+export const faqUnanswered = pgTable(
+  "faq_unanswered",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    text: text("text").notNull(),
+    lang: text("lang", { enum: LOCALES }).notNull(),
+    municipalityId: integer("municipality_id").references(() => municipalities.id, {
+      onDelete: "set null",
+    }),
+    /** Set once a lawyer drafted an entry from this question's group. */
+    draftEntryId: text("draft_entry_id").references(() => faqEntries.id, { onDelete: "set null" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("faq_unanswered_created_idx").on(t.createdAt)],
+);
+
+export type FaqUnansweredRow = typeof faqUnanswered.$inferSelect;

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
@@ -42,6 +42,18 @@ export interface WhatsappInboxPayload {
   name?: string;
   /** Meta's message object (text, interactive, contacts, …). */
   message: Record<string, unknown>;
+}
+
+/**
+ * Rows of `whatsapp_inbox` sent by a person known by any of `ids` (their wa_id or BSUID, as the
+ * payload stores either): for what a person's data request or deletion must find.
+ */
+export function inboxSentBy(ids: readonly string[]): SQL {
+  const list = sql.join(
+    ids.map((v) => sql`${v}`),
+    sql`, `,
+  );
+  return sql`(${whatsappInbox.payload}->>'waId' in (${list}) or ${whatsappInbox.payload}->>'bsuid' in (${list}))`;
 }
 
 /**

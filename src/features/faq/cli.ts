@@ -16,6 +16,7 @@ import { migrate } from "../../db/migrate";
 import { LOCALES, type Locale } from "../../locales";
 import { loadShippedFaq } from "./entries";
 import { formatOfPath, parseFaqFile, serializeFaqFile } from "./files";
+import { runGaps, runPublish } from "./gaps-cli";
 import { FaqService, seedFaqIfEmpty } from "./service";
 
 interface EvalQuery {
@@ -215,7 +216,8 @@ async function runSearch(
   if (r.best && !r.abstain) {
     ctx.out(`${r.best.id}: ${r.best.question}`);
     ctx.out(r.best.answer);
-    ctx.out(`Source: ${r.best.source} (checked ${r.best.lastChecked})`);
+    const source = r.best.lang === "ky" && r.best.sourceKy ? r.best.sourceKy : r.best.source;
+    ctx.out(`Source: ${source} (checked ${r.best.lastChecked})`);
     for (const h of r.related) ctx.out(`related: ${h.id}: ${h.question}`);
   }
   for (const h of r.didYouMean) ctx.out(`did you mean: ${h.id}: ${h.question}`);
@@ -229,6 +231,8 @@ export const faqCommand: CliCommand = {
     "faq export FILE                     export all entries to .json or .csv",
     'faq search "text" [--lang ru|ky|en] [--citizen] [--json]',
     "faq eval --queries FILE             evaluate retrieval on the shipped FAQ",
+    "faq gaps [--days N] [--json]        unanswered questions of the last N days (30), grouped",
+    "faq publish ID                      publish a draft entry (e.g. one drafted from /gaps)",
   ],
   // eval loads the shipped FAQ into its own in-memory database.
   usesDatabase: (args) => args[0] !== "eval",
@@ -244,6 +248,10 @@ export const faqCommand: CliCommand = {
         return runSearch(positional.join(" ") || undefined, flags, ctx);
       case "eval":
         return runEval(flags, ctx);
+      case "gaps":
+        return runGaps(flags, ctx);
+      case "publish":
+        return runPublish(positional[0], ctx);
       default:
         for (const u of faqCommand.usage) ctx.err(`  ${u}`);
         return 2;

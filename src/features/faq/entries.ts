@@ -22,12 +22,18 @@ export interface FaqEntry {
   question: LangText;
   answer: LangText;
   source: string;
+  /** The citation as the official Kyrgyz texts write it; empty: shown as `source`. */
+  sourceKy?: string;
   /** YYYY-MM-DD: when a lawyer last checked the answer against the law. */
   lastChecked: string;
   audience: FaqAudience;
   status: FaqStatus;
   tags: string[];
   phrasings: FaqPhrasings;
+  /** Points next to this entry that it does not answer (words per language). */
+  notCovered?: FaqPhrasings;
+  /** Neighbouring entries people confuse with this one. */
+  seeAlso?: string[];
 }
 
 /**
@@ -58,19 +64,24 @@ const isoDate = z
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "is not a real date");
 
 /** Accepts the export format and the shipped corpus format (keywords per language). */
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, "must be a slug like appeal-language");
+
 const entrySchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, "must be a slug like appeal-language"),
+    id: slug,
     topic: text,
     question: langText,
     answer: langText,
     source: z.string().trim().default(""),
+    sourceKy: z.string().trim().default(""),
     lastChecked: isoDate.optional(),
     audience: z.enum(FAQ_AUDIENCES).default("everyone"),
     status: z.enum(FAQ_STATUSES).default("published"),
     tags: z.array(text).default([]),
     keywords: langList.optional(),
     phrasings: langList.default({}),
+    notCovered: langList.default({}),
+    seeAlso: z.array(slug).default([]),
   })
   .strict()
   .superRefine((e, ctx) => {
@@ -109,11 +120,14 @@ export function parseEntry(raw: unknown, defaultChecked = SHIPPED_CORPUS_CHECKED
     question: e.question,
     answer: e.answer,
     source: e.source,
+    sourceKy: e.sourceKy,
     lastChecked: e.lastChecked ?? defaultChecked,
     audience: e.audience,
     status: e.status,
     tags,
     phrasings: e.phrasings,
+    notCovered: e.notCovered,
+    seeAlso: e.seeAlso.filter((id) => id !== e.id),
   };
 }
 
@@ -138,11 +152,14 @@ export function entryToRow(e: FaqEntry): Omit<FaqEntryRow, "createdAt" | "update
     answerRu: e.answer.ru ?? null,
     answerEn: e.answer.en ?? null,
     source: e.source,
+    sourceKy: e.sourceKy ?? "",
     lastCheckedAt: e.lastChecked,
     audience: e.audience,
     tags: e.tags,
     status: e.status,
     phrasings: e.phrasings,
+    notCovered: e.notCovered ?? {},
+    seeAlso: e.seeAlso ?? [],
   };
 }
 
@@ -160,11 +177,14 @@ export function rowToEntry(r: FaqEntryRow): FaqEntry {
     question: pick(r.questionKy, r.questionRu, r.questionEn),
     answer: pick(r.answerKy, r.answerRu, r.answerEn),
     source: r.source,
+    sourceKy: r.sourceKy,
     lastChecked: r.lastCheckedAt,
     audience: r.audience,
     status: r.status,
     tags: r.tags,
     phrasings: r.phrasings,
+    notCovered: r.notCovered,
+    seeAlso: r.seeAlso,
   };
 }
 

@@ -2,6 +2,8 @@
  * FAQ files: JSON (an array of entries) and CSV (one entry per record, list fields as JSON
  * arrays in their cells, so that export then import is lossless). Parsing reports every bad
  * record with the line it starts on; the caller imports nothing unless every record is good.
+ * Files written before the Kyrgyz citation, "not covered" and "see also" fields existed still
+ * import: those columns are optional.
  */
 
 import { LOCALES } from "../../locales";
@@ -31,6 +33,7 @@ const CSV_COLUMNS = [
   "answer_ru",
   "answer_en",
   "source",
+  "source_ky",
   "last_checked",
   "audience",
   "status",
@@ -38,7 +41,30 @@ const CSV_COLUMNS = [
   "phrasings_ky",
   "phrasings_ru",
   "phrasings_en",
+  "not_covered_ky",
+  "not_covered_ru",
+  "not_covered_en",
+  "see_also",
 ] as const;
+
+type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+/** Columns added after the first CSV files were written: a file may lack them. */
+const OPTIONAL_COLUMNS: ReadonlySet<CsvColumn> = new Set([
+  "question_en",
+  "answer_en",
+  "phrasings_en",
+  "source_ky",
+  "not_covered_ky",
+  "not_covered_ru",
+  "not_covered_en",
+  "see_also",
+]);
+
+/** A per-language list as one JSON array per cell; a language without the list: empty cell. */
+function listCell(list: readonly string[] | undefined): string {
+  return list ? JSON.stringify(list) : "";
+}
 
 export function parseFaqFile(content: string, format: FaqFileFormat): ParsedFile {
   return format === "json" ? parseJson(content) : parseCsv(content);
@@ -58,13 +84,18 @@ export function serializeFaqFile(entries: readonly FaqEntry[], format: FaqFileFo
       e.answer.ru ?? "",
       e.answer.en ?? "",
       e.source,
+      e.sourceKy ?? "",
       e.lastChecked,
       e.audience,
       e.status,
       JSON.stringify(e.tags),
-      e.phrasings.ky ? JSON.stringify(e.phrasings.ky) : "",
-      e.phrasings.ru ? JSON.stringify(e.phrasings.ru) : "",
-      e.phrasings.en ? JSON.stringify(e.phrasings.en) : "",
+      listCell(e.phrasings.ky),
+      listCell(e.phrasings.ru),
+      listCell(e.phrasings.en),
+      listCell(e.notCovered?.ky),
+      listCell(e.notCovered?.ru),
+      listCell(e.notCovered?.en),
+      JSON.stringify(e.seeAlso ?? []),
     ];
     lines.push(cells.map(csvCell).join(","));
   }
@@ -193,7 +224,7 @@ function parseCsv(content: string): ParsedFile {
   const header = records.shift();
   if (!header) return { entries: [], errors: ["line 1: empty file"] };
   const index = new Map(header.cells.map((name, i) => [name.trim(), i]));
-  const missing = CSV_COLUMNS.filter((c) => !index.has(c) && !c.endsWith("_en"));
+  const missing = CSV_COLUMNS.filter((c) => !index.has(c) && !OPTIONAL_COLUMNS.has(c));
   if (missing.length > 0) {
     return { entries: [], errors: [`line ${header.line}: missing columns ${missing.join(", ")}`] };
   }
@@ -201,7 +232,7 @@ function parseCsv(content: string): ParsedFile {
   const errors: string[] = [];
   const seen = new Set<string>();
   for (const { line, cells } of records) {
-    const get = (c: (typeof CSV_COLUMNS)[number]) => {
+    const get = (c: CsvColumn) => {
       const i = index.get(c);
       return i === undefined ? "" : (cells[i] ?? "");
     };
@@ -214,22 +245,28 @@ function parseCsv(content: string): ParsedFile {
         }
         return out;
       };
-      const phrasings: Record<string, unknown> = {};
-      for (const l of LOCALES) {
-        const v = get(`phrasings_${l}`);
-        if (v !== "") phrasings[l] = jsonCell(v, `phrasings_${l}`);
-      }
+      const lists = (prefix: "phrasings" | "not_covered") => {
+        const out: Record<string, unknown> = {};
+        for (const l of LOCALES) {
+          const v = get(`${prefix}_${l}`);
+          if (v !== "") out[l] = jsonCell(v, `${prefix}_${l}`);
+        }
+        return out;
+      };
       const raw = {
         id: get("id"),
         topic: get("topic"),
         question: langs("question"),
         answer: langs("answer"),
         source: get("source"),
+        sourceKy: get("source_ky"),
         lastChecked: get("last_checked") || undefined,
         audience: get("audience") || undefined,
         status: get("status") || undefined,
         tags: get("tags") === "" ? [] : jsonCell(get("tags"), "tags"),
-        phrasings,
+        phrasings: lists("phrasings"),
+        notCovered: lists("not_covered"),
+        seeAlso: get("see_also") === "" ? [] : jsonCell(get("see_also"), "see_also"),
       };
       const entry = parseEntry(raw);
       if (seen.has(entry.id)) throw new FaqValidationError([`id: duplicate id ${entry.id}`]);

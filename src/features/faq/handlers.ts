@@ -18,6 +18,7 @@ import {
   placeHtml,
   take,
 } from "./escalation";
+import { askerMunicipality, recordUnanswered } from "./gaps";
 import { allowQuestion, savePending } from "./intake";
 import { abstainKeyboard, answerKeyboard, CB, queueKeyboard } from "./keyboards";
 import { faqServiceOf } from "./service";
@@ -29,9 +30,13 @@ const QUEUE_PREVIEW = 300;
 
 interface Shown {
   id: string;
+  /** The language question and answer are in (the asker's, or a fallback). */
+  lang: Locale;
   question: string;
   answer: string;
   source: string;
+  /** The citation as the official Kyrgyz texts write it; empty when the entry has none. */
+  sourceKy: string;
   lastChecked: string;
 }
 
@@ -39,15 +44,29 @@ function localizeEntry(e: FaqEntry, lang: Locale): Shown {
   const shown = shownLanguage(e, lang);
   return {
     id: e.id,
+    lang: shown,
     question: e.question[shown] ?? "",
     answer: e.answer[shown] ?? "",
     source: e.source,
+    sourceKy: e.sourceKy ?? "",
     lastChecked: e.lastChecked,
   };
 }
 
+/**
+ * A Kyrgyz answer cites the law as the Kyrgyz texts name it; any other language (and an entry
+ * without a Kyrgyz citation) keeps the Russian one, as the official Russian texts name it.
+ */
+function citation(e: Shown): string {
+  return e.lang === "ky" && e.sourceKy ? e.sourceKy : e.source;
+}
+
 function audienceOf(ctx: AppContext): FaqAudience {
   return isDeputyOrStaff(ctx.roles) || isLawyer(ctx.roles) ? "deputies_staff" : "everyone";
+}
+
+function visibleTo(e: FaqEntry, audience: FaqAudience): boolean {
+  return e.status === "published" && (e.audience === "everyone" || audience === "deputies_staff");
 }
 
 /**
@@ -58,7 +77,8 @@ function audienceOf(ctx: AppContext): FaqAudience {
 function render(ctx: AppContext, e: Shown, timezone: string): string {
   const date = formatDate(new Date(`${e.lastChecked}T12:00:00Z`), ctx.locale, timezone);
   const lines = [`<b>${escapeHtml(e.question)}</b>`, "", escapeHtml(e.answer), ""];
-  if (e.source) lines.push(ctx.t("faq.source", { source: escapeHtml(e.source) }));
+  const source = citation(e);
+  if (source) lines.push(ctx.t("faq.source", { source: escapeHtml(source) }));
   lines.push(ctx.t("faq.checked", { date }));
   return lines.join("\n");
 }
@@ -95,14 +115,23 @@ export function faqFreeText(deps: BotDeps): Composer<AppContext> {
       return;
     }
     const lang: Locale = ctx.locale;
-    const result = await faq.search(text, { lang, audience: audienceOf(ctx) });
+    const audience = audienceOf(ctx);
+    const result = await faq.search(text, { lang, audience });
     if (!result.abstain && result.best) {
-      await ctx.reply(render(ctx, result.best, deps.config.timezone), {
+      const best = result.best;
+      const seeAlso = faq.seeAlsoOf(best.seeAlso, lang, audience);
+      await ctx.reply(render(ctx, best, deps.config.timezone), {
         parse_mode: "HTML",
-        reply_markup: answerKeyboard(ctx.t, result.best.id, result.related),
+        reply_markup: answerKeyboard(ctx.t, best.id, result.related, seeAlso),
       });
       return;
     }
+    // Kept for the lawyers' /gaps with its language and municipality only, not who asked.
+    await recordUnanswered(deps.db, {
+      text,
+      lang,
+      municipalityId: askerMunicipality(ctx.user.municipalityId, ctx.roles),
+    });
     // Deputies and staff may send it to the lawyers: the question waits in the database (so any
     // instance, after any restart, can escalate it) and the button carries its id.
     const pendingId = isDeputyOrStaff(ctx.roles)
@@ -120,7 +149,7 @@ export function faqFreeText(deps: BotDeps): Composer<AppContext> {
     const parts = [ctx.t("faq.no_answer")];
     // Residents are told whom to ask instead (deputies and staff are offered the lawyers,
     // lawyers need neither).
-    if (audienceOf(ctx) === "everyone") parts.push(await whomToAsk(ctx));
+    if (audience === "everyone") parts.push(await whomToAsk(ctx));
     if (result.didYouMean.length > 0) parts.push(ctx.t("faq.did_you_mean"));
     if (pendingId !== undefined) parts.push(ctx.t("faq.escalate_offer"));
     const kb = abstainKeyboard(ctx.t, result.didYouMean, pendingId);
@@ -138,15 +167,15 @@ export function faqHandlers(deps: BotDeps): Composer<AppContext> {
   composer.callbackQuery(CB.show.filter(), async (ctx) => {
     const { entryId } = CB.show.unpack(ctx.callbackQuery.data);
     const entry = await faq.getEntry(entryId);
-    const visible =
-      entry?.status === "published" &&
-      (entry.audience === "everyone" || audienceOf(ctx) === "deputies_staff");
-    if (!entry || !visible) return ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
+    const audience = audienceOf(ctx);
+    if (!entry || !visibleTo(entry, audience))
+      return ctx.answerCallbackQuery({ text: ctx.t("errors.stale_button") });
     await ctx.answerCallbackQuery();
     const shown = localizeEntry(entry, ctx.locale);
+    const seeAlso = faq.seeAlsoOf(entry.seeAlso ?? [], ctx.locale, audience);
     await ctx.reply(render(ctx, shown, deps.config.timezone), {
       parse_mode: "HTML",
-      reply_markup: answerKeyboard(ctx.t, entry.id, []),
+      reply_markup: answerKeyboard(ctx.t, entry.id, [], seeAlso),
     });
   });
 

@@ -1,6 +1,9 @@
+import { Composer } from "grammy";
+import type { AppContext } from "../../bot/context";
 import type { Feature } from "../../bot/feature";
 import { faqCommand } from "./cli";
 import { faqConversations } from "./conversations";
+import { faqGapsConversations, faqGapsHandlers } from "./gaps-chat";
 import { faqFreeText, faqHandlers } from "./handlers";
 import { registerFaqJobs } from "./jobs";
 import { faqPersonalData } from "./personal-data";
@@ -8,13 +11,14 @@ import { faqServiceOf, seedFaqIfEmpty } from "./service";
 
 /**
  * The legal FAQ: free text that nothing else took is a question; escalation to the lawyers,
- * /queue, reminders; the FAQ CLI.
+ * /queue, reminders; /gaps (what it could not answer, drafted into entries); the FAQ CLI.
  */
 export const faq: Feature = {
   name: "faq",
   personalData: faqPersonalData,
-  conversations: faqConversations,
-  handlers: faqHandlers,
+  conversations: (deps) =>
+    new Composer<AppContext>(faqConversations(deps), faqGapsConversations(deps)),
+  handlers: (deps) => new Composer<AppContext>(faqHandlers(deps), faqGapsHandlers(deps)),
   freeText: faqFreeText,
   prepare: async (deps) => {
     await seedFaqIfEmpty(deps.db, faqServiceOf(deps.db));
@@ -25,8 +29,11 @@ export const faq: Feature = {
   help: {
     deputy: ["faq_private", "escalate"],
     staff: ["faq_private", "escalate"],
-    lawyer: ["queue", "faq_private"],
-    admin: ["queue", "faq_private", "escalate"],
+    lawyer: ["queue", "gaps", "faq_private"],
+    admin: ["queue", "gaps", "faq_private", "escalate"],
   },
-  commands: [{ command: "queue", description: "commands.queue", roles: ["lawyer", "admin"] }],
+  commands: [
+    { command: "queue", description: "commands.queue", roles: ["lawyer", "admin"] },
+    { command: "gaps", description: "commands.gaps", roles: ["lawyer", "admin"] },
+  ],
 };

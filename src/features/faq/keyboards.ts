@@ -46,18 +46,32 @@ export function buttonLabel(text: string): string {
   return flat.length <= BUTTON_TEXT_MAX ? flat : `${flat.slice(0, BUTTON_TEXT_MAX - 1)}…`;
 }
 
-/** Under an answer: helpful / not helpful, then up to 2 related entries. */
+/** Entry buttons under an answer: its "see also" neighbours first, then the search's related. */
+const MAX_ENTRY_BUTTONS = 3;
+const MAX_RELATED = 2;
+
+/**
+ * Under an answer: helpful / not helpful, then the entries the answer names as its neighbours
+ * (the ones people confuse it with), then up to 2 related entries; each entry once, at most 3.
+ * The caller has left out entries the asker may not see.
+ */
 export function answerKeyboard(
   t: TFunction,
   entryId: string,
   related: EntryLink[],
+  seeAlso: EntryLink[] = [],
 ): InlineKeyboard {
   const kb = new InlineKeyboard();
   if (CB.feedback.canPack({ entryId, helpful: false })) {
     kb.text(t("faq.helpful"), CB.feedback.pack({ entryId, helpful: true }));
     kb.text(t("faq.not_helpful"), CB.feedback.pack({ entryId, helpful: false }));
   }
-  for (const r of related.filter((e) => CB.show.canPack({ entryId: e.id })).slice(0, 2))
+  const fits = (e: EntryLink) => CB.show.canPack({ entryId: e.id });
+  const seen = new Set([entryId]);
+  const links = [...seeAlso.filter(fits), ...related.filter(fits).slice(0, MAX_RELATED)].filter(
+    (e) => !seen.has(e.id) && seen.add(e.id),
+  );
+  for (const r of links.slice(0, MAX_ENTRY_BUTTONS))
     kb.row().text(buttonLabel(r.question), CB.show.pack({ entryId: r.id }));
   return kb;
 }

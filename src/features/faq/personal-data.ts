@@ -19,6 +19,7 @@ import {
 import { redactMessages } from "../../delivery";
 import { escapeHtml, formatDate } from "../../i18n";
 import { perLocale } from "./escalation";
+import { forgetUnanswered } from "./gaps";
 
 /** At most this many questions are listed in the summary (all of them are in the file). */
 const LISTED = 5;
@@ -125,6 +126,8 @@ export const faqPersonalData: PersonalDataHolder = {
       .from(faqPendingQuestions)
       .where(eq(faqPendingQuestions.userId, person.id));
     const texts = [...asked.map((q) => q.text), ...pending.map((p) => p.text)];
+    // Kept without the person, but those still traceable to them go (before their records do).
+    const unanswered = await forgetUnanswered(tx, person, texts);
     const messages = await messagesQuoting(
       tx,
       asked.map((q) => q.id),
@@ -182,6 +185,7 @@ export const faqPersonalData: PersonalDataHolder = {
       faq_feedback: ratings.length,
       faq_pending_questions: waiting.length,
       faq_question_rate: rate.length,
+      faq_unanswered: unanswered,
       outgoing_messages_redacted: redacted,
       webchat_messages_redacted: transcripts.webchat_messages,
       whatsapp_messages_redacted: transcripts.whatsapp_messages,

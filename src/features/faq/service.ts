@@ -25,6 +25,10 @@ export interface FaqHit {
   question: string;
   answer: string;
   source: string;
+  /** The citation as the official Kyrgyz texts write it; empty when the entry has none. */
+  sourceKy: string;
+  /** Neighbouring entries people confuse with this one ("see also"), by id. */
+  seeAlso: string[];
   lastChecked: string;
   score: number;
 }
@@ -78,7 +82,8 @@ export function entryToSearchDoc(e: FaqEntry): SearchDoc {
     if (a) fields.push({ text: a, lang: lang === "en" ? "any" : lang, weight: WEIGHT.answer });
   }
   if (e.source) fields.push({ text: e.source, lang: "ru", weight: WEIGHT.source });
-  return { id: e.id, audience: e.audience, fields };
+  const notCovered = LOCALES.flatMap((lang) => e.notCovered?.[lang] ?? []);
+  return { id: e.id, audience: e.audience, fields, notCovered };
 }
 
 export interface FaqServiceOptions {
@@ -242,6 +247,9 @@ export class FaqService {
               answerRu: sql`excluded.answer_ru`,
               answerEn: sql`excluded.answer_en`,
               source: sql`excluded.source`,
+              sourceKy: sql`excluded.source_ky`,
+              notCovered: sql`excluded.not_covered`,
+              seeAlso: sql`excluded.see_also`,
               lastCheckedAt: sql`excluded.last_checked_at`,
               audience: sql`excluded.audience`,
               tags: sql`excluded.tags`,
@@ -357,9 +365,24 @@ export class FaqService {
       question: e.question[shown] ?? "",
       answer: e.answer[shown] ?? "",
       source: e.source,
+      sourceKy: e.sourceKy ?? "",
+      seeAlso: e.seeAlso ?? [],
       lastChecked: e.lastChecked,
       score,
     };
+  }
+
+  /**
+   * The entries an entry names as its neighbours (its seeAlso ids), in the asker's language,
+   * from the index (no query): only published ones the asker may see.
+   */
+  seeAlsoOf(ids: readonly string[], lang: Locale, audience: FaqAudience): FaqHit[] {
+    return ids
+      .filter((id) => {
+        const e = this.entries.get(id);
+        return e !== undefined && (e.audience === "everyone" || audience === "deputies_staff");
+      })
+      .map((id) => this.localize(id, 0, lang));
   }
 }
 

@@ -10,7 +10,7 @@ import { type Executor, rowsOf } from "../../db/client";
 import { type UserRow, users } from "../../db/schema";
 import { deliveries } from "../../db/schema/delivery";
 import { webchatMessages } from "../../db/schema/webchat";
-import { whatsappMessages } from "../../db/schema/whatsapp";
+import { inboxSentBy, whatsappMessages } from "../../db/schema/whatsapp";
 import { forgetRecipient } from "../../delivery";
 import { escapeHtml, formatDate, type TFunction } from "../../i18n";
 import type { Locale } from "../../locales";
@@ -135,14 +135,7 @@ export async function forgetCore(tx: Executor, person: UserRow): Promise<Record<
   const inbox =
     person.channel === "whatsapp"
       ? rowsOf(
-          await tx.execute(sql`delete from whatsapp_inbox
-            where payload->>'waId' in (${sql.join(
-              ids.map((v) => sql`${v}`),
-              sql`, `,
-            )}) or payload->>'bsuid' in (${sql.join(
-              ids.map((v) => sql`${v}`),
-              sql`, `,
-            )})
+          await tx.execute(sql`delete from whatsapp_inbox where ${inboxSentBy(ids)}
             returning wamid`),
         )
       : [];

@@ -30,6 +30,8 @@ export interface Term {
   expansion: boolean;
   /** Index of the typed word this term comes from (expansions share their word's group). */
   group: number;
+  /** From a sentence around the question (greeting, introduction, story): see ./framing. */
+  context?: boolean;
 }
 
 /** Picks one of several candidate spellings of a Latin word (by default, the most likely). */

@@ -22,8 +22,10 @@ import {
 } from "./analyze";
 import { Bm25Index, type WeightedTerm } from "./bm25";
 import { type ConfidenceFeatures, confidenceOf } from "./confidence";
+import { questionParts } from "./framing";
 import { isPlaceName, UNINDEXED_TERMS } from "./lexicon";
 import { PhraseIndex, type QueryWord } from "./phrases";
+import { conceptsIn } from "./scope";
 import { ScoreBuffer } from "./scores";
 import { Vocabulary } from "./spelling";
 import { WordIndex } from "./words";
@@ -42,6 +44,8 @@ export interface SearchDoc {
   id: string;
   audience: Audience;
   fields: SearchField[];
+  /** Words of points next to the entry that it does not answer (see ./scope). */
+  notCovered?: readonly string[];
 }
 
 export interface EngineHit {
@@ -110,10 +114,20 @@ const PAIR_WEIGHT = 0.5;
 /** How many fused candidates the phrase similarity re-orders, and how much it weighs. */
 const RERANK = 10;
 const PHRASE_WEIGHT = 0.2;
+/**
+ * A word of the question's context (./framing) ranks at this share of a word of the question
+ * itself, and counts at CONTEXT_COVERAGE of its weight when judging coverage.
+ */
+const CONTEXT_WEIGHT = 0.4;
+const CONTEXT_COVERAGE = 0.2;
 
 export class FaqSearchEngine {
   private readonly ids: string[] = [];
   private readonly audiences: Audience[] = [];
+  /** Per entry: the out-of-scope concepts (./scope) its own text speaks of. */
+  private readonly concepts: Set<string>[] = [];
+  /** Per entry: stems of what it declares it does not answer. */
+  private readonly notCovered: Set<string>[] = [];
   private readonly stems = new Bm25Index();
   private readonly prefixes = new Bm25Index();
   private readonly grams = new Bm25Index();
@@ -137,6 +151,14 @@ export class FaqSearchEngine {
     for (const [n, doc] of docs.entries()) {
       this.ids.push(doc.id);
       this.audiences.push(doc.audience);
+      this.concepts.push(conceptsIn(doc.fields.map((f) => f.text).join("\n")));
+      const declared = new Set<string>();
+      for (const words of doc.notCovered ?? []) {
+        for (const t of analyze(words, "any", undefined, false)) {
+          for (const stem of t.stems) declared.add(stem);
+        }
+      }
+      this.notCovered.push(declared);
       const stemTf = new Map<string, number>();
       const prefixTf = new Map<string, number>();
       const gramTf = new Map<string, number>();
@@ -192,13 +214,20 @@ export class FaqSearchEngine {
   /** Analyses a question the way the index needs it (Latin spellings chosen by vocabulary). */
   analyzeQuery(query: string, lang?: QueryLang): Term[] {
     // Both stemmers: Kyrgyz questions carry Russian words and the other way round.
-    const terms = analyze(
-      query,
-      "any",
-      (variants) => this.chooseSpelling(variants),
-      true,
-      lang === "ru" || lang === "ky" ? lang : undefined,
-    );
+    const terms: Term[] = [];
+    for (const part of questionParts(query)) {
+      const offset = terms.length === 0 ? 0 : terms[terms.length - 1]!.group + 1;
+      const partTerms = analyze(
+        part.text,
+        "any",
+        (variants) => this.chooseSpelling(variants),
+        true,
+        lang === "ru" || lang === "ky" ? lang : undefined,
+      );
+      for (const t of partTerms) {
+        terms.push({ ...t, group: t.group + offset, ...(part.context ? { context: true } : {}) });
+      }
+    }
     // Expansions come from the synonym table, spelt as the entries spell them: a word of theirs
     // the corpus lacks is simply absent, not a typo to "correct" into some other word.
     return terms.map((t) =>
@@ -209,6 +238,12 @@ export class FaqSearchEngine {
   search(query: string, options: EngineSearchOptions): EngineResult {
     const limit = options.limit ?? 10;
     const terms = this.analyzeQuery(query, options.lang);
+    const asked = conceptsIn(
+      questionParts(query)
+        .filter((p) => !p.context)
+        .map((p) => p.text)
+        .join(" "),
+    );
     // Names no entry is indexed under rank nothing (not even by their letters); they still count
     // as words of the question that no entry covers.
     const ranking = terms.filter((t) => !UNINDEXED_TERMS.has(t.surface));
@@ -225,7 +260,9 @@ export class FaqSearchEngine {
     for (const t of ranking)
       if (t.expansion) expansions.set(t.group, (expansions.get(t.group) ?? 0) + 1);
     for (const term of ranking) {
-      const w = (term.weak ? WEAK_WEIGHT : 1) / (term.expansion ? expansions.get(term.group)! : 1);
+      const w =
+        ((term.weak ? WEAK_WEIGHT : 1) * (term.context ? CONTEXT_WEIGHT : 1)) /
+        (term.expansion ? expansions.get(term.group)! : 1);
       const known = term.stems.filter((s) => this.stems.has(s));
       for (const stem of known) stemQuery.push({ term: stem, weight: w / known.length });
       add(prefixQuery, prefixOf(term.surface), w);
@@ -248,7 +285,8 @@ export class FaqSearchEngine {
     const surfaces = new Map<string, number>();
     for (const t of ranking) {
       if (t.weak || surfaces.has(t.surface)) continue;
-      surfaces.set(t.surface, t.expansion ? 1 / expansions.get(t.group)! : 1);
+      const share = t.context ? CONTEXT_WEIGHT : 1;
+      surfaces.set(t.surface, t.expansion ? share / expansions.get(t.group)! : share);
     }
     if (surfaces.size > 0 && this.weights.words > 0) {
       this.words.score(
@@ -308,7 +346,8 @@ export class FaqSearchEngine {
         best === undefined
           ? 0
           : (score(best) - (ranked[1] === undefined ? 0 : score(ranked[1]))) / score(best),
-      contentWords: new Set(terms.filter((t) => !t.weak).map((t) => t.group)).size,
+      contentWords: new Set(terms.filter((t) => !t.weak && !t.context).map((t) => t.group)).size,
+      uncovered: best === undefined ? 0 : this.uncovered(terms, asked, best),
     };
     return {
       hits,
@@ -318,12 +357,24 @@ export class FaqSearchEngine {
     };
   }
 
+  /**
+   * 1 when the question asks about a point entry `d` does not answer: an out-of-scope concept
+   * (./scope) its text never speaks of, or a word it declares in `notCovered`.
+   */
+  private uncovered(terms: readonly Term[], asked: ReadonlySet<string>, d: number): number {
+    for (const concept of asked) if (!this.concepts[d]!.has(concept)) return 1;
+    const declared = this.notCovered[d]!;
+    if (declared.size === 0) return 0;
+    const hit = terms.some((t) => !t.context && t.stems.some((s) => declared.has(s)));
+    return hit ? 1 : 0;
+  }
+
   /** See EngineResult.domainShare. A word counts when it or one of its synonyms is used. */
   domainShare(terms: readonly Term[]): number {
     const groups = new Map<number, boolean>();
     const places = new Set<number>();
     for (const term of terms) {
-      if (term.weak) continue;
+      if (term.weak || term.context) continue;
       if (!term.expansion && isPlaceName(term.surface)) places.add(term.group);
       const known =
         !UNINDEXED_TERMS.has(term.surface) &&
@@ -345,7 +396,7 @@ export class FaqSearchEngine {
   private queryGroups(terms: readonly Term[]): QueryWord[] {
     const groups = new Map<number, { stems: Set<string>; idf: number }>();
     for (const t of terms) {
-      if (t.weak) continue;
+      if (t.weak || t.context) continue;
       let g = groups.get(t.group);
       if (!g) {
         g = { stems: new Set(), idf: 0 };
@@ -377,11 +428,16 @@ export class FaqSearchEngine {
     d: number,
   ): { coverage: number; missing: number; topical: boolean } {
     const maxIdf = this.stems.idf("\u0000");
-    const groups = new Map<number, { idf: number; found: number }>();
+    const groups = new Map<number, { idf: number; found: number; context: boolean }>();
     let topical = false;
     for (const term of terms) {
       if (term.weak) continue;
       const known = term.stems.filter((s) => this.stems.has(s));
+      // A word of the story the FAQ has never seen (a village, a name, what happened) says
+      // nothing about whether an entry answers the question.
+      if (term.context && known.length === 0 && !this.prefixes.has(prefixOf(term.surface))) {
+        continue;
+      }
       // A name the entries are never indexed under (see UNINDEXED_TERMS) is as specific as a word
       // can be: its prefix must not lend it the weight of ordinary words that share it.
       const idf =
@@ -401,8 +457,13 @@ export class FaqSearchEngine {
             : 0;
       if (found === 1 && !isPlaceName(term.surface)) topical = true;
       const g = groups.get(term.group);
-      if (!g) groups.set(term.group, { idf: term.expansion ? 0 : idf, found });
-      else {
+      if (!g) {
+        groups.set(term.group, {
+          idf: term.expansion ? 0 : idf,
+          found,
+          context: term.context === true,
+        });
+      } else {
         if (!term.expansion) g.idf = Math.max(g.idf, idf);
         g.found = Math.max(g.found, found);
       }
@@ -411,10 +472,11 @@ export class FaqSearchEngine {
     let found = 0;
     let missing = 0;
     for (const g of groups.values()) {
-      const idf = g.idf || maxIdf / 2;
+      const idf = (g.idf || maxIdf / 2) * (g.context ? CONTEXT_COVERAGE : 1);
       total += idf;
       found += idf * g.found;
-      missing = Math.max(missing, (idf * (1 - g.found)) / maxIdf);
+      // What the question asks decides what is missing, not the story around it.
+      if (!g.context) missing = Math.max(missing, (idf * (1 - g.found)) / maxIdf);
     }
     return { coverage: total === 0 ? 0 : found / total, missing, topical };
   }
