@@ -33,7 +33,8 @@ type Note =
   | { i: string; u: number; m: number }
   | { i: string; u: number; l: string }
   | { i: string; x: string; t: string }
-  | { i: string; h: 1 };
+  /** "Here": 1 is the beat, 2 a start ("here, who else?"), which every other answers at once. */
+  | { i: string; h: 1 | 2 };
 
 interface RelayLogger {
   warn(obj: object, msg: string): void;
@@ -51,10 +52,11 @@ export class WebchatRelay implements HubBackplane {
   /** Notes are handled one after the other, so a page sees events in the order they were sent. */
   private queue: Promise<void> = Promise.resolve();
   /**
-   * Until when another instance may hold pages. Most deployments run one instance: once no
-   * other has been heard from for a while, a reply costs no query to look for a page elsewhere
-   * (it was one of the ~7 round trips of every web chat message). Until the LISTEN has been in
-   * place for a full TTL, and after each of its reconnects, others are assumed to be there.
+   * Until when another instance may hold pages. Most deployments run one instance: while no
+   * other has been heard from, a reply costs no query to look for a page elsewhere (it was one
+   * of the ~7 round trips of every web chat message). A starting instance asks who is there and
+   * the others answer at once; after a reconnect of the LISTEN (notes were missed meanwhile)
+   * others are assumed to be there for a full TTL.
    */
   private peersUntil: number;
   private hello: NodeJS.Timeout | undefined;
@@ -76,7 +78,7 @@ export class WebchatRelay implements HubBackplane {
     this.instanceId = options.instanceId ?? randomUUID();
     this.helloEveryMs = options.helloEveryMs ?? HELLO_EVERY_MS;
     this.peerTtlMs = options.peerTtlMs ?? PEER_TTL_MS;
-    this.peersUntil = Date.now() + this.peerTtlMs;
+    this.peersUntil = 0;
     this.presence = new StreamPresence(
       db,
       this.instanceId,
@@ -89,17 +91,21 @@ export class WebchatRelay implements HubBackplane {
 
   /** Listens for the other instances' notes and joins the hub. */
   async start(listen: DatabaseHandle["listen"]): Promise<void> {
+    let listening = false;
     this.unlisten = await listen(
       WEBCHAT_RELAY_CHANNEL,
       (payload) => {
         this.queue = this.queue.then(() => this.receive(payload)).catch(() => {});
       },
-      // Notes sent while the LISTEN connection was away were missed, hellos included.
-      () => this.heardFromPeers(),
+      () => {
+        // Notes sent while the LISTEN connection was away were missed, hellos included.
+        if (listening) this.heardFromPeers();
+        listening = true;
+      },
     );
     this.hub.share(this);
-    // The others learn of this instance before it holds any page.
-    await this.sayHello();
+    // The others learn of this instance before it holds any page, and answer.
+    await this.sayHello(2);
     this.hello = setInterval(() => void this.sayHello(), this.helloEveryMs);
     this.hello.unref();
   }
@@ -113,8 +119,8 @@ export class WebchatRelay implements HubBackplane {
     this.peersUntil = Math.max(this.peersUntil, Date.now() + this.peerTtlMs);
   }
 
-  private async sayHello(): Promise<void> {
-    const note: Note = { i: this.instanceId, h: 1 };
+  private async sayHello(kind: 1 | 2 = 1): Promise<void> {
+    const note: Note = { i: this.instanceId, h: kind };
     // A hello lost to a database outage is sent again at the next beat.
     await this.db
       .execute(sql`select pg_notify(${WEBCHAT_RELAY_CHANNEL}, ${JSON.stringify(note)})`)
@@ -183,7 +189,10 @@ export class WebchatRelay implements HubBackplane {
     }
     if (note.i === this.instanceId) return;
     this.heardFromPeers();
-    if ("h" in note) return;
+    if ("h" in note) {
+      if (note.h === 2) await this.sayHello();
+      return;
+    }
     if ("x" in note) {
       if (note.t === this.instanceId) this.hub.endLocal(note.x);
       return;

@@ -5,6 +5,7 @@
  */
 import { lte, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
+import { preparedStatement } from "../../db/prepared";
 import { faqPendingQuestions, faqQuestionRate } from "../../db/schema/faq";
 import type { Locale } from "../../locales";
 
@@ -25,23 +26,28 @@ export async function allowQuestion(
   now: Date = new Date(),
   rate: { max: number; windowMs: number } = QUESTION_RATE,
 ): Promise<boolean> {
-  const at = now.toISOString();
   const cutoff = new Date(now.getTime() - rate.windowMs).toISOString();
-  const expired = sql`${faqQuestionRate.windowStartedAt} <= ${cutoff}::timestamptz`;
-  const [row] = await db
+  const [row] = await countQuestion(db).execute({ userId, at: now.toISOString(), cutoff });
+  return (row?.count ?? 1) <= rate.max;
+}
+
+// Runs for every question asked: built once (see db/prepared.ts).
+const countQuestion = preparedStatement((db) => {
+  const at = sql`${sql.placeholder("at")}::timestamptz`;
+  const expired = sql`${faqQuestionRate.windowStartedAt} <= ${sql.placeholder("cutoff")}::timestamptz`;
+  return db
     .insert(faqQuestionRate)
-    .values({ userId, windowStartedAt: now, count: 1 })
+    .values({ userId: sql.placeholder("userId"), windowStartedAt: at, count: 1 })
     .onConflictDoUpdate({
       target: faqQuestionRate.userId,
       set: {
-        windowStartedAt: sql`case when ${expired} then ${at}::timestamptz
-          else ${faqQuestionRate.windowStartedAt} end`,
+        windowStartedAt: sql`case when ${expired} then ${at} else ${faqQuestionRate.windowStartedAt} end`,
         count: sql`case when ${expired} then 1 else ${faqQuestionRate.count} + 1 end`,
       },
     })
-    .returning({ count: faqQuestionRate.count });
-  return (row?.count ?? 1) <= rate.max;
-}
+    .returning({ count: faqQuestionRate.count })
+    .prepare("faq_question_count");
+});
 
 export interface PendingInput {
   userId: number;

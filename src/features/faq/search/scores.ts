@@ -48,8 +48,11 @@ export class ScoreBuffer {
     const top: number[] = [];
     const better = (a: number, b: number) => s[a]! > s[b]! || (s[a] === s[b] && a < b);
     for (const d of this.list) {
-      if (!(s[d]! > 0) || !keep(d)) continue;
+      const score = s[d]!;
+      if (!(score > 0)) continue;
+      // Most touched documents score below the current k-th: rule them out before `keep`.
       if (top.length === k && !better(d, top[k - 1]!)) continue;
+      if (!keep(d)) continue;
       let i = top.length < k ? top.length : k - 1;
       if (top.length < k) top.push(d);
       while (i > 0 && better(d, top[i - 1]!)) {
