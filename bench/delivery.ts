@@ -21,12 +21,10 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { cpus, totalmem } from "node:os";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import { type DatabaseHandle, openDatabase, rowsOf } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
 import {
@@ -37,6 +35,7 @@ import {
   startMessage,
 } from "../src/delivery";
 import { Scheduler } from "../src/scheduler";
+import { createServerDatabase } from "../tests/helpers/db";
 import { type ChannelBench, NODE_ARGS, ROOT } from "./delivery/channel";
 import { telegramBench } from "./delivery/telegram";
 import { whatsappBench } from "./delivery/whatsapp";
@@ -83,15 +82,10 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const serverUrl = process.env.DATABASE_URL;
 let dbUrl: string | undefined;
-let dbName: string | undefined;
+let server: { url: string; drop: () => Promise<void> } | undefined;
 if (serverUrl) {
-  dbName = `aimak_bench_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${dbName} template template0 encoding 'UTF8'`);
-  await admin.end();
-  const u = new URL(serverUrl);
-  u.pathname = `/${dbName}`;
-  dbUrl = u.toString();
+  server = await createServerDatabase(serverUrl, "aimak_bench");
+  dbUrl = server.url;
 } else if (args.crash || INSTANCES > 1) {
   throw new Error("--crash and --instances need DATABASE_URL (several processes share one DB)");
 }
@@ -105,11 +99,7 @@ await migrate(db);
 
 async function dropDatabase(): Promise<void> {
   await handle.close();
-  if (serverUrl && dbName && !args.keep) {
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  }
+  if (!args.keep) await server?.drop();
 }
 
 // Seed: one municipality with N subscribed residents, plus residents elsewhere and

@@ -3,15 +3,14 @@
  * corpus's vocabulary), loaded through the FAQ service, on PGlite and on the PostgreSQL in
  * DATABASE_URL (skipped when it is not set).
  */
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import postgres from "postgres";
 import { type DatabaseHandle, openDatabase } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
 import { type FaqEntry, loadShippedFaq } from "../src/features/faq/entries";
 import { FaqService } from "../src/features/faq/service";
+import { createServerDatabase } from "../tests/helpers/db";
 import { rng } from "./lib/random";
 
 const ENTRIES = Number(process.env.BENCH_FAQ_ENTRIES ?? 10_000);
@@ -135,18 +134,13 @@ async function main() {
     console.log("PostgreSQL skipped: DATABASE_URL is not set.");
     return;
   }
-  const name = `aimak_bench_${randomBytes(5).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name} template template0 encoding 'UTF8'`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const pg = await openDatabase({ url: url.toString(), maxConnections: 4 });
+  const server = await createServerDatabase(serverUrl, "aimak_bench");
+  const pg = await openDatabase({ url: server.url, maxConnections: 4 });
   try {
     await run("PostgreSQL", pg, corpus, queries);
   } finally {
     await pg.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await server.drop();
   }
 }
 

@@ -15,11 +15,10 @@
  *
  * Last line: {"sessions":…,"messages":…,"errors":…,"p50_ms":…,"p99_ms":…}.
  */
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
+import { createServerDatabase } from "../tests/helpers/db";
 import { startRunningApp, stopAppProcesses } from "../tests/helpers/process";
 import { machineLine, percentile } from "./lib/machine";
 
@@ -295,18 +294,13 @@ async function main(): Promise<void> {
   console.log(machineLine());
   const serverUrl = process.env.DATABASE_URL;
   let dataDir: string | undefined;
-  let dbName: string | undefined;
+  let server: { url: string; drop: () => Promise<void> } | undefined;
   const env: Record<string, string> = { TRUST_PROXY: "true", LOG_LEVEL: "warn" };
   if (process.env.BENCH_URL) {
     // An app started by hand brings its own database.
   } else if (serverUrl) {
-    dbName = `aimak_bench_${randomBytes(5).toString("hex")}`;
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${dbName} template template0 encoding 'UTF8'`);
-    await admin.end();
-    const url = new URL(serverUrl);
-    url.pathname = `/${dbName}`;
-    env.DATABASE_URL = url.toString();
+    server = await createServerDatabase(serverUrl, "aimak_bench");
+    env.DATABASE_URL = server.url;
   } else {
     dataDir = mkdtempSync(join(os.tmpdir(), "aimak-bench-webchat-"));
     env.DATA_DIR = dataDir;
@@ -417,11 +411,7 @@ async function main(): Promise<void> {
     await app?.stop();
     await stopAppProcesses();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (serverUrl && dbName) {
-      const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-      await admin.end();
-    }
+    await server?.drop();
   }
 }
 

@@ -5,17 +5,16 @@
  * HTTP, and counts what went wrong. In-process, so an unhandled rejection or an uncaught
  * exception of the app is seen here (counted, not fatal) and the app's memory is this process's.
  */
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import postgres from "postgres";
 import { type App, createApp, TELEGRAM_WEBHOOK_PATH } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import type { DatabaseHandle } from "../../src/db/client";
 import { TEST_BALLOT_SECRET, TEST_TOKEN } from "../../tests/helpers/bot";
+import { createServerDatabase } from "../../tests/helpers/db";
 import { Dice } from "./random";
 import { quietTelegram, UpdateGenerator } from "./telegram";
 import { type FuzzRequest, RequestGenerator, type WebSession } from "./webchat";
@@ -130,24 +129,6 @@ function send(
   });
 }
 
-/** A fresh database on the server named by DATABASE_URL, dropped when the run ends. */
-async function serverDatabase(serverUrl: string) {
-  const name = `aimak_fuzz_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await dropper.unsafe(`drop database if exists ${name} with (force)`);
-      await dropper.end();
-    },
-  };
-}
-
 /** Counts the app's error lines (and keeps a few) instead of printing 20,000 log lines. */
 function countingLog(samples: string[]) {
   const counts = { errors: 0 };
@@ -239,7 +220,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   process.on("uncaughtException", onException);
 
   const server = options.database ? undefined : process.env.DATABASE_URL;
-  const remote = server ? await serverDatabase(server) : undefined;
+  const remote = server ? await createServerDatabase(server, "aimak_fuzz") : undefined;
   const dataDir =
     options.database || remote ? undefined : mkdtempSync(join(tmpdir(), "aimak-fuzz-"));
   const { logger, counts } = countingLog(samples);

@@ -1,12 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ky from "../../locales/ky.json";
 import { canRunBrowser, launchBrowser, PHONE, visible } from "../helpers/browser";
+import { createServerDatabase } from "../helpers/db";
 import {
   APP_START_MS,
   type AppProcess,
@@ -21,24 +20,6 @@ import {
  */
 
 const SCREENSHOT = "/tmp/webchat-e2e.png";
-
-/** A brand-new database on the PostgreSQL server of DATABASE_URL, as tests/helpers/db.ts does. */
-async function createServerDatabase(serverUrl: string) {
-  const name = `aimak_e2e_${randomBytes(6).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name} template template0 encoding 'UTF8'`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await dropper.unsafe(`drop database if exists ${name} with (force)`);
-      await dropper.end();
-    },
-  };
-}
 
 describe.skipIf(!canRunBrowser)("web chat in a browser", () => {
   let dataDir: string;

@@ -5,6 +5,31 @@ import { type DatabaseHandle, openDatabase } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
 
 /**
+ * A brand-new database on the PostgreSQL server of `serverUrl`, and how to drop it again (tests
+ * and benches). UTF-8 from template0: a cluster's default template may carry another encoding,
+ * and Cyrillic lower-casing and trigram search then silently break.
+ */
+export async function createServerDatabase(
+  serverUrl: string,
+  prefix = "aimak_test",
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name} template template0 encoding 'UTF8'`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} });
+      await dropper.unsafe(`drop database if exists ${name} with (force)`);
+      await dropper.end();
+    },
+  };
+}
+
+/**
  * A fresh, migrated database for one test file: in-memory PGlite by default, or a brand-new
  * database on the PostgreSQL server named by DATABASE_URL (dropped again on close).
  */
@@ -15,22 +40,15 @@ export async function createTestDatabase(): Promise<DatabaseHandle & { url?: str
     await migrate(handle.db);
     return handle;
   }
-  const name = `aimak_test_${randomBytes(6).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name} template template0 encoding 'UTF8'`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase({ url: url.toString(), maxConnections: 5 });
+  const server = await createServerDatabase(serverUrl);
+  const handle = await openDatabase({ url: server.url, maxConnections: 5 });
   await migrate(handle.db);
   return {
     ...handle,
-    url: url.toString(),
+    url: server.url,
     close: async () => {
       await handle.close();
-      const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await dropper.unsafe(`drop database if exists ${name} with (force)`);
-      await dropper.end();
+      await server.drop();
     },
   };
 }
