@@ -84,12 +84,18 @@ export type RowOutcome =
   | { kind: "retry"; delayMs: number; error: string; giveBackAttempt?: boolean }
   | { kind: "failed"; error: string };
 
-/** Records what happened to a claimed row. Returns false when the lease was lost meanwhile. */
+/**
+ * Records what happened to a claimed row. Returns false when the lease was lost meanwhile: the
+ * row was claimed again since. Given the claim's `attempts`, a row that a reaper put back to
+ * pending (the lease passed during a database outage) but nobody claimed since is still ours:
+ * recording it then is what keeps it from being sent a second time.
+ */
 export async function recordOutcome(
   db: Executor,
   rowId: number,
   token: string,
   outcome: RowOutcome,
+  attempts?: number,
 ): Promise<boolean> {
   let set: SQL;
   switch (outcome.kind) {
@@ -114,7 +120,9 @@ export async function recordOutcome(
   }
   const result = await db.execute(sql`
     update deliveries set ${set}, claim_token = null, claimed_until = null, updated_at = now()
-    where id = ${rowId} and claim_token = ${token} and status = 'sending'
+    where id = ${rowId} and ((claim_token = ${token} and status = 'sending')
+      or (${attempts ?? null}::int is not null and status = 'pending' and claim_token is null
+        and attempts = ${attempts ?? null}::int))
     returning 1 as one`);
   return rowsOf(result).length > 0;
 }

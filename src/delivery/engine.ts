@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ChannelError } from "../channels/types";
 import type { Database, DatabaseHandle, Unlisten } from "../db/client";
-import { databaseUnavailableCode, retryWhileUnavailable } from "../db/errors";
+import { databaseUnavailableCode, isDatabaseUnavailable } from "../db/errors";
 import type { MessageKind } from "../db/schema/delivery";
 import type { Channel } from "../db/schema/users";
 import {
@@ -150,6 +150,12 @@ const DEFAULT_LIMITS: Record<Channel, number> = { telegram: 30, whatsapp: 80, we
 /** Telegram: 1 message/s per chat; WhatsApp: about 1 per 6 s per person (pair rate, 131056). */
 const DEFAULT_PER_CHAT_SECONDS: Record<Channel, number> = { telegram: 1, whatsapp: 6, web: 0 };
 
+/**
+ * How long a sent row's outcome is retried while the database is out of reach: far beyond any
+ * outage the app rides out otherwise, bounded so that a database gone for good ends in a log line.
+ */
+const RECORD_PATIENCE_MS = 15 * 60_000;
+
 const sleepFor = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
 /** How long after its last sign of another process's slots an engine still counts it as there. */
@@ -213,6 +219,8 @@ export class DeliveryEngine {
   private readonly leaseSeconds: number;
   /** Set while the worker loops find the database unreachable (logged once per outage). */
   private databaseAway = false;
+  /** Rows sent whose outcome is still being written down (the database was away). */
+  private readonly recording = new Set<number>();
   private readonly maxAttempts: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
@@ -319,7 +327,7 @@ export class DeliveryEngine {
     this.loops = this.runtimes.map((rt) => this.runChannel(rt));
     const reapEvery = Math.max(1_000, (this.leaseSeconds * 1000) / 4);
     this.reaper = setInterval(() => {
-      reapExpiredLeases(this.db)
+      reapExpiredLeases(this.db, undefined, [...this.recording])
         .then((n) => {
           if (n > 0) this.log?.warn({ rows: n }, "delivery: re-queued rows of an expired lease");
         })
@@ -458,12 +466,28 @@ export class DeliveryEngine {
 
   private async record(row: ClaimedRow, outcome: RowOutcome): Promise<void> {
     // The message has left: should the database be out of reach now, keep trying to write that
-    // down while the lease lasts, or the row is sent a second time once the lease passes.
-    const ok = await retryWhileUnavailable(
-      () => recordOutcome(this.db, row.id, this.workerId, outcome),
-      this.leaseSeconds * 1000,
-    );
-    if (!ok) this.log?.warn({ row: row.id, outcome: outcome.kind }, "delivery: lease lost");
+    // down until it answers (an outage may outlast the lease), or the row is sent a second time.
+    // While waiting the row is ours to record: this engine's reaper leaves it alone, and the
+    // record is taken even after another reaper re-queued it, as long as nobody claimed it since.
+    this.recording.add(row.id);
+    try {
+      const started = Date.now();
+      for (;;) {
+        try {
+          const ok = await recordOutcome(this.db, row.id, this.workerId, outcome, row.attempts);
+          if (!ok) this.log?.warn({ row: row.id, outcome: outcome.kind }, "delivery: lease lost");
+          return;
+        } catch (err) {
+          const waited = Date.now() - started;
+          // Stopping gives up after the lease: the process is going away, and the row with it.
+          const patience = this.running ? RECORD_PATIENCE_MS : this.leaseSeconds * 1000;
+          if (!isDatabaseUnavailable(err) || waited >= patience) throw err;
+          await sleepFor(1_000);
+        }
+      }
+    } finally {
+      this.recording.delete(row.id);
+    }
   }
 
   private async handleBatch(rt: ChannelRuntime, rows: ClaimedRow[]): Promise<void> {

@@ -44,12 +44,20 @@ export async function dropExpiredMessages(db: Executor, at?: Date): Promise<numb
   return rowsOf<{ id: number }>(result).map((r) => Number(r.id));
 }
 
-/** Re-queues rows whose worker died (lease passed). Returns how many. */
-export async function reapExpiredLeases(db: Executor, at?: Date): Promise<number> {
+/**
+ * Re-queues rows whose worker died (lease passed). Returns how many. `keep`: rows the caller's
+ * own engine is still writing the outcome of (sent, the database was away): not dead.
+ */
+export async function reapExpiredLeases(
+  db: Executor,
+  at?: Date,
+  keep: readonly number[] = [],
+): Promise<number> {
   const result = await db.execute(sql`
     update deliveries set status = 'pending', claim_token = null, claimed_until = null,
       next_attempt_at = now(), updated_at = now()
     where status = 'sending' and claimed_until < ${nowOr(at)}
+      and not (id = any(${`{${keep.join(",")}}`}::bigint[]))
     returning 1 as one`);
   return rowsOf(result).length;
 }

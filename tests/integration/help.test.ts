@@ -60,7 +60,7 @@ const expected: Record<string, string[]> = {
       "escalate",
     ]),
   ],
-  lawyer: [section(ru("help.lawyer"), ["queue", "gaps", "faq_private"])],
+  lawyer: [section(ru("help.lawyer"), ["queue", "gaps", "drafts", "faq_private"])],
   admin: [
     section(ru("help.admin"), [
       "invite_any",
@@ -70,6 +70,7 @@ const expected: Record<string, string[]> = {
       "polls_all",
       "queue",
       "gaps",
+      "drafts",
       "faq_private",
       "escalate",
     ]),
@@ -94,10 +95,10 @@ const expected: Record<string, string[]> = {
       "faq_private",
       "escalate",
     ]),
-    section(ru("help.lawyer"), ["queue", "gaps"]),
+    section(ru("help.lawyer"), ["queue", "gaps", "drafts"]),
   ],
   "lawyer+admin": [
-    section(ru("help.lawyer"), ["queue", "gaps", "faq_private"]),
+    section(ru("help.lawyer"), ["queue", "gaps", "drafts", "faq_private"]),
     section(ru("help.admin"), [
       "invite_any",
       "broadcast_any",
@@ -140,7 +141,14 @@ describe("/help", () => {
       const p = await withRoles(t, roles);
       await t.send(textUpdate(p, "/help"));
       const help = t.texts().at(-1) ?? "";
-      for (const command of ["/broadcast", "/broadcasts", "/invite", "/queue", "/gaps"]) {
+      for (const command of [
+        "/broadcast",
+        "/broadcasts",
+        "/invite",
+        "/queue",
+        "/gaps",
+        "/drafts",
+      ]) {
         await t.send(textUpdate(p, command));
         const refused = t.texts().at(-1) === ru("errors.not_allowed");
         expect(
