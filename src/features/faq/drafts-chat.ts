@@ -56,6 +56,7 @@ async function publishDraft(
   id: string,
   actor: { userId: number; label: string },
 ): Promise<FaqEntry | undefined> {
+  const faq = faqServiceOf(db);
   const entry = await db.transaction(async (tx) => {
     const [row] = await tx
       .update(faqEntries)
@@ -69,11 +70,12 @@ async function publishDraft(
       action: "faq.publish",
       details: { entryId: id, from: "draft" },
     });
+    // Every instance rebuilds its index once this commits; this one now, so the next search
+    // finds the entry.
+    await faq.notifyChanged(tx);
     return rowToEntry(row);
   });
-  // The write above decides who wins; the service's own write (idempotent now) announces the
-  // change to every instance and rebuilds this one's index, so the next search finds it.
-  if (entry) await faqServiceOf(db).setStatus(id, "published");
+  if (entry) await faq.refresh();
   return entry;
 }
 

@@ -180,7 +180,11 @@ export class FaqService {
     return this.entries.has(id);
   }
 
-  private async notifyChanged(executor: Pick<Database, "execute"> = this.db): Promise<void> {
+  /**
+   * Tells every instance (this one included) that the FAQ changed. Given a transaction, the
+   * NOTIFY goes out when it commits: for a change written outside this service (/drafts).
+   */
+  async notifyChanged(executor: Pick<Database, "execute"> = this.db): Promise<void> {
     await executor.execute(sql`select pg_notify(${FAQ_CHANGED_CHANNEL}, '')`);
   }
 

@@ -22,7 +22,7 @@ import {
 } from "./analyze";
 import { Bm25Index, type WeightedTerm } from "./bm25";
 import { type ConfidenceFeatures, confidenceOf } from "./confidence";
-import { questionParts } from "./framing";
+import { type QuestionPart, questionParts } from "./framing";
 import { isPlaceName, UNINDEXED_TERMS } from "./lexicon";
 import { PhraseIndex, type QueryWord } from "./phrases";
 import { conceptsIn } from "./scope";
@@ -212,10 +212,14 @@ export class FaqSearchEngine {
   }
 
   /** Analyses a question the way the index needs it (Latin spellings chosen by vocabulary). */
-  analyzeQuery(query: string, lang?: QueryLang): Term[] {
+  analyzeQuery(
+    query: string,
+    lang?: QueryLang,
+    parts: readonly QuestionPart[] = questionParts(query),
+  ): Term[] {
     // Both stemmers: Kyrgyz questions carry Russian words and the other way round.
     const terms: Term[] = [];
-    for (const part of questionParts(query)) {
+    for (const part of parts) {
       const offset = terms.length === 0 ? 0 : terms[terms.length - 1]!.group + 1;
       const partTerms = analyze(
         part.text,
@@ -237,9 +241,10 @@ export class FaqSearchEngine {
 
   search(query: string, options: EngineSearchOptions): EngineResult {
     const limit = options.limit ?? 10;
-    const terms = this.analyzeQuery(query, options.lang);
+    const parts = questionParts(query);
+    const terms = this.analyzeQuery(query, options.lang, parts);
     const asked = conceptsIn(
-      questionParts(query)
+      parts
         .filter((p) => !p.context)
         .map((p) => p.text)
         .join(" "),
