@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
 import { users } from "../../src/db/schema";
+import { faqServiceOf, seedFaqIfEmpty } from "../../src/features/faq/service";
 import { seedDemoDirectoryIfEmpty } from "../../src/features/municipalities/service";
 import { translator } from "../../src/i18n";
 import { createTestBot, person, pressUpdate, textUpdate } from "../helpers/bot";
@@ -82,6 +83,60 @@ describe("onboarding", () => {
     await t.send(pressUpdate(en, "lang:ru"));
     await t.send(textUpdate(en, "/help"));
     expect(t.texts().at(-1)).toContain(translator("ru")("help.intro"));
+  });
+});
+
+describe("a question typed during onboarding", () => {
+  const handle = useTestDatabase(async (db) => {
+    await seedDemoDirectoryIfEmpty(db);
+    await seedFaqIfEmpty(db, faqServiceOf(db));
+  });
+
+  it("is kept, not searched as a place, and answered once onboarding is done", async () => {
+    const t = createTestBot(handle.db);
+    const asker = person(1011, "ru");
+    await t.send(textUpdate(asker, "/start"));
+    await t.send(pressUpdate(asker, "lang:ky"));
+    await t.send(textUpdate(asker, "Айыл кеңеште канча депутат болот?"));
+    expect(t.texts().slice(-2)).toEqual([
+      ky("onboarding.question_held"),
+      ky("onboarding.municipality_ask"),
+    ]);
+    // A place name is still a place name.
+    await t.send(textUpdate(asker, "сокулук"));
+    expect(t.texts().at(-1)).toBe(ky("onboarding.municipality_found"));
+    const choice = t.lastButtons().find((b) => b.data.startsWith("mun:"));
+    await t.send(pressUpdate(asker, choice!.data));
+    // At a step that waits for buttons, too.
+    await t.send(textUpdate(asker, "бюджеттик угууга ким катыша алат"));
+    expect(t.texts().slice(-2)).toEqual([
+      ky("onboarding.question_held"),
+      ky("onboarding.topics_ask"),
+    ]);
+    await t.send(pressUpdate(asker, "topics:done"));
+    const before = t.texts().length;
+    await t.send(pressUpdate(asker, "consent:yes"));
+    const after = t.texts().slice(before);
+    expect(after[0]).toMatch(/^Даяр!/);
+    // Both answered from the FAQ, in the language chosen on the way, in the order asked.
+    expect(after).toHaveLength(3);
+    expect(after[1]).toContain("Айылдык жана шаардык кеңеште канча депутат болот?");
+    expect(after[2]).toMatch(/угуу/i);
+    expect(t.lastButtons().some((b) => b.data.startsWith("faq:"))).toBe(true);
+  });
+
+  it("keeps three at most and says so", async () => {
+    const t = createTestBot(handle.db);
+    const asker = person(1012, "ru");
+    await t.send(textUpdate(asker, "/start"));
+    for (const q of ["кто утверждает бюджет?", "что такое курултай?", "как подать обращение?"]) {
+      await t.send(textUpdate(asker, q));
+      expect(t.texts().at(-2)).toBe(translator("ru")("onboarding.question_held"));
+    }
+    await t.send(textUpdate(asker, "сколько депутатов в кенеше?"));
+    expect(t.texts().at(-2)).toBe(translator("ru")("onboarding.questions_full"));
+    // The language step is asked again each time.
+    expect(t.lastButtons().map((b) => b.data)).toEqual(["lang:ky", "lang:ru", "lang:en"]);
   });
 });
 

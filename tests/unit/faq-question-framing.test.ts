@@ -29,6 +29,14 @@ describe("question framing", () => {
     );
   });
 
+  it("does not take a greeting typed in Latin letters for a question", () => {
+    // «salamatsyzby» ends in the question particle «-by».
+    const parts = questionParts(
+      "Salamatsyzby. Men Karakoldon jazyp jatam. Aryzga kancha kundo joop berishet?",
+    );
+    expect(parts.map((p) => p.context)).toEqual([true, true, false]);
+  });
+
   it("leaves a question alone when nothing, or everything, asks", () => {
     expect(questionParts("обращение без подписи рассмотрят")).toEqual([
       { text: "обращение без подписи рассмотрят", context: false },
@@ -51,6 +59,30 @@ describe("question framing", () => {
   });
 });
 
+describe("an asking sentence that names nothing", () => {
+  it("asks about the sentence before it", () => {
+    const story =
+      "Биз айылдын жаштары спорт аянтча салалы деп жатабыз. " +
+      "Облустук өнүктүрүү фондунан акча алса болот деп уктук.";
+    const r = ask(`${story} Ал үчүн эмне кылыш керек?`, "ky");
+    // Without it, the only asked words were «эмне», «кылыш», «керек»: no content, confidence 0.
+    expect(r.features.contentWords).toBeGreaterThan(0);
+    expect(r.hits[0]?.id).toBe("local-initiatives-regional-funds");
+    expect(r.confidence).toBeGreaterThanOrEqual(ABSTAIN_THRESHOLD);
+  });
+
+  it("takes the story's subject as the question's: a quarrel with a neighbour", () => {
+    for (const [q, lang] of [
+      ["Кошунам менен жер талашып калдык. Эми эмне кылам?", "ky"],
+      ["Сосед передвинул забор на наш участок. Что теперь делать?", "ru"],
+    ] as const) {
+      const r = ask(q, lang);
+      expect(r.features.uncovered, q).toBe(1);
+      expect(r.confidence, q).toBeLessThan(ABSTAIN_THRESHOLD);
+    }
+  });
+});
+
 describe("points the FAQ does not answer", () => {
   it("recognises pay, leave and a named office holder now, in ky, ru and Latin letters", () => {
     expect(conceptsIn("Какая зарплата у главы айыл окмоту?")).toContain("pay");
@@ -60,6 +92,14 @@ describe("points the FAQ does not answer", () => {
     expect(conceptsIn("кто сейчас председатель ошского горкенеша")).toContain("current-holder");
     // How an office is filled is what the FAQ answers: not "who holds it now".
     expect(conceptsIn("айыл өкмөт башчысын азыр ким дайындайт")).not.toContain("current-holder");
+  });
+
+  it("recognises whom to call and Kyrgyz opening hours", () => {
+    expect(conceptsIn("жарык өчүп калды кимге чалабыз")).toContain("phone");
+    expect(conceptsIn("айыл өкмөт ишемби күнү иштейби")).toContain("opening-hours");
+    expect(conceptsIn("саат канчага чейин иштейт")).toContain("opening-hours");
+    // «чал-» only as the verb: «чалгын» is another word.
+    expect(conceptsIn("чалгын иштери")).not.toContain("phone");
   });
 
   it("abstains on near-domain questions that share an entry's words", () => {

@@ -182,5 +182,30 @@ describe("analysis", () => {
 
   it("marks question words as weak", () => {
     expect(analyze("кантип алса болот", "ky").find((t) => t.surface === "кантип")?.weak).toBe(true);
+    // Kyrgyz asks with case forms of its question words and with modal verbs.
+    const terms = analyze("грант кимге берилет", "ky");
+    expect(terms.filter((t) => t.weak).map((t) => t.surface)).toEqual(["кимге", "берилет"]);
+    // «кыл-» ("do") in any form.
+    expect(analyze("эмне кылышыбыз керек, эмне кылам", "ky").every((t) => t.weak)).toBe(true);
+  });
+
+  it("drops Kyrgyz postpositions, particles, conjunctions and pronoun forms", () => {
+    const surfaces = analyze(
+      "бизде деле бюджет боюнча угуу болбойт, бирок ага эч ким келбейт",
+      "ky",
+    )
+      .filter((t) => !t.weak)
+      .map((t) => t.surface);
+    expect(surfaces).toEqual(["бюджет", "угу", "келбеит"]);
+  });
+
+  it("drops a greeting typed in Latin letters whatever its reading", () => {
+    // «ts» reads «ц» first, and «саламацызбы» is no word the stop list has.
+    expect(analyze("salamatsyzby", "any", undefined, true, "ky")).toEqual([]);
+  });
+
+  it("reads loanwords whose Latin spelling loses a letter", () => {
+    expect(latinToCyrillic("budjettik")).toBe(foldCyrillic("бюджеттик"));
+    expect(latinToCyrillic("online")).toBe(foldCyrillic("онлайн"));
   });
 });

@@ -1,16 +1,20 @@
 import { Composer } from "grammy";
 import type { AppContext, AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { once } from "../../bot/conversation-kit";
-import { flow } from "../../bot/flows";
+import { flow, isCommandMessage } from "../../bot/flows";
 import { findUserById } from "../../core/people";
 import { translator } from "../../i18n";
+import { answerQuestion, looksLikeQuestion } from "../faq/answering";
 import { displayName, getMunicipality } from "../municipalities/service";
 import { askConsent, askLanguage, askMunicipality, askTopics } from "./steps";
 
 export const ONBOARDING = "onboarding";
 export const LANGUAGE = "language";
 
-/** /start for a new person: language → municipality → topics → consent. */
+/**
+ * /start for a new person: language → municipality → topics → consent. Questions typed on the
+ * way (on WhatsApp the very first words may be one) are kept and answered at the end.
+ */
 export function onboardingConversation(deps: BotDeps) {
   return async function onboarding(conversation: AppConversation, ctx: ConvContext) {
     const me = await conversation.external((outer) => ({
@@ -18,7 +22,10 @@ export function onboardingConversation(deps: BotDeps) {
       topics: outer.user.topics,
       municipalityId: outer.user.municipalityId,
     }));
-    const locale = await askLanguage(conversation, ctx, deps, me.id, { welcome: true });
+    const held: string[] = [];
+    const first = ctx.message?.text?.trim();
+    if (first && !isCommandMessage(ctx.message) && looksLikeQuestion(first)) held.push(first);
+    const locale = await askLanguage(conversation, ctx, deps, me.id, { welcome: true, held });
     // An invite code typed at the language step may have given the person their municipality
     // (see redeemInvite): "you are now staff of X" and then "where do you live?" would be odd.
     const invitedTo =
@@ -32,10 +39,15 @@ export function onboardingConversation(deps: BotDeps) {
           })
         : null;
     const municipality =
-      invitedTo ?? (await askMunicipality(conversation, locale, ctx, deps, me.id));
-    await askTopics(conversation, locale, ctx, deps, me.id, me.topics);
-    await askConsent(conversation, locale, ctx, deps, me.id);
+      invitedTo ?? (await askMunicipality(conversation, locale, ctx, deps, me.id, { held }));
+    await askTopics(conversation, locale, ctx, deps, me.id, me.topics, { held });
+    await askConsent(conversation, locale, ctx, deps, me.id, { held });
     await ctx.reply(translator(locale)("onboarding.finished", { name: municipality.name }));
+    // Answered as typed questions are, through the update that finished onboarding: by now the
+    // person's language, municipality and roles are what the answer depends on.
+    for (const text of held) {
+      await conversation.external((outer) => answerQuestion(deps, outer, text));
+    }
   };
 }
 

@@ -3,8 +3,9 @@ import type { AppConversation, BotDeps, ConvContext } from "../../bot/context";
 import { ask, once } from "../../bot/conversation-kit";
 import { updateUserSettings } from "../../core/people";
 import { TOPICS, type Topic } from "../../db/schema";
-import { translator } from "../../i18n";
+import { type TFunction, translator } from "../../i18n";
 import type { Locale } from "../../locales";
+import { looksLikeQuestion } from "../faq/answering";
 import {
   displayName,
   getDistrict,
@@ -36,12 +37,41 @@ import {
 export interface StepOptions {
   /** End the flow and let the FAQ take the text as a question (/settings); else ask again. */
   textEnds?: boolean;
+  /**
+   * Questions typed during onboarding, kept to be answered once it is done (the FAQ needs the
+   * person's language and municipality): a step that gets one says so and asks again.
+   */
+  held?: string[];
 }
 
-/** `aside` for ask(): invite codes, redeemed wherever they are typed. */
-function invites(conversation: AppConversation, deps: BotDeps) {
+/** How many questions onboarding keeps; a person typing more is asked to wait with the rest. */
+export const MAX_HELD_QUESTIONS = 3;
+
+/**
+ * Keeps `text` in `held` when it reads as a question, and says so; false when it does not.
+ * Runs inside the conversation: `held` is rebuilt the same way on every replay.
+ */
+export async function holdQuestion(
+  ctx: ConvContext,
+  held: string[] | undefined,
+  text: string,
+  t: TFunction = ctx.t,
+): Promise<boolean> {
+  if (!held || !looksLikeQuestion(text)) return false;
+  if (held.length >= MAX_HELD_QUESTIONS) {
+    await ctx.reply(t("onboarding.questions_full"));
+    return true;
+  }
+  held.push(text);
+  await ctx.reply(t("onboarding.question_held"));
+  return true;
+}
+
+/** `aside` for ask(): invite codes, redeemed wherever they are typed, and questions held. */
+function invites(conversation: AppConversation, deps: BotDeps, options: StepOptions = {}) {
   return async (ctx: ConvContext) =>
-    (await redeemTypedInvite(conversation, ctx, deps)) !== undefined;
+    (await redeemTypedInvite(conversation, ctx, deps)) !== undefined ||
+    (await holdQuestion(ctx, options.held, ctx.message?.text?.trim() ?? ""));
 }
 
 export async function askLanguage(
@@ -63,7 +93,7 @@ export async function askLanguage(
         buttons: CB.language.filter(),
         textEnds: options.textEnds,
         onOther: again,
-        aside: invites(conversation, deps),
+        aside: invites(conversation, deps, options),
       });
       if (a.kind === "button") return a;
       await again(a.ctx);
@@ -91,6 +121,7 @@ export async function askMunicipality(
   ctx: ConvContext,
   deps: BotDeps,
   userId: number,
+  options: StepOptions = {},
 ): Promise<ChosenMunicipality> {
   const t = translator(locale);
   const { db } = deps;
@@ -125,7 +156,13 @@ export async function askMunicipality(
           label: `${displayName(m, locale)} · ${displayName(m.district ?? m.region, locale)}`,
         })),
       );
-      if (found.length === 0) {
+      // A question typed instead of a place («сколько депутатов в кенеше?») is kept for later,
+      // not searched as a place name: only when no place answers to it.
+      if (found.length === 0 && (await holdQuestion(answer.ctx, options.held, answer.text, t))) {
+        await answer.ctx.reply(t("onboarding.municipality_ask"), {
+          reply_markup: browseKeyboard(t),
+        });
+      } else if (found.length === 0) {
         await answer.ctx.reply(t("onboarding.municipality_not_found", { query: answer.text }), {
           reply_markup: browseKeyboard(t),
         });
@@ -230,7 +267,7 @@ export async function askTopics(
       buttons: anyOf(CB.topic, CB.topicsDone),
       textEnds: options.textEnds,
       onOther: again,
-      aside: invites(conversation, deps),
+      aside: invites(conversation, deps, options),
     });
     if (answer.kind !== "button") {
       await again(answer.ctx);
@@ -257,6 +294,7 @@ export async function askConsent(
   ctx: ConvContext,
   deps: BotDeps,
   userId: number,
+  options: StepOptions = {},
 ): Promise<void> {
   const t = translator(locale);
   await ctx.reply(t("onboarding.consent_text"), { reply_markup: consentKeyboard(t) });
@@ -265,7 +303,7 @@ export async function askConsent(
       buttons: CB.consent.filter(),
       onOther: (c) =>
         c.reply(t("onboarding.consent_required"), { reply_markup: consentKeyboard(t) }),
-      aside: invites(conversation, deps),
+      aside: invites(conversation, deps, options),
     });
     if (answer.kind !== "button") {
       await answer.ctx.reply(t("onboarding.consent_text"), { reply_markup: consentKeyboard(t) });

@@ -5,10 +5,11 @@
 import { collapseRepeats, foldCyrillic } from "./fold";
 import {
   COMPOUNDS,
-  STOPWORDS,
+  isStopToken,
   SYNONYM_STEMS,
   SYNONYM_STEMS_RU,
   SYNONYMS,
+  WEAK_STEMS,
   WEAK_WORDS,
 } from "./lexicon";
 import { isLatinWord, tokenize } from "./normalize";
@@ -88,6 +89,7 @@ export function analyze(
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     const folded = foldToken(token, choose, typed);
+    if (isStopToken(token, () => latinToCyrillicVariants(token, typed))) continue;
     const surface = collapseRepeats(folded);
     const compound = compoundOf(token, tokens[i + 1], typed);
     if (compound !== undefined) {
@@ -96,9 +98,10 @@ export function analyze(
       i++;
       continue;
     }
-    if (surface.length === 0 || STOPWORDS.has(folded)) continue;
+    if (surface.length === 0) continue;
     if (surface.length === 1 && !/\d/.test(surface)) continue;
-    const weak = WEAK_WORDS.has(surface);
+    const weak =
+      WEAK_WORDS.has(surface) || (lang !== "ru" && WEAK_STEMS.has(collapseRepeats(stemKy(folded))));
     terms.push({ surface, stems: stemsOf(folded, lang), weak, expansion: false, group });
     const synonym = expand ? synonymOf(folded, surface) : undefined;
     if (synonym) {

@@ -25,7 +25,7 @@ import { type ConfidenceFeatures, confidenceOf } from "./confidence";
 import { type QuestionPart, questionParts } from "./framing";
 import { isPlaceName, UNINDEXED_TERMS } from "./lexicon";
 import { PhraseIndex, type QueryWord } from "./phrases";
-import { conceptsIn } from "./scope";
+import { askedConcepts, conceptsIn } from "./scope";
 import { ScoreBuffer } from "./scores";
 import { Vocabulary } from "./spelling";
 import { WordIndex } from "./words";
@@ -241,13 +241,27 @@ export class FaqSearchEngine {
 
   search(query: string, options: EngineSearchOptions): EngineResult {
     const limit = options.limit ?? 10;
-    const parts = questionParts(query);
-    const terms = this.analyzeQuery(query, options.lang, parts);
-    const asked = conceptsIn(
-      parts
-        .filter((p) => !p.context)
-        .map((p) => p.text)
-        .join(" "),
+    let parts = questionParts(query);
+    let terms = this.analyzeQuery(query, options.lang, parts);
+    // «…we heard the regional fund can pay for it. What should we do for that?»: an asking
+    // sentence that names nothing asks about the sentence before it, which is then asked too;
+    // and what the story is about (a quarrel with a neighbour) is then what the question is about.
+    const refersBack = !terms.some((t) => !t.weak && !t.context);
+    while (!terms.some((t) => !t.weak && !t.context)) {
+      const lastAsked = parts.findLastIndex((p) => !p.context);
+      const before = parts.findLastIndex((p, i) => p.context && i < lastAsked);
+      if (before < 0) break;
+      parts = parts.map((p, i) => (i === before ? { ...p, context: false } : p));
+      terms = this.analyzeQuery(query, options.lang, parts);
+    }
+    const asked = askedConcepts(
+      query,
+      refersBack
+        ? query
+        : parts
+            .filter((p) => !p.context)
+            .map((p) => p.text)
+            .join(" "),
     );
     // Names no entry is indexed under rank nothing (not even by their letters); they still count
     // as words of the question that no entry covers.

@@ -10,9 +10,9 @@
  * word) and others do not, the others are context: they still help to rank, with less weight,
  * and barely count when judging how much of the question an entry covers.
  */
-import { foldCyrillic } from "./fold";
-import { foldWord, STOPWORDS } from "./lexicon";
+import { foldWord, isStopToken } from "./lexicon";
 import { tokenize } from "./normalize";
+import { latinToCyrillicVariants } from "./translit";
 
 export interface QuestionPart {
   text: string;
@@ -39,12 +39,13 @@ const ASKING: ReadonlySet<string> = new Set(
  */
 const KY_PARTICLE = /(бы|би|бу|бү|пы|пи|пу|пү|by|bi|bu|py|pi|pu)$/;
 
-function asks(sentence: string): boolean {
+/** Whether a sentence asks: a question mark, a question word or a Kyrgyz question particle. */
+export function asks(sentence: string): boolean {
   if (sentence.includes("?")) return true;
   for (const token of tokenize(sentence)) {
     const word = token.toLowerCase();
     // «Саламатсызбы» ends like a question and is a greeting.
-    if (STOPWORDS.has(foldCyrillic(word))) continue;
+    if (isStopToken(word, () => latinToCyrillicVariants(word))) continue;
     if (ASKING.has(foldWord(word))) return true;
     if (word.length >= 5 && KY_PARTICLE.test(word)) return true;
   }

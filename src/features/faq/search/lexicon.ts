@@ -4,6 +4,7 @@
  * question an entry covers), and the domain's abbreviations and colloquialisms.
  */
 import { collapseRepeats, foldCyrillic } from "./fold";
+import { isLatinWord } from "./normalize";
 import { stemKy } from "./stem-ky";
 import { stemRu } from "./stem-ru";
 
@@ -15,18 +16,32 @@ const STOP_RU = `и в во не на с со что а то так но да к
 этой перед иногда лучше чуть том им всегда конечно всю между это эта я ты он она оно наш наша наше
 наши нашего нашем нашей нашу ваш ваша ваше вообще типа реально просто простыми словами пожалуйста
 плиз подскажите скажите здравствуйте привет добрый день спасибо вопрос такое такая такой такие
-там значит короче кстати щас ща вот`;
+там значит короче кстати щас ща вот уважаемые уважаемый извините вечер`;
 
 const STOP_KY = `жана же менен үчүн деген бул ал алар ошол ошондой эле гана да дагы ооба мен сен биз силер
 сиз менин сенин биздин сиздин анын алардын деп экен саламатсызбы саламатсыздарбы салам рахмат ушул тууралуу
-жөнүндө кыскача жалпы азыр эми ар бир өзү өзүм өзүң өзүбүз өздөрү`;
+жөнүндө кыскача жалпы азыр эми ар бир өзү өзүм өзүң өзүбүз өздөрү
+бирок эгер эгерде анткени себеби ошондуктан андыктан ошентип деле дегеле эч го ко беле ээ чын чынында
+албетте мисалы тим болсо болуп эмес эмеспи эмесби экенин экени азырынча жакында быйыл
+мага сага ага бизге сизге силерге аларга мени сени аны бизди сизди аларды менде сенде анда бизде сизде
+аларда менден сенден андан бизден сизден алардан булар мунун муну мындай ушундай андай ушуну ошону ошого
+өзүнүн өзүнө өзүн өзүбүздүн нерсе нерселер баары бардыгы кээ бирөө
+боюнча сыяктуу катары аркылуу чейин дейре ичинде тарабынан карата жараша
+жатат жатам жатабыз жатышат жатабы турат калды дешет дешти деди дейт десе
+билбейм билбейбиз билбей түшүндүрүп
+кутман кайырлуу саламатсыңарбы ассалому алейкум агай агайлар эже эжеке эжелер урматтуу кымбаттуу
+сураныч суранам чоң`;
 
 /** Question words and modal verbs: they carry little of what a question is about. */
 const WEAK = `кто что когда где куда откуда сколько скока какой какая какое какие каком какую каких зачем
 почему как можно нужно надо нужен нужна нужны должен должна должны обязан может могут могу
 каким какими какого какому кому кого чему
 кантип ким кимдер качан кайда канча кандай кайсы эмне эмнеге эмнелер эмнени эмнеси барбы бар болобу
-болот керек керекпи мүмкүн мүмкүнбү кылыш кылат алабы алат берет бериши`;
+болот керек керекпи мүмкүн мүмкүнбү кылыш кылат алабы алат берет бериши
+кимге кимден кимди кимдин кимиси кайдан кайсыл канчада качантан эмнеде эмнеден эмнелерге эмнелерди
+кандайча болбойт болбосо болор тийиш тийишпи зарыл зарылбы алам аламбы алабыз алабызбы алышабы
+алышат беришеби беришет берилет кылса кылсам кылсак кылабыз кылам келет
+`;
 
 function words(list: string): string[] {
   return list.split(/\s+/).filter(Boolean);
@@ -43,7 +58,25 @@ export function foldWord(word: string): string {
 export const STOPWORDS: ReadonlySet<string> = new Set(
   [...words(STOP_RU), ...words(STOP_KY)].map((w) => foldCyrillic(w.toLowerCase())),
 );
+/**
+ * Whether a typed word is a function word. A Latin word is one in any of its readings:
+ * «salamatsyzby» reads «саламацызбы» first (ts → ц), and the greeting must not become the
+ * question's most specific word.
+ */
+export function isStopToken(token: string, readings: () => readonly string[]): boolean {
+  if (!isLatinWord(token)) return STOPWORDS.has(foldCyrillic(token));
+  return readings().some((r) => STOPWORDS.has(r));
+}
+
 export const WEAK_WORDS: ReadonlySet<string> = new Set(words(WEAK).map(foldWord));
+
+/**
+ * Kyrgyz light verbs, by stem: «кыл-» ("do") carries the question's grammar in any form
+ * («кылсам», «кылышыбыз», «кылуу»), never its subject.
+ */
+export const WEAK_STEMS: ReadonlySet<string> = new Set(
+  ["кыл"].map((w) => collapseRepeats(stemKy(foldCyrillic(w)))),
+);
 
 /**
  * The country, its regions and larger towns (one-word names only). A question names them to say
@@ -167,6 +200,8 @@ const SYNONYMS_SOURCE: Record<string, string> = {
   кагаз: "документ",
   мекеме: "ишкана",
   калк: "тургундар",
+  // «Теңдөөчү» is the everyday word for the grant the laws call «теңдештирүүчү».
+  теңдөөчү: "теңдештирүүчү",
 };
 
 export const SYNONYMS: ReadonlyMap<string, string> = new Map(

@@ -14,6 +14,8 @@ export interface ScopeConcept {
   pattern?: RegExp;
   /** For a concept a single pattern cannot say. */
   test?: (lowerCased: string) => boolean;
+  /** Read in the whole question, story included: the story is what such a question is about. */
+  inStory?: boolean;
 }
 
 const W = String.raw`[^\s]*`;
@@ -56,11 +58,16 @@ export const OUT_OF_SCOPE: readonly ScopeConcept[] = [
       // "Who appoints the head now" asks how, which the FAQ answers.
       !/дайында|назнач|шайла|избира|коюл|кантип|dayinda|naznach|shaila|izbira/.test(t),
   },
-  { name: "phone", pattern: /телефон|telefon/ },
+  {
+    // A number to call, or whom to call («кимге чалабыз», «куда звонить»).
+    name: "phone",
+    pattern:
+      /телефон|telefon|позвон|звонить|(?:^|[^а-яөүң])чал(?:абыз|ам|айын|сак|сам|ыш|уу|дым|дык)(?:[^а-яөүң]|$)/,
+  },
   {
     name: "opening-hours",
     pattern:
-      /график\s+работы|режим\s+работы|до\s+скольки|во\s+сколько\s+(?:открыва|работа)|иштөө\s+убакт|саат\s+канчада|saat\s+kanchada/,
+      /график\s+работы|режим\s+работы|до\s+скольки|во\s+сколько\s+(?:открыва|работа)|(?:в\s+субботу|по\s+субботам|в\s+выходные)\s+работа|иштөө\s+убакт|саат\s+канча(?:да|га)|(?:ишемби|жекшемби|дем\s+алыш)\s+(?:күнү\s+)?иште|saat\s+kancha(?:da|ga)/,
   },
   {
     name: "next-event-date",
@@ -85,6 +92,15 @@ export const OUT_OF_SCOPE: readonly ScopeConcept[] = [
       /пенсионн\S*\s+возраст|пенсия\s+по\s+возраст|пенси\S*(?:\s+\S+){0,2}\s+(?:чыг|лет)|пенсияга\s+канча\s+жаш|pensiag|pensionn/,
   },
   {
+    // A quarrel with a neighbour over a fence or a plot is for the courts or the aksakals'
+    // court, not something the FAQ's entries on appeals and participation settle.
+    name: "neighbour-dispute",
+    inStory: true,
+    test: (t) =>
+      /кошуна|коңшу|коншу|сосед|koshuna|konshu|sosed/.test(t) &&
+      /чатак|талаш|уруш|спор|конфликт|ссор|тосмо|забор|межа|chatak|talash|tosmo|zabor/.test(t),
+  },
+  {
     name: "school-admission",
     pattern:
       /(?:записать|записаться|устроить|при[её]м)\S*\s+(?:\S+\s+)?в\s+(?:школ|детсад|садик)|мектепке\s+катт|мектепке\s+(?:\S+\s+)?кабыл|биринчи\s+класс|первый\s+класс|бала\s+бакчага/,
@@ -92,11 +108,22 @@ export const OUT_OF_SCOPE: readonly ScopeConcept[] = [
 ];
 
 /** The concepts of OUT_OF_SCOPE a text speaks of (question or entry), by name. */
-export function conceptsIn(text: string): Set<string> {
+export function conceptsIn(text: string, only?: (c: ScopeConcept) => boolean): Set<string> {
   const lower = text.toLowerCase();
   const found = new Set<string>();
   for (const c of OUT_OF_SCOPE) {
+    if (only && !only(c)) continue;
     if (c.pattern?.test(lower) || c.test?.(lower)) found.add(c.name);
   }
+  return found;
+}
+
+/**
+ * The concepts a question asks about: those of the sentences that ask (all of it when they name
+ * nothing, see FaqSearchEngine.search), and those read in the story too (`inStory`).
+ */
+export function askedConcepts(query: string, asked: string): Set<string> {
+  const found = conceptsIn(asked);
+  for (const name of conceptsIn(query, (c) => c.inStory === true)) found.add(name);
   return found;
 }

@@ -66,6 +66,18 @@ const RULES: readonly Rule[] = [
   ["é", ["е"]],
 ];
 
+/**
+ * Beginnings of loanwords whose Latin spelling loses a letter the rules cannot restore: «budjet»
+ * is how «бюджет» is typed (the «ю» is heard as «u»), «online» is read as English.
+ */
+const LOANWORD_STARTS: readonly Rule[] = [
+  ["budjet", ["бюджет"]],
+  ["budzhet", ["бюджет"]],
+  ["budget", ["бюджет"]],
+  ["online", ["онлаин"]],
+  ["onlain", ["онлаин"]],
+];
+
 const MAX_VARIANTS = 16;
 
 /**
@@ -75,6 +87,11 @@ const MAX_VARIANTS = 16;
 export function latinToCyrillicVariants(word: string, lang?: "ru" | "ky"): string[] {
   const segments: (readonly string[])[] = [];
   let i = 0;
+  const loanword = LOANWORD_STARTS.find(([latin]) => word.startsWith(latin));
+  if (loanword) {
+    segments.push(loanword[1]);
+    i = loanword[0].length;
+  }
   while (i < word.length) {
     const rule = RULES.find(([latin]) => word.startsWith(latin, i));
     if (rule) {
