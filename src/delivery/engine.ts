@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { capabilitiesOf } from "../channels/capabilities";
 import { ChannelError } from "../channels/types";
 import type { Database, DatabaseHandle, Unlisten } from "../db/client";
 import { databaseUnavailableCode, isDatabaseUnavailable } from "../db/errors";
@@ -33,7 +34,10 @@ export interface ChannelSettings {
    * sees them (see maxSkewMs); across processes the shared clock spaces them.
    */
   headroom?: number;
-  /** At most one message per chat per this many seconds (Telegram: 1). */
+  /**
+   * At most one message per chat per this many seconds (default: the channel's declared
+   * `perChatIntervalSeconds`, src/channels/capabilities.ts: Telegram 1, WhatsApp 6).
+   */
   perChatSeconds?: number;
   /**
    * Fraction kept below the limit while other processes send on the channel too (default 0.03:
@@ -147,8 +151,11 @@ interface ChannelRuntime {
 }
 
 const DEFAULT_LIMITS: Record<Channel, number> = { telegram: 30, whatsapp: 80, web: 100 };
-/** Telegram: 1 message/s per chat; WhatsApp: about 1 per 6 s per person (pair rate, 131056). */
-const DEFAULT_PER_CHAT_SECONDS: Record<Channel, number> = { telegram: 1, whatsapp: 6, web: 0 };
+
+/** The per-chat pause the engine keeps unless told otherwise: what the channel declares. */
+export function defaultPerChatSeconds(channel: Channel): number {
+  return capabilitiesOf(channel).perChatIntervalSeconds;
+}
 
 /**
  * How long a sent row's outcome is retried while the database is out of reach: far beyond any
@@ -274,7 +281,7 @@ export class DeliveryEngine {
           limitPerSecond: limit,
           headroom,
           sharedHeadroom,
-          perChatSeconds: c.perChatSeconds ?? DEFAULT_PER_CHAT_SECONDS[c.channel],
+          perChatSeconds: c.perChatSeconds ?? defaultPerChatSeconds(c.channel),
           batchSize: c.batchSize ?? Math.max(5, Math.ceil(limit / 10)),
         },
         intervalMs: 1000 / (limit * (1 - headroom)),
@@ -702,7 +709,7 @@ export class DeliveryEngine {
         this.counters.rateLimited++;
         return {
           kind: "retry",
-          delayMs: Math.max(1, e.retryAfterSeconds ?? 6) * 1000,
+          delayMs: Math.max(1, e.retryAfterSeconds ?? rt.settings.perChatSeconds) * 1000,
           error: e.message,
           giveBackAttempt: true,
         };

@@ -3,13 +3,15 @@ import type { Database } from "../../db/client";
 import { users } from "../../db/schema";
 import type { RenderedMessage } from "../../delivery/content";
 import type { DeliverySender, Recipient, SendResult } from "../../delivery/senders";
+import { CHANNEL_CAPABILITIES } from "../capabilities";
 import { ChannelError } from "../types";
 import type { RateGate, WaPerson, WhatsAppAdapter } from "./adapter";
 import { WhatsAppApiError } from "./client";
 import type { WhatsAppTemplates } from "./templates";
 
-/** Meta's customer service window after the person's last message. */
-export const WINDOW_MS = 24 * 3600_000;
+const WHATSAPP = CHANNEL_CAPABILITIES.whatsapp;
+/** Meta's customer service window after the person's last message (declared as a capability). */
+export const WINDOW_MS = (WHATSAPP.proactiveWindowHours ?? Number.POSITIVE_INFINITY) * 3600_000;
 /** A message sent this close to the window's end may reach Meta after it: use the template. */
 const WINDOW_MARGIN_MS = 60_000;
 
@@ -126,7 +128,12 @@ export function classify(error: unknown, logger?: SenderLogger): ChannelError {
     case 130429:
       return new ChannelError("rate_limited", error.message, 1);
     case 131056:
-      return new ChannelError("recipient_rate_limited", error.message, 6);
+      // Meta names no wait: hold the person back for the channel's per-person interval.
+      return new ChannelError(
+        "recipient_rate_limited",
+        error.message,
+        WHATSAPP.perChatIntervalSeconds,
+      );
     case 131048:
       logger?.warn(
         { code: error.code },
