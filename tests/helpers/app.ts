@@ -1,7 +1,7 @@
 import { type App, type AppOptions, createApp } from "../../src/app";
 import { parseConfig } from "../../src/config";
 import { municipalities } from "../../src/db/schema";
-import { createLogger } from "../../src/logger";
+import { createLogger, type Logger } from "../../src/logger";
 import { TEST_BALLOT_SECRET } from "./bot";
 import { createTestDatabase } from "./db";
 
@@ -21,9 +21,11 @@ export async function startTestApp(
   options: Omit<AppOptions, "config" | "logger" | "database"> & {
     /** More environment for the configuration (WHATSAPP_*, …). */
     env?: NodeJS.ProcessEnv;
+    /** Where the app logs (tests that assert on a warning); silent unless given. */
+    logger?: Logger;
   } = {},
 ): Promise<RunningTestApp> {
-  const { env, ...appOptions } = options;
+  const { env, logger, ...appOptions } = options;
   const app = await createApp({
     config: parseConfig({
       LOG_LEVEL: "silent",
@@ -31,7 +33,7 @@ export async function startTestApp(
       BALLOT_SECRET: TEST_BALLOT_SECRET,
       ...env,
     }),
-    logger: createLogger("silent"),
+    logger: logger ?? createLogger("silent"),
     database: await createTestDatabase(),
     ...appOptions,
   });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { WHATSAPP_WEBHOOK_PATH } from "../../src/channels/whatsapp";
+import type { Logger } from "../../src/logger";
 import {
   FakeGraphApi,
   type FakeGraphApiOptions,
@@ -52,6 +53,8 @@ export async function startWhatsAppApp(
     jobSchedules?: Record<string, string>;
     /** Telegram's Bot API client (fakeTelegram().fetch from tests/helpers/bot.ts) with BOT_TOKEN in env. */
     telegramFetch?: typeof fetch;
+    /** Where the app logs (silent unless given). */
+    logger?: Logger;
   } = {},
 ): Promise<RunningWhatsApp> {
   const fake = new FakeGraphApi({
@@ -72,6 +75,7 @@ export async function startWhatsAppApp(
     },
     ...(options.jobSchedules ? { jobSchedules: options.jobSchedules } : {}),
     ...(options.telegramFetch ? { fetch: options.telegramFetch } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   fake.webhookUrl = `${running.base}${WHATSAPP_WEBHOOK_PATH}`;
   return {

@@ -1,6 +1,8 @@
 import { createHmac } from "node:crypto";
+import { Writable } from "node:stream";
 import { and, eq, inArray, or, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Update } from "grammy/types";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WHATSAPP_WEBHOOK_PATH } from "../../src/channels/whatsapp";
 import type {
   WaWebhookContact,
@@ -8,8 +10,10 @@ import type {
   WaWebhookStatus,
 } from "../../src/channels/whatsapp/types";
 import { deliveries, users, whatsappInbox } from "../../src/db/schema";
+import { createLogger } from "../../src/logger";
 import type { Person } from "../fixtures/fake-graph-api/server";
 import { postOnce as postOnceTo } from "../helpers/http";
+import { waitFor } from "../helpers/wait";
 import {
   type RunningWhatsApp,
   startWhatsAppApp,
@@ -27,9 +31,19 @@ import { drainInbound } from "../helpers/whatsapp-people";
 describe("WhatsApp webhook", () => {
   let wa: RunningWhatsApp;
   let wamidSerial = 0;
+  /** The app's warnings and errors, one parsed pino line each. */
+  const logged: { level: number; msg?: string }[] = [];
 
   beforeAll(async () => {
-    wa = await startWhatsAppApp();
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
+          logged.push(JSON.parse(line) as { level: number; msg?: string });
+        }
+        done();
+      },
+    });
+    wa = await startWhatsAppApp({ logger: createLogger("warn", sink) });
   });
   afterAll(async () => {
     await wa?.stop();
@@ -369,6 +383,88 @@ describe("WhatsApp webhook", () => {
       expect(await db().$count(whatsappInbox)).toBe(inboxBefore);
       expect(await db().$count(deliveries)).toBe(deliveriesBefore);
       expect((await fetch(`${wa.base}/healthz`)).status).toBe(200);
+    });
+  });
+
+  describe("POST: what is logged and when the answer comes", () => {
+    /** The warnings logged since `from` with this message. */
+    const warnings = (from: number, msg: string) =>
+      logged.slice(from).filter((l) => l.level === 40 && l.msg === msg);
+
+    it("logs a warning for each signed body that is not JSON (answered 200)", async () => {
+      const from = logged.length;
+      const bodies = ["{ not json", "", '{"entry":['];
+      for (const body of bodies) expect((await postSigned(body)).status).toBe(200);
+      const seen = await waitFor(
+        () => {
+          const found = warnings(from, "whatsapp: a signed webhook that is not JSON");
+          return found.length >= bodies.length && found;
+        },
+        undefined,
+        "a warning per body that is not JSON",
+      );
+      expect(seen).toHaveLength(bodies.length);
+    });
+
+    it("logs a warning for signed JSON of an unknown shape (answered 200), none for a known one", async () => {
+      const msg = "whatsapp: webhook parts of unknown shape ignored";
+      const from = logged.length;
+      const unknown = { object: "whatsapp_business_account", entry: [{ id: "1", changes: [{}] }] };
+      expect((await postSigned(JSON.stringify(unknown))).status).toBe(200);
+      const [warning] = await waitFor(() => {
+        const found = warnings(from, msg);
+        return found.length > 0 && found;
+      });
+      expect(warning).toMatchObject({ unknown: 1 });
+
+      // A well-formed message is not warned about.
+      const known = somebody("Known shape");
+      const afterUnknown = logged.length;
+      expect((await postSigned(textBody(known, "Салам"))).status).toBe(200);
+      await wa.fake.waitForMessages(known, 1);
+      await drained();
+      expect(warnings(afterUnknown, msg)).toEqual([]);
+    });
+
+    it("answers the POST once the message is stored, while its processing still waits", async () => {
+      const channel = wa.app.whatsapp;
+      if (!channel) throw new Error("the WhatsApp channel is off");
+      const adapter = channel.adapter;
+      const original = adapter.dispatch.bind(adapter);
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // The bot's handling of the message waits until the test lets it go.
+      const dispatch = vi.spyOn(adapter, "dispatch").mockImplementation(async (update: Update) => {
+        await held;
+        return original(update);
+      });
+      try {
+        const p = somebody("Patient");
+        const wamid = newWamid();
+        let answer: { status: number } | undefined;
+        const posting = postSigned(textBody(p, "Салам", wamid)).then((r) => {
+          answer = r;
+        });
+        // Processing has begun and is held; the answer comes all the same.
+        await waitFor(() => dispatch.mock.calls.length > 0, undefined, "processing to start");
+        await waitFor(() => answer, undefined, "the answer while processing waits");
+        expect(answer?.status).toBe(200);
+        await posting;
+        const [stored] = await inboxRows(wamid);
+        expect(stored?.processedAt).toBeNull();
+        expect(wa.fake.messagesTo(p)).toEqual([]);
+
+        release();
+        await drained();
+        const [processed] = await inboxRows(wamid);
+        expect(processed?.processedAt).not.toBeNull();
+        expect(wa.fake.messagesTo(p).length).toBeGreaterThan(0);
+      } finally {
+        release();
+        dispatch.mockRestore();
+      }
     });
   });
 

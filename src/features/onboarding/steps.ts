@@ -83,6 +83,8 @@ export async function askLanguage(
 ): Promise<Locale> {
   const text = options.welcome ? ctx.t("onboarding.welcome") : ctx.t("language.choose");
   await ctx.reply(text, { parse_mode: "HTML", reply_markup: languageKeyboard() });
+  // The words that started onboarding were a question (on WhatsApp): say it is kept.
+  if (options.held?.length) await ctx.reply(ctx.t("onboarding.question_held"));
   // `c.t` speaks the person's language as far as it is known: before they choose, the one their
   // app or browser reports.
   const again = (c: ConvContext) =>
