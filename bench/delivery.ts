@@ -17,7 +17,9 @@
  * On PostgreSQL (DATABASE_URL; a fresh database is created and dropped) the engine runs in
  * child app processes (bench/delivery/worker.ts), which --crash SIGKILLs half way and restarts;
  * on PGlite (DATABASE_URL unset) it runs in this process, one instance, no crash.
- * The last line printed is one JSON object with the results.
+ * The last line printed is one JSON object with the results. With --channel whatsapp it exits 1
+ * when a target is missed (rate_ratio < 0.95, anyone lost or sent twice, anyone outside the
+ * window without a template), each printed as `target missed: …` just before that line.
  */
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
@@ -289,6 +291,8 @@ log(
 log(
   `${seconds.toFixed(1)} s wall, ${rate.toFixed(2)} calls/s against a limit of ${LIMIT}/s (ratio ${(rate / LIMIT).toFixed(3)}); server saw at most ${outcome.maxInOneSecond} in one rolling second; ${bench.refusalName}: ${outcome.rateRefusals}`,
 );
+const missed = bench.missedTargets?.({ rateRatio: rate / LIMIT, lost, outcome }) ?? [];
+for (const line of missed) log(`target missed: ${line}`);
 log(
   JSON.stringify({
     recipients: RECIPIENTS,
@@ -308,4 +312,4 @@ log(
     ...outcome.json,
   }),
 );
-process.exit(0);
+process.exit(missed.length > 0 ? 1 : 0);

@@ -71,6 +71,11 @@ export interface ChannelBench {
   /** "fake Bot API latency 20±5 ms, 3 % blocked" of the mode line. */
   mode(): string;
   collect(db: Database, messageId: number, fake: RunningFake): Promise<Outcome>;
+  /**
+   * The channel's targets for a run, as the lines naming each one missed (none: all met). The
+   * bench prints them before its last line and exits 1. Absent: the bench only reports.
+   */
+  missedTargets?(run: { rateRatio: number; lost: number; outcome: Outcome }): string[];
 }
 
 /**

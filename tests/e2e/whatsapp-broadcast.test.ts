@@ -1,10 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WaWebhookStatus } from "../../src/channels/whatsapp/types";
 import { createSyntheticUser, updateUserSettings } from "../../src/core/people";
 import { deliveries, municipalities, outgoingMessages } from "../../src/db/schema";
 import { getMessageProgress } from "../../src/delivery";
 import { createAnnouncement } from "../../src/features/announcements/service";
 import { type Person, type SentMessage, textOf } from "../fixtures/fake-graph-api/server";
+import { statusPayload } from "../fixtures/fake-graph-api/webhooks";
 import { drainDeliveries, waitFor } from "../helpers/wait";
 import {
   approvedTemplates,
@@ -23,9 +25,10 @@ import {
  * engine) to WhatsApp residents, through the real app against the fake Graph API: inside the
  * 24-hour window it arrives as a normal message; outside it, as the approved template with the
  * text as its parameter, or, with no template for announcements, not at all (skipped
- * `outside_window`, counted in the report). Meta's late verdicts arrive as status webhooks: a
- * 131047 after a 200 sends the row again as the template, once; 131026 fails it with the code
- * kept; `delivered` is counted.
+ * `outside_window`, counted in the report). A 131047 refusal at once goes as the template, once.
+ * Meta's late verdicts arrive as status webhooks: a 131047 after a 200 sends the row again as the
+ * template, once, or, with no template, skips it `outside_window` as the refusal at once would;
+ * 131026 fails it with the code kept; `delivered` and `read` are recorded and counted.
  */
 
 const isTemplate = (m: SentMessage) => m.body.type === "template";
@@ -133,11 +136,54 @@ function broadcasting(options: Parameters<typeof startWhatsAppApp>[0]) {
     return state.wa.fake.sent.filter((m) => m.to === p.waId);
   }
 
-  return { state, resident, announce, deliveryOnce, finished, firstNew, sentTo };
+  /** Meta's status webhook for one of our messages, signed; the app's HTTP status. */
+  async function postStatus(status: WaWebhookStatus): Promise<number> {
+    const { fake } = state.wa;
+    const body = JSON.stringify(
+      statusPayload(
+        {
+          wabaId: "200000000000001",
+          phoneNumberId: fake.phoneNumberId,
+          displayPhoneNumber: "15550001234",
+        },
+        status,
+      ),
+    );
+    return (await fake.deliverRaw(body, { "x-hub-signature-256": fake.sign(body) })).status;
+  }
+
+  /** The requests the fake refused at once for the person, by Meta's error code. */
+  function refusedFor(p: Person): { type: unknown; code: number }[] {
+    return state.wa.fake.refused
+      .filter((r) => (r.body as { to?: string } | undefined)?.to === p.waId)
+      .map((r) => ({ type: (r.body as { type?: unknown }).type, code: r.code }));
+  }
+
+  return {
+    state,
+    resident,
+    announce,
+    deliveryOnce,
+    finished,
+    firstNew,
+    sentTo,
+    postStatus,
+    refusedFor,
+  };
 }
 
 describe("WhatsApp broadcast with an announcement template", () => {
-  const { state, resident, announce, deliveryOnce, finished, firstNew, sentTo } = broadcasting({
+  const {
+    state,
+    resident,
+    announce,
+    deliveryOnce,
+    finished,
+    firstNew,
+    sentTo,
+    postStatus,
+    refusedFor,
+  } = broadcasting({
     env: { WHATSAPP_TEMPLATES: EXAMPLE_TEMPLATES },
     fake: { templates: approvedTemplates(EXAMPLE_TEMPLATES), statusWebhooks: true },
   });
@@ -190,6 +236,22 @@ describe("WhatsApp broadcast with an announcement template", () => {
         "the delivered status",
       );
     }
+    // The resident opened the normal message: Meta's `read` goes onto their row, and a late
+    // `delivered` (Meta does not keep the order) does not take it back.
+    const readAt = Math.floor(Date.now() / 1000) + 5;
+    expect(await postStatus({ id: normal!.wamid, status: "read", timestamp: String(readAt) })).toBe(
+      200,
+    );
+    const read = await deliveryOnce(
+      messageId,
+      inside.userId,
+      (row) => row.channelStatus === "read",
+      "the read status",
+    );
+    expect(read.channelStatusAt?.getTime()).toBe(readAt * 1000);
+    expect(
+      await postStatus({ id: normal!.wamid, status: "delivered", timestamp: String(readAt + 1) }),
+    ).toBe(200);
     await drainDeliveries(db, { messageId });
     const progress = await getMessageProgress(db, messageId);
     expect(progress).toMatchObject({
@@ -198,9 +260,16 @@ describe("WhatsApp broadcast with an announcement template", () => {
       failed: 1,
       templates: 1,
       outsideWindow: 0,
+      delivered: 2,
+      read: 1,
     });
-    expect(progress.delivered).toBe(2);
-    // The stored report of the finished message says the same.
+    const [stillRead] = await db
+      .select()
+      .from(deliveries)
+      .where(and(eq(deliveries.messageId, messageId), eq(deliveries.userId, inside.userId)));
+    expect(stillRead?.channelStatus).toBe("read");
+    // The stored report of the finished message says the same (its delivered and read counts
+    // are those of when it finished: retention stores them again before deleting the rows).
     const done = await finished(messageId, (totals) => totals?.failed === 1);
     expect(done.totals).toMatchObject({ total: 3, sent: 2, failed: 1, templates: 1 });
   }, 120_000);
@@ -253,6 +322,46 @@ describe("WhatsApp broadcast with an announcement template", () => {
     expect(progress).toMatchObject({ total: 1, sent: 1, failed: 0, templates: 1 });
     wa.fake.windowErrors = "sync";
   }, 240_000);
+
+  it("sends the template, once, when Meta refuses the normal message at once with 131047", async () => {
+    const { wa, municipalityIds } = state;
+    const db = wa.app.database.db;
+    const muni = municipalityIds[2]!;
+    // The app believes the window is open (the person wrote just now); Meta's clock says it is
+    // closed and refuses the text synchronously.
+    const skewed = await resident("Гүлзат", "996700330005", muni);
+    wa.fake.closeWindow(skewed.p);
+    expect(wa.fake.windowErrors).toBe("sync");
+    const acceptedBefore = sentTo(skewed.p).length;
+    const refusedBefore = refusedFor(skewed.p).length;
+
+    const typed = "Айыл өкмөтү жаңы дарекке көчтү.";
+    const messageId = await announce(muni, typed);
+
+    const template = await firstNew(skewed);
+    expect(template && isTemplate(template)).toBe(true);
+    expect(textOf(template!)).toContain(typed);
+    const row = await deliveryOnce(
+      messageId,
+      skewed.userId,
+      (r) => r.status !== "pending" && r.status !== "sending",
+      "the row to be recorded",
+    );
+    expect(row).toMatchObject({ status: "sent", viaTemplate: true });
+    expect(row.channelMessageId).toBe(template?.wamid);
+    await drainDeliveries(db, { messageId });
+    await wa.fake.idle();
+
+    // Exactly one refused text, then exactly one accepted template.
+    expect(refusedFor(skewed.p).slice(refusedBefore)).toEqual([{ type: "text", code: 131047 }]);
+    expect(
+      sentTo(skewed.p)
+        .slice(acceptedBefore)
+        .map((m) => [m.body.type, m.failed ?? null]),
+    ).toEqual([["template", null]]);
+    const progress = await getMessageProgress(db, messageId);
+    expect(progress).toMatchObject({ total: 1, sent: 1, failed: 0, skipped: 0, templates: 1 });
+  }, 120_000);
 });
 
 describe("WhatsApp broadcast without a template", () => {
@@ -294,4 +403,56 @@ describe("WhatsApp broadcast without a template", () => {
     const done = await finished(messageId, () => true);
     expect(done.totals).toMatchObject({ total: 2, sent: 1, skipped: 1, outsideWindow: 1 });
   }, 120_000);
+
+  it("skips as outside_window, not failed, when Meta reports 131047 after accepting the message", async () => {
+    const { wa, municipalityIds } = state;
+    const db = wa.app.database.db;
+    const muni = municipalityIds[1]!;
+    // The app believes the window is open; Meta accepts the text, then fails it by webhook.
+    const late = await resident("Нурлан", "996700340003", muni);
+    wa.fake.closeWindow(late.p);
+    wa.fake.windowErrors = "status";
+    try {
+      const before = sentTo(late.p).length;
+      const typed = "Жекшемби күнү суу болбойт.";
+      const messageId = await announce(muni, typed);
+
+      // Generous: the failure may arrive before the send is recorded and wait for a later look.
+      const row = await waitFor(
+        async () => {
+          const [r] = await db
+            .select()
+            .from(deliveries)
+            .where(and(eq(deliveries.messageId, messageId), eq(deliveries.userId, late.userId)));
+          return r && (r.status === "skipped" || r.status === "failed") && r;
+        },
+        150_000,
+        "Meta's failure to reach the row",
+      );
+      expect(row).toMatchObject({ status: "skipped", skipReason: "outside_window" });
+      expect(row.lastError).toContain("131047");
+      await drainDeliveries(db, { messageId });
+      await wa.fake.idle();
+
+      // The one text, failed by Meta; no template (there is none), no second try.
+      expect(
+        sentTo(late.p)
+          .slice(before)
+          .map((m) => [m.body.type, m.failed ?? null]),
+      ).toEqual([["text", 131047]]);
+      const progress = await getMessageProgress(db, messageId);
+      expect(progress).toMatchObject({
+        total: 1,
+        sent: 0,
+        failed: 0,
+        skipped: 1,
+        outsideWindow: 1,
+        templates: 0,
+      });
+      const done = await finished(messageId, (totals) => totals?.outsideWindow === 1);
+      expect(done.totals).toMatchObject({ total: 1, sent: 0, failed: 0, outsideWindow: 1 });
+    } finally {
+      wa.fake.windowErrors = "sync";
+    }
+  }, 240_000);
 });

@@ -254,9 +254,7 @@ describe("WhatsApp: one vote per phone across WhatsApp and Telegram", () => {
     const replies = await answerTo(p, () =>
       wa.fake.sendContact(p, { phone: neighbour, waId: neighbour.slice(1), name: "Кошуна" }),
     );
-    expect(replies.map(textOf).join("\n")).toContain(
-      ky("polls.verify.not_own", { button: ky("polls.verify.button_share") }),
-    );
+    expect(replies.map(textOf).join("\n")).toContain(ky("polls.verify.not_own_whatsapp"));
     const row = await rowOf(userId);
     expect(row?.phone).toBe(own);
 
@@ -293,13 +291,12 @@ describe("WhatsApp: one vote per phone across WhatsApp and Telegram", () => {
     const seen = wa.fake.messagesTo(p).length;
     const poll = await verifiedPoll(municipalityId, [listed], "Көпүрө оңдолсунбу?");
 
-    // A card with a listed number (theirs or not: nothing proves it) changes nothing.
+    // A card with a listed number (theirs or not: nothing proves it) changes nothing, and the
+    // person is told why and where they can verify.
     const replies = await answerTo(p, () =>
       wa.fake.sendContact(p, { phone: listed, waId: listed.slice(1), name: "Мен" }),
     );
-    expect(replies.map(textOf).join("\n")).toContain(
-      ky("polls.verify.not_own", { button: ky("polls.verify.button_share") }),
-    );
+    expect(replies.map(textOf).join("\n")).toContain(ky("polls.verify.how_whatsapp_hidden"));
     const row = await rowOf(created.id);
     expect(row?.phone).toBeNull();
     expect(row?.phoneVerifiedAt).toBeNull();
@@ -312,6 +309,7 @@ describe("WhatsApp: one vote per phone across WhatsApp and Telegram", () => {
     );
     const refusal = await answerTo(p, () => wa.fake.pressButton(p, buttonsOf(opening)[0]!));
     expect(refusal.map(textOf).join("\n")).toContain(ky("polls.verify.intro_poll"));
+    expect(refusal.map(textOf).join("\n")).not.toContain(ky("polls.verify.how_web"));
     expect(await service.tally(poll)).toEqual({ counts: [0, 0], voters: 0 });
   }, 120_000);
 });

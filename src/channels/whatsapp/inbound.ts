@@ -37,6 +37,15 @@ const FAILURE_RETRY_MS = [...STATUS_RETRY_MS, 40_000, 60_000, 120_000];
 /** Seen message ids are kept this long: Meta redelivers for days, never for a week. */
 export const INBOX_KEEP_DAYS = 7;
 
+/**
+ * A first message that may be a question (a "?" or a sentence, not "Салам"): passed on after
+ * /start, so that onboarding keeps it and answers it once done (a greeting would only make the
+ * language step ask again).
+ */
+function mayBeQuestion(text: string): boolean {
+  return text.includes("?") || text.trim().split(/\s+/).length >= 5;
+}
+
 /** "K7M2-QX9P-3HTR" typed as the very first message: kept for the onboarding that starts. */
 const INVITE_CODE = /^(?=.*\d)[0-9A-Za-z]{4}[-\s]?[0-9A-Za-z]{4}[-\s]?[0-9A-Za-z]{4}$/;
 
@@ -267,7 +276,7 @@ export class WhatsAppInbound {
       // People on WhatsApp do not type /start: whatever they first write starts onboarding
       // (an invite code they were sent is kept: the onboarding flow redeems it).
       await adapter.dispatch(adapter.textUpdate(user, "/start", messageId, date));
-      if (text && INVITE_CODE.test(text.trim())) {
+      if (text && (INVITE_CODE.test(text.trim()) || mayBeQuestion(text))) {
         await adapter.dispatch(adapter.textUpdate(user, text.trim(), messageId, date));
       }
       return;
@@ -419,8 +428,8 @@ export class WhatsAppInbound {
 
   /**
    * A `failed` status onto its delivery row: failed with Meta's code kept, or, for a closed
-   * window (131047) and a kind with a template, pending again to go as the template (once).
-   * Returns whether a row was found.
+   * window (131047), pending again to go as the template (once) when the kind has one, else
+   * skipped `outside_window`. Returns whether a row was found.
    */
   private async recordFailure(status: WaWebhookStatus): Promise<boolean> {
     const { db } = this.options;
@@ -439,7 +448,7 @@ export class WhatsAppInbound {
             from outgoing_messages m
             where d.channel = 'whatsapp' and d.channel_message_id = ${status.id}
               and d.status = 'sent' and m.id = d.message_id
-              and m.kind in (${this.templateKinds()})
+              and ${this.hasTemplateKind()}
               and not d.via_template and m.status in ('sending', 'done')
             returning d.message_id`),
         );
@@ -463,11 +472,17 @@ export class WhatsAppInbound {
     // failing it here.
     const requeueable =
       code === 131047
-        ? sql`not d.via_template and m.kind in (${this.templateKinds()})
+        ? sql`not d.via_template and ${this.hasTemplateKind()}
             and m.status in ('sending', 'done')`
         : sql`false`;
+    // A closed window with no template to fall back to is what the sender records when Meta
+    // refuses at once (skipped, `outside_window`): the report counts it the same either way.
+    const outcome =
+      code === 131047
+        ? sql`status = 'skipped', skip_reason = 'outside_window'`
+        : sql`status = 'failed'`;
     const failed = await db.execute(sql`
-      update deliveries d set status = 'failed', last_error = ${reason},
+      update deliveries d set ${outcome}, last_error = ${reason},
         channel_status = 'failed', channel_status_at = ${at}::timestamptz, updated_at = now()
       from outgoing_messages m
       where d.channel = 'whatsapp' and d.channel_message_id = ${status.id} and d.status = 'sent'
@@ -483,15 +498,18 @@ export class WhatsAppInbound {
     return true;
   }
 
-  /** SQL list of the kinds with a template (`null` when none: matches nothing). */
-  private templateKinds() {
+  /**
+   * SQL: the message `m` is of a kind with a template. Plain `false` when no kind has one: an
+   * `in (null)` would be null, and `not (null)` in the failure's condition would then match no
+   * row at all, leaving a refused message counted as sent.
+   */
+  private hasTemplateKind() {
     const kinds = MESSAGE_KINDS.filter((k) => this.options.hasTemplate(k));
-    return kinds.length > 0
-      ? sql.join(
-          kinds.map((k) => sql`${k}`),
-          sql`, `,
-        )
-      : sql`null`;
+    if (kinds.length === 0) return sql`false`;
+    return sql`m.kind in (${sql.join(
+      kinds.map((k) => sql`${k}`),
+      sql`, `,
+    )})`;
   }
 }
 

@@ -51,9 +51,19 @@ function shareKeyboard(t: TFunction): Keyboard {
     .oneTime();
 }
 
-/** How to verify where there is no contact button: in Aimak on Telegram or WhatsApp. */
-function elsewhereText(t: TFunction, botUsername: string | undefined): string {
-  const how = t("polls.verify.how_web");
+/**
+ * How to verify where there is no contact button: in Aimak on Telegram or WhatsApp. On WhatsApp
+ * itself this is someone whose number Meta does not pass on (a username account, known by the
+ * business-scoped id only): Telegram is the way left.
+ */
+function elsewhereText(
+  t: TFunction,
+  botUsername: string | undefined,
+  channel: UserRow["channel"] | undefined,
+): string {
+  const how = t(
+    channel === "whatsapp" ? "polls.verify.how_whatsapp_hidden" : "polls.verify.how_web",
+  );
   return botUsername
     ? `${how}\n${t("polls.verify.telegram_link", { link: `https://t.me/${botUsername}` })}`
     : how;
@@ -74,7 +84,7 @@ export async function askToVerify(
   const intro = t(reason === "poll" ? "polls.verify.intro_poll" : "polls.verify.intro_command");
   const why = t("polls.verify.why");
   if (!hasContactButton(ctx)) {
-    await ctx.reply([intro, why, elsewhereText(t, botUsername)].join("\n\n"), {
+    await ctx.reply([intro, why, elsewhereText(t, botUsername, ctx.user?.channel)].join("\n\n"), {
       link_preview_options: { is_disabled: true },
     });
     return;
@@ -109,7 +119,13 @@ export function verifyHandlers(deps: BotDeps): Composer<AppContext> {
     // number is the one they write from; the web chat turns only text and presses into updates.
     if (!hasContactButton(ctx) && ctx.user.channel !== "whatsapp") {
       ctx.log.warn({ userId: ctx.user.id }, "contact outside Telegram refused");
-      await ctx.reply(elsewhereText(ctx.t, deps.botUsername));
+      await ctx.reply(elsewhereText(ctx.t, deps.botUsername, ctx.user.channel));
+      return;
+    }
+    // Meta passes no number for a username account: no card can be proved to be its own.
+    if (ctx.user.channel === "whatsapp" && ctx.user.phone === null) {
+      ctx.log.info({ userId: ctx.user.id }, "contact from a WhatsApp account without a number");
+      await ctx.reply(elsewhereText(ctx.t, deps.botUsername, "whatsapp"));
       return;
     }
     if (contact.user_id === undefined || contact.user_id !== ctx.from.id) {
@@ -117,8 +133,11 @@ export function verifyHandlers(deps: BotDeps): Composer<AppContext> {
         { userId: ctx.user.id, contactUser: contact.user_id ?? null },
         "someone else's contact refused",
       );
+      // WhatsApp has no contact button: there one sends one's own contact card.
       await ctx.reply(
-        ctx.t("polls.verify.not_own", { button: ctx.t("polls.verify.button_share") }),
+        ctx.user.channel === "whatsapp"
+          ? ctx.t("polls.verify.not_own_whatsapp")
+          : ctx.t("polls.verify.not_own", { button: ctx.t("polls.verify.button_share") }),
       );
       return;
     }
