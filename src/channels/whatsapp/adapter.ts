@@ -63,10 +63,15 @@ export function channelErrorOf(error: unknown): ChannelError {
   switch (error.code) {
     case 131047:
       return new ChannelError("unreachable", error.message);
+    // A reply in a conversation waits one per-person interval and is tried again.
     case 130429:
     case 131056:
     case 131048:
-      return new ChannelError("rate_limited", error.message, 6);
+      return new ChannelError(
+        "rate_limited",
+        error.message,
+        CHANNEL_CAPABILITIES.whatsapp.perChatIntervalSeconds,
+      );
     default:
       if (error.httpStatus >= 500 || error.code === 131000 || error.code === 131016)
         return new ChannelError("transient", error.message);
