@@ -85,9 +85,7 @@ describe("WhatsApp: onboarding", () => {
     await answerTo(p, () => wa.fake.pressButton(p, option(welcome, ru.language.name)));
     const [found] = await answerTo(p, () => wa.fake.sendText(p, "Сокулук"));
     const [, topics] = await answerTo(p, () => choose(p, found!, buttonsOf(found!)[0]!));
-    const [, consent] = await answerTo(p, () =>
-      choose(p, topics!, option(topics, ru.common.done)),
-    );
+    const [, consent] = await answerTo(p, () => choose(p, topics!, option(topics, ru.common.done)));
     const finished = await answerTo(p, () =>
       wa.fake.pressButton(p, option(consent, ru.onboarding.consent_agree)),
     );
