@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { loadShippedFaq } from "../../src/features/faq/entries";
 import { ABSTAIN_THRESHOLD } from "../../src/features/faq/search/confidence";
 import { FaqSearchEngine } from "../../src/features/faq/search/engine";
-import { questionParts } from "../../src/features/faq/search/framing";
+import { isQuestion, questionParts } from "../../src/features/faq/search/framing";
 import { conceptsIn } from "../../src/features/faq/search/scope";
 import { entryToSearchDoc } from "../../src/features/faq/service";
 
@@ -35,6 +35,26 @@ describe("question framing", () => {
       "Salamatsyzby. Men Karakoldon jazyp jatam. Aryzga kancha kundo joop berishet?",
     );
     expect(parts.map((p) => p.context)).toEqual([true, true, false]);
+  });
+
+  it("tells a question typed at a step from a statement or a place", () => {
+    for (const q of [
+      "как подать жалобу на айыл окмоту",
+      "Сколько депутатов в кенеше",
+      "кеңеште канча депутат болот",
+      "угууга катышсам болобу",
+      "chto takoe kurultai",
+    ]) {
+      expect(isQuestion(q), q).toBe(true);
+    }
+    for (const s of [
+      "я живу в селе Беловодское",
+      "Чүй облусу Сокулук району Жаңы-Жер айыл аймагы",
+      "Кара-Суу",
+      "<img src=x onerror=alert(1)> <b>bold</b>",
+    ]) {
+      expect(isQuestion(s), s).toBe(false);
+    }
   });
 
   it("leaves a question alone when nothing, or everything, asks", () => {

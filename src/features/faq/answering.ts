@@ -16,7 +16,6 @@ import { type FaqEntry, shownLanguage } from "./entries";
 import { askerMunicipality, recordUnanswered } from "./gaps";
 import { allowQuestion, savePending } from "./intake";
 import { abstainKeyboard, answerKeyboard } from "./keyboards";
-import { asks } from "./search/framing";
 import { faqServiceOf } from "./service";
 
 /** One limit for every message (the web chat's box counts down to it): Telegram's. */
@@ -139,11 +138,5 @@ export async function answerQuestion(deps: BotDeps, ctx: AppContext, text: strin
   await ctx.reply(parts.join("\n\n"), kb ? { reply_markup: kb } : {});
 }
 
-/**
- * Whether a text typed where a step expected something else (a place name, a button) reads as a
- * question: a question mark, a question word or particle («канча», «болобу»), or a sentence too
- * long to be a name.
- */
-export function looksLikeQuestion(text: string): boolean {
-  return asks(text) || text.trim().split(/\s+/).length >= 5;
-}
+/** Whether a text typed where a step expected something else reads as a question. */
+export { isQuestion as looksLikeQuestion } from "./search/framing";

@@ -52,6 +52,25 @@ export function asks(sentence: string): boolean {
   return false;
 }
 
+/**
+ * Words that open a question although stories use them too («как подать жалобу», «что такое
+ * курултай»): asking only when they come first.
+ */
+const OPENERS: ReadonlySet<string> = new Set(
+  `как что чем надо нужно kak chto nado nuzhno`.split(/\s+/).map(foldWord),
+);
+
+/**
+ * Whether a text typed where something else was expected (a place name, a button) is a
+ * question: it asks (above), or it opens with a word that opens questions. A statement («я живу
+ * в селе Беловодское») is not, however long.
+ */
+export function isQuestion(text: string): boolean {
+  if (asks(text)) return true;
+  const first = tokenize(text)[0];
+  return first !== undefined && OPENERS.has(foldWord(first));
+}
+
 /** Splits a question into sentences marked as asking or context (see the module comment). */
 export function questionParts(query: string): QuestionPart[] {
   const sentences = query
