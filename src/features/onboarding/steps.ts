@@ -68,7 +68,7 @@ export async function holdQuestion(
 }
 
 /** `aside` for ask(): invite codes, redeemed wherever they are typed, and questions held. */
-function invites(conversation: AppConversation, deps: BotDeps, options: StepOptions = {}) {
+function asides(conversation: AppConversation, deps: BotDeps, options: StepOptions = {}) {
   return async (ctx: ConvContext) =>
     (await redeemTypedInvite(conversation, ctx, deps)) !== undefined ||
     (await holdQuestion(ctx, options.held, ctx.message?.text?.trim() ?? ""));
@@ -95,7 +95,7 @@ export async function askLanguage(
         buttons: CB.language.filter(),
         textEnds: options.textEnds,
         onOther: again,
-        aside: invites(conversation, deps, options),
+        aside: asides(conversation, deps, options),
       });
       if (a.kind === "button") return a;
       await again(a.ctx);
@@ -269,7 +269,7 @@ export async function askTopics(
       buttons: anyOf(CB.topic, CB.topicsDone),
       textEnds: options.textEnds,
       onOther: again,
-      aside: invites(conversation, deps, options),
+      aside: asides(conversation, deps, options),
     });
     if (answer.kind !== "button") {
       await again(answer.ctx);
@@ -305,7 +305,7 @@ export async function askConsent(
       buttons: CB.consent.filter(),
       onOther: (c) =>
         c.reply(t("onboarding.consent_required"), { reply_markup: consentKeyboard(t) }),
-      aside: invites(conversation, deps, options),
+      aside: asides(conversation, deps, options),
     });
     if (answer.kind !== "button") {
       await answer.ctx.reply(t("onboarding.consent_text"), { reply_markup: consentKeyboard(t) });
