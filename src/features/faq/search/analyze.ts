@@ -88,8 +88,10 @@ export function analyze(
   const tokens = tokenize(text);
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    const folded = foldToken(token, choose, typed);
-    if (isStopToken(token, () => latinToCyrillicVariants(token, typed))) continue;
+    // A Latin word's readings are worked out once: for the stop list, then for the spelling.
+    const readings = isLatinWord(token) ? latinToCyrillicVariants(token, typed) : undefined;
+    if (isStopToken(token, () => readings ?? [])) continue;
+    const folded = readings ? choose(readings) : foldCyrillic(token);
     const surface = collapseRepeats(folded);
     const compound = compoundOf(token, tokens[i + 1], typed);
     if (compound !== undefined) {
@@ -100,9 +102,10 @@ export function analyze(
     }
     if (surface.length === 0) continue;
     if (surface.length === 1 && !/\d/.test(surface)) continue;
-    const weak =
-      WEAK_WORDS.has(surface) || (lang !== "ru" && WEAK_STEMS.has(collapseRepeats(stemKy(folded))));
-    terms.push({ surface, stems: stemsOf(folded, lang), weak, expansion: false, group });
+    const stems = stemsOf(folded, lang);
+    // The Kyrgyz stem is the last of them whenever the Kyrgyz stemmer ran (see computeStems).
+    const weak = WEAK_WORDS.has(surface) || (lang !== "ru" && WEAK_STEMS.has(stems.at(-1)!));
+    terms.push({ surface, stems, weak, expansion: false, group });
     const synonym = expand ? synonymOf(folded, surface) : undefined;
     if (synonym) {
       for (const extra of analyze(synonym, "any", firstVariant, false)) {
