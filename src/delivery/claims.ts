@@ -95,7 +95,7 @@ export async function recordOutcome(
   rowId: number,
   token: string,
   outcome: RowOutcome,
-  attempts?: number,
+  attempts: number,
 ): Promise<boolean> {
   let set: SQL;
   switch (outcome.kind) {
@@ -121,8 +121,7 @@ export async function recordOutcome(
   const result = await db.execute(sql`
     update deliveries set ${set}, claim_token = null, claimed_until = null, updated_at = now()
     where id = ${rowId} and ((claim_token = ${token} and status = 'sending')
-      or (${attempts ?? null}::int is not null and status = 'pending' and claim_token is null
-        and attempts = ${attempts ?? null}::int))
+      or (status = 'pending' and claim_token is null and attempts = ${attempts}::int))
     returning 1 as one`);
   return rowsOf(result).length > 0;
 }

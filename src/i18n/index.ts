@@ -103,7 +103,6 @@ export function staffText(text: { ky?: string; ru?: string }, locale: Locale): s
 
 const INTL_LOCALE: Record<Locale, string> = { ky: "ky-KG", ru: "ru-RU", en: "en-GB" };
 
-/** "23-ноябрь 2026-ж., 14:30" style date and time, in the deployment's time zone. */
 // Building an Intl formatter costs far more than using one (it was 2 % of the web chat bench's
 // CPU when every FAQ answer built its own), so each (kind, locale, zone) is built once.
 const formatters = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
@@ -117,6 +116,7 @@ function cached<T extends Intl.DateTimeFormat | Intl.NumberFormat>(key: string, 
   return f as T;
 }
 
+/** "23-ноябрь 2026-ж., 14:30" style date and time, in the deployment's time zone. */
 export function formatDateTime(date: Date, locale: Locale, timeZone: string): string {
   return cached(
     `dt\0${locale}\0${timeZone}`,

@@ -23,6 +23,12 @@ const MIME_BY_EXT: Record<string, string> = {
   csv: "text/csv",
 };
 
+/** The media type a file name's extension stands for. */
+function mimeOf(filename: string): string {
+  const ext = filename.split(".").pop()?.toLowerCase() ?? "";
+  return MIME_BY_EXT[ext] ?? "application/octet-stream";
+}
+
 /**
  * Turns what the bot names as a photo or document (an https link, a path the app serves, an
  * http link or a Telegram file_id) into a WhatsApp media object: https links are passed on (Meta
@@ -53,12 +59,7 @@ export class WhatsAppMedia {
 
   /** Uploads bytes the bot sent itself (an InputFile: a hearing's .ics, a CSV). */
   async upload(bytes: Uint8Array, filename: string): Promise<WaMedia & { filename: string }> {
-    const ext = filename.split(".").pop()?.toLowerCase() ?? "";
-    const id = await this.client.upload(
-      bytes,
-      MIME_BY_EXT[ext] ?? "application/octet-stream",
-      filename,
-    );
+    const id = await this.client.upload(bytes, mimeOf(filename), filename);
     return { id, filename };
   }
 
@@ -91,13 +92,8 @@ export class WhatsAppMedia {
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (bytes.length > MAX_DOWNLOAD_BYTES) throw new Error("the file is too big for WhatsApp");
     const filename = new URL(source).pathname.split("/").pop() || "file";
-    const ext = filename.split(".").pop()?.toLowerCase() ?? "";
     const type = response.headers.get("content-type")?.split(";")[0]?.trim();
-    return {
-      bytes,
-      mimeType: type || MIME_BY_EXT[ext] || "application/octet-stream",
-      filename,
-    };
+    return { bytes, mimeType: type || mimeOf(filename), filename };
   }
 
   private remember(source: string, id: string, filename: string): void {

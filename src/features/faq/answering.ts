@@ -12,7 +12,7 @@ import { escapeHtml, formatDate } from "../../i18n";
 import type { Locale } from "../../locales";
 import { CONTACT_FIELDS } from "../municipalities/directory-file";
 import { displayName, getMunicipality } from "../municipalities/service";
-import { type FaqEntry, shownLanguage } from "./entries";
+import type { Shown } from "./entries";
 import { askerMunicipality, recordUnanswered } from "./gaps";
 import { allowQuestion, savePending } from "./intake";
 import { abstainKeyboard, answerKeyboard } from "./keyboards";
@@ -20,31 +20,6 @@ import { faqServiceOf } from "./service";
 
 /** One limit for every message (the web chat's box counts down to it): Telegram's. */
 export const MAX_QUESTION_LENGTH = MAX_MESSAGE_LENGTH;
-
-export interface Shown {
-  id: string;
-  /** The language question and answer are in (the asker's, or a fallback). */
-  lang: Locale;
-  question: string;
-  answer: string;
-  source: string;
-  /** The citation as the official Kyrgyz texts write it; empty when the entry has none. */
-  sourceKy: string;
-  lastChecked: string;
-}
-
-export function localizeEntry(e: FaqEntry, lang: Locale): Shown {
-  const shown = shownLanguage(e, lang);
-  return {
-    id: e.id,
-    lang: shown,
-    question: e.question[shown] ?? "",
-    answer: e.answer[shown] ?? "",
-    source: e.source,
-    sourceKy: e.sourceKy ?? "",
-    lastChecked: e.lastChecked,
-  };
-}
 
 /**
  * A Kyrgyz answer cites the law as the Kyrgyz texts name it; any other language (and an entry
@@ -56,10 +31,6 @@ function citation(e: Shown): string {
 
 export function audienceOf(ctx: AppContext): FaqAudience {
   return isDeputyOrStaff(ctx.roles) || isLawyer(ctx.roles) ? "deputies_staff" : "everyone";
-}
-
-export function visibleTo(e: FaqEntry, audience: FaqAudience): boolean {
-  return e.status === "published" && (e.audience === "everyone" || audience === "deputies_staff");
 }
 
 export function render(ctx: AppContext, e: Shown, timezone: string): string {

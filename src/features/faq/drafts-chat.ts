@@ -107,6 +107,14 @@ async function discardDraft(
 }
 
 /** /drafts and its Publish / Discard buttons: lawyers and admins only. */
+async function countDrafts(db: Database): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(faqEntries)
+    .where(eq(faqEntries.status, "draft"));
+  return row?.n ?? 0;
+}
+
 export function faqDraftsHandlers(deps: BotDeps): Composer<AppContext> {
   const composer = new Composer<AppContext>();
 
@@ -125,14 +133,10 @@ export function faqDraftsHandlers(deps: BotDeps): Composer<AppContext> {
       await ctx.reply(ctx.t("faq.drafts_none"));
       return;
     }
-    const [total] = await deps.db
-      .select({ n: count() })
-      .from(faqEntries)
-      .where(eq(faqEntries.status, "draft"));
+    // Counted only when there are more than shown: otherwise the rows are all of them.
+    const total = rows.length > DRAFTS_SHOWN ? await countDrafts(deps.db) : rows.length;
     const shown = rows.slice(0, DRAFTS_SHOWN);
-    await ctx.reply(
-      ctx.t("faq.drafts_title", { total: total?.n ?? shown.length, shown: shown.length }),
-    );
+    await ctx.reply(ctx.t("faq.drafts_title", { total, shown: shown.length }));
     for (const row of shown) {
       const entry = rowToEntry(row);
       const keyboard = draftKeyboard(ctx.t, entry.id);

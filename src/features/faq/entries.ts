@@ -201,3 +201,34 @@ const LANGUAGE_FALLBACK: Record<Locale, readonly Locale[]> = {
 export function shownLanguage(e: FaqEntry, lang: Locale): Locale {
   return LANGUAGE_FALLBACK[lang].find((l) => e.question[l] && e.answer[l]) ?? lang;
 }
+
+/** An entry as shown to one asker: question, answer and citations in one language. */
+export interface Shown {
+  id: string;
+  /** The language question and answer are in (the asker's, or a fallback). */
+  lang: Locale;
+  question: string;
+  answer: string;
+  source: string;
+  /** The citation as the official Kyrgyz texts write it; empty when the entry has none. */
+  sourceKy: string;
+  lastChecked: string;
+}
+
+export function localizeEntry(e: FaqEntry, lang: Locale): Shown {
+  const shown = shownLanguage(e, lang);
+  return {
+    id: e.id,
+    lang: shown,
+    question: e.question[shown] ?? "",
+    answer: e.answer[shown] ?? "",
+    source: e.source,
+    sourceKy: e.sourceKy ?? "",
+    lastChecked: e.lastChecked,
+  };
+}
+
+/** Whether an asker of `audience` may see the entry (published, and meant for them). */
+export function visibleTo(e: FaqEntry, audience: FaqAudience): boolean {
+  return e.status === "published" && (e.audience === "everyone" || audience === "deputies_staff");
+}

@@ -13,6 +13,7 @@ import { isLawyer } from "../../core/permissions";
 import { escapeHtml, formatDate, type TFunction } from "../../i18n";
 import type { Locale } from "../../locales";
 import { MAX_ANSWER_LENGTH } from "./conversations";
+import { previewHtml } from "./escalation";
 import {
   draftFromGap,
   findGaps,
@@ -40,9 +41,9 @@ export const GAP_CB = {
 
 const codes = (langs: readonly Locale[]) => langs.map((l) => l.toUpperCase()).join(", ");
 
+/** A question on one line, cut and escaped. */
 function preview(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return escapeHtml(flat.length > max ? `${flat.slice(0, max - 1)}…` : flat);
+  return previewHtml(text.replace(/\s+/g, " ").trim(), max);
 }
 
 /** "/gaps" or "/gaps 90": the days, or undefined when the argument is not a day count. */

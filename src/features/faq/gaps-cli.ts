@@ -66,7 +66,8 @@ export async function runPublish(id: string | undefined, ctx: CliContext): Promi
     ctx.err("faq publish: ID is required");
     return 2;
   }
-  const service = new FaqService((await ctx.database()).db);
+  const { db } = await ctx.database();
+  const service = new FaqService(db);
   const entry = await service.getEntry(id);
   if (!entry) {
     ctx.err(`faq publish: there is no entry ${id}`);
@@ -77,7 +78,7 @@ export async function runPublish(id: string | undefined, ctx: CliContext): Promi
     return 0;
   }
   await service.setStatus(id, "published");
-  await recordAudit((await ctx.database()).db, {
+  await recordAudit(db, {
     actorLabel: "cli",
     action: "faq.publish",
     details: { entryId: id, from: entry.status },

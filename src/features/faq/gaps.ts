@@ -17,7 +17,7 @@ import { faqEntries, faqUnanswered } from "../../db/schema/faq";
 import { roleGrants } from "../../db/schema/roles";
 import { inboxSentBy } from "../../db/schema/whatsapp";
 import { storableText } from "../../db/storable";
-import type { Locale } from "../../locales";
+import { LOCALES, type Locale } from "../../locales";
 import { UNANSWERED_KEEP_DAYS } from "../../scheduler/retention";
 import { entryToRow, FaqValidationError, parseEntry } from "./entries";
 import { analyze } from "./search/analyze";
@@ -238,7 +238,7 @@ function describe(ranked: UnansweredQuestion[]): GapGroup {
     if (examples.length === EXAMPLES) break;
   }
   const times = ranked.map((q) => q.createdAt.getTime());
-  const languages = (["ky", "ru", "en"] as const).filter((l) => ranked.some((q) => q.lang === l));
+  const languages = LOCALES.filter((l) => ranked.some((q) => q.lang === l));
   return {
     questions: ranked,
     size: ranked.length,

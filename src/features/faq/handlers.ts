@@ -3,8 +3,9 @@ import type { AppContext, BotDeps } from "../../bot/context";
 import { isCommandMessage } from "../../bot/flows";
 import { isDeputyOrStaff, isLawyer } from "../../core/permissions";
 import { escapeHtml, formatDateTime } from "../../i18n";
-import { answerQuestion, audienceOf, localizeEntry, render, visibleTo } from "./answering";
+import { answerQuestion, audienceOf, render } from "./answering";
 import { FAQ_ANSWER, FAQ_PUBLISH } from "./conversations";
+import { localizeEntry, visibleTo } from "./entries";
 import {
   askerPlaces,
   escalatePending,

@@ -6,7 +6,14 @@ import { and, count, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { type FaqAudience, type FaqStatus, faqEntries, faqFeedback } from "../../db/schema/faq";
 import { LOCALES, type Locale } from "../../locales";
-import { entryToRow, type FaqEntry, loadShippedFaq, rowToEntry, shownLanguage } from "./entries";
+import {
+  entryToRow,
+  type FaqEntry,
+  loadShippedFaq,
+  localizeEntry,
+  rowToEntry,
+  visibleTo,
+} from "./entries";
 import { ABSTAIN_THRESHOLD } from "./search/confidence";
 import { FaqSearchEngine, type SearchDoc } from "./search/engine";
 
@@ -361,19 +368,7 @@ export class FaqService {
 
   private localize(id: string, score: number, lang: Locale): FaqHit {
     const e = this.entries.get(id)!;
-    const shown = shownLanguage(e, lang);
-    return {
-      id,
-      topic: e.topic,
-      lang: shown,
-      question: e.question[shown] ?? "",
-      answer: e.answer[shown] ?? "",
-      source: e.source,
-      sourceKy: e.sourceKy ?? "",
-      seeAlso: e.seeAlso ?? [],
-      lastChecked: e.lastChecked,
-      score,
-    };
+    return { ...localizeEntry(e, lang), topic: e.topic, seeAlso: e.seeAlso ?? [], score };
   }
 
   /**
@@ -384,7 +379,7 @@ export class FaqService {
     return ids
       .filter((id) => {
         const e = this.entries.get(id);
-        return e !== undefined && (e.audience === "everyone" || audience === "deputies_staff");
+        return e !== undefined && visibleTo(e, audience);
       })
       .map((id) => this.localize(id, 0, lang));
   }

@@ -65,16 +65,6 @@ function computeStems(folded: string, lang: StemLang): string[] {
   return [(ru ?? ky)!];
 }
 
-/** Folded (not yet collapsed) form of a token, transliterating Latin words. */
-export function foldToken(
-  token: string,
-  choose: SpellingChooser = firstVariant,
-  lang?: "ru" | "ky",
-): string {
-  if (isLatinWord(token)) return choose(latinToCyrillicVariants(token, lang));
-  return foldCyrillic(token);
-}
-
 export function analyze(
   text: string,
   lang: StemLang,

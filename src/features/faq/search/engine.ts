@@ -246,8 +246,9 @@ export class FaqSearchEngine {
     // «…we heard the regional fund can pay for it. What should we do for that?»: an asking
     // sentence that names nothing asks about the sentence before it, which is then asked too;
     // and what the story is about (a quarrel with a neighbour) is then what the question is about.
-    const refersBack = !terms.some((t) => !t.weak && !t.context);
-    while (!terms.some((t) => !t.weak && !t.context)) {
+    const namesSomething = (ts: readonly Term[]) => ts.some((t) => !t.weak && !t.context);
+    const refersBack = !namesSomething(terms);
+    while (!namesSomething(terms)) {
       const lastAsked = parts.findLastIndex((p) => !p.context);
       const before = parts.findLastIndex((p, i) => p.context && i < lastAsked);
       if (before < 0) break;
